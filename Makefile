@@ -1,0 +1,34 @@
+# Quick start: `make demo` runs the demo, `make test` runs the test suite. Both create .venv and
+# install what they need on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+# torch and torchvision are installed together: a torchvision built for another torch fails to import
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench docs clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.torch: | $(PY)
+	$(PIP) $(TORCH)
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.torch pyproject.toml
+	$(PIP) -e '.[dev,viz]'
+	touch $@
+
+demo: $(VENV)/.dev
+	$(PY) examples/quickstart.py --out runs/demo
+
+test: $(VENV)/.dev
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(PY) benchmarks/run.py --out benchmarks/results
+
+clean:
+	rm -rf $(VENV) build dist runs .pytest_cache .hypothesis src/*.egg-info

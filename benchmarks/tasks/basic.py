@@ -1,0 +1,53 @@
+"""Flips and normalization: per image and on a batch with per-sample draws."""
+
+from __future__ import annotations
+
+import torch
+
+import augkit
+from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
+
+from ..harness import AUGKIT, Task
+from ..inputs import photo, photo_batch, photo_tensor
+from ..peers import peers
+
+
+def tasks(scale: float = 1.0) -> list[Task]:
+    side = max(16, int(224 * scale))
+    batch_n = max(2, int(64 * scale))
+    array, image = photo(side, side), photo_tensor(side, side)
+    batch = photo_batch(batch_n, side, side, torch.float32)
+    lib = peers()
+    g = torch.Generator().manual_seed(0)
+
+    flip = augkit.HorizontalFlip(p=0.5)
+    norm = augkit.Normalize()
+    out = [
+        Task(f"HorizontalFlip(p=0.5) uint8 tensor {side}x{side}", 1, {
+            AUGKIT: lambda: flip(image, generator=g),
+        }),
+        Task(f"HorizontalFlip(p=0.5) array {side}x{side}", 1, {AUGKIT: lambda: flip(array, generator=g)}),
+        Task(f"HorizontalFlip(p=0.5) per sample, float batch {batch_n}x3x{side}x{side}", batch_n, {
+            AUGKIT: lambda: flip(batch, generator=g),
+        }),
+        Task(f"Normalize uint8 tensor -> float {side}x{side}", 1, {AUGKIT: lambda: norm(image)}),
+        Task(f"Normalize uint8 array -> float {side}x{side}", 1, {AUGKIT: lambda: norm(array)}),
+    ]
+    if lib.torchvision:
+        v2, tvF = lib.torchvision
+        tv_flip = v2.RandomHorizontalFlip(p=0.5)
+        tv_norm = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+        out[0].runners["torchvision v2"] = lambda: tv_flip(image)
+        out[2].runners["torchvision v2 (loop)"] = lambda: torch.stack([tv_flip(x) for x in batch])
+        out[3].runners["torchvision v2"] = lambda: tv_norm(image)
+    if lib.albumentations:
+        A = lib.albumentations
+        a_flip = A.HorizontalFlip(p=0.5)
+        a_norm = A.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD)
+        out[1].runners["albumentations"] = lambda: a_flip(image=array)["image"]
+        out[4].runners["albumentations"] = lambda: a_norm(image=array)["image"]
+    if lib.kornia:
+        K = lib.kornia
+        k_flip = K.augmentation.RandomHorizontalFlip(p=0.5)
+        out[2].runners["kornia"] = lambda: k_flip(batch)
+    return out

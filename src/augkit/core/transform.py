@@ -1,0 +1,222 @@
+"""The ``Transform`` base class every augkit transform inherits.
+
+A transform is two steps kept apart: ``sample_params`` draws the random parameters for all images
+at once (tensors with a leading dimension ``n``), and ``apply`` is deterministic. ``__call__`` is
+``apply(image, sample_params(image))``, so ``t.apply(image, params)`` replays a call exactly.
+
+Subclasses implement:
+
+* ``_draw(spec, generator) -> dict`` (optional): the random fields of ``Params`` for ``spec.n``
+  images, drawn on ``spec.device``;
+* ``_apply_tensor(x, params)``: the batched kernel call on a ``(B, C, H, W)`` tensor;
+* ``_apply_numpy(x, params)``: the kernel call on one HW/HWC array (PIL images go through it),
+  with ``params`` of length 1 on the CPU;
+* ``output_size(size, params)`` if the transform changes the image size.
+
+The base class handles input kinds, layouts, the per-sample probability ``p``, ``same_on_batch``,
+configs and ``repr``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from . import config as _config
+from .dispatch import run_numpy
+from .image import ImageLike, ImageSpec, Kind, inspect_image
+from .params import Params
+from .random import bernoulli, draw_device
+from .validation import check_probability
+
+__all__ = ["Transform"]
+
+
+class Transform:
+    """Base class of augkit transforms.
+
+    Args:
+        p: probability that the transform acts on an image; drawn independently for every image
+            of a batch.
+
+    Example:
+        >>> import torch, augkit
+        >>> flip = augkit.HorizontalFlip(p=0.5)
+        >>> batch = torch.rand(8, 3, 32, 32)
+        >>> g = torch.Generator().manual_seed(0)
+        >>> params = flip.sample_params(batch, generator=g)
+        >>> torch.equal(flip.apply(batch, params), flip(batch, generator=torch.Generator().manual_seed(0)))
+        True
+    """
+
+    params_type: ClassVar[type[Params]] = Params
+    p: float = 1.0
+    same_on_batch: bool = False
+
+    def __init__(self, p: float = 1.0) -> None:
+        self.p = check_probability(p)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_") and not inspect.isabstract(cls):
+            _config.register(cls)
+
+    # -- the public protocol -------------------------------------------------------------------
+
+    def __call__(self, image: ImageLike, *, generator: torch.Generator | None = None) -> ImageLike:
+        """Transform ``image`` (PIL, NumPy HW/HWC or tensor CHW/BCHW) with freshly drawn params."""
+        spec = inspect_image(image)
+        return self._apply_checked(image, spec, self._sample(spec, generator))
+
+    def sample_params(self, image: ImageLike | ImageSpec, *,
+                      generator: torch.Generator | None = None) -> Params:
+        """Draw parameters for every image of ``image`` (only its kind, shape and device are read).
+
+        Draws come from ``generator`` (on its device) or torch's global RNG, and are returned on
+        the image's device.
+        """
+        spec = image if isinstance(image, ImageSpec) else inspect_image(image)
+        return self._sample(spec, generator)
+
+    def apply(self, image: ImageLike, params: Params) -> ImageLike:
+        """Apply the transform with the given ``params``; deterministic, never in place."""
+        if not isinstance(params, self.params_type):
+            raise TypeError(
+                f"params must be {self.params_type.__name__} from {type(self).__name__}.sample_params; "
+                f"got {type(params).__name__}"
+            )
+        spec = inspect_image(image)
+        if params.applied is not None and len(params.applied) != spec.n:
+            raise ValueError(f"params were drawn for {len(params.applied)} image(s) but image holds {spec.n}")
+        return self._apply_checked(image, spec, params)
+
+    def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
+        """The ``(height, width)`` of the output for an input of ``size``."""
+        return size
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-compatible dict; ``augkit.from_config`` rebuilds the transform from it."""
+        return _config.to_config(self)
+
+    def __repr__(self) -> str:
+        signature = inspect.signature(type(self).__init__)
+        shown = []
+        for name, value in _config.init_arguments(self).items():
+            default = signature.parameters[name].default
+            if default is inspect.Parameter.empty or not _same(value, default):
+                shown.append(f"{name}={_repr_value(value)}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(_same(a, b) for a, b in zip(_config.init_arguments(self).values(),
+                                                _config.init_arguments(other).values()))
+
+    __hash__ = object.__hash__
+
+    # -- hooks for subclasses --------------------------------------------------------------------
+
+    def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
+        """The random fields of the params for ``spec.n`` images, on ``spec.device``."""
+        return {}
+
+    def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no tensor kernel")
+
+    def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} has no NumPy kernel")
+
+    # -- machinery -------------------------------------------------------------------------------
+
+    def _sample(self, spec: ImageSpec, generator: torch.Generator | None) -> Params:
+        n = 1 if self.same_on_batch else spec.n
+        device = draw_device(generator, spec.device)
+        draw_spec = spec if n == spec.n and device == spec.device else spec._replace(n=n, device=device)
+        if self.p >= 1.0:
+            applied = None
+        elif self.p <= 0.0:
+            applied = torch.zeros(n, dtype=torch.bool, device=draw_spec.device)
+        else:
+            applied = bernoulli(n, self.p, generator=generator, device=draw_spec.device)
+        params = self.params_type(applied=applied, **self._draw(draw_spec, generator))
+        if n != spec.n:
+            params = params.expand(spec.n)
+        if draw_spec.device != spec.device:
+            params = params.to(spec.device)
+        return params
+
+    def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
+        if spec.kind is Kind.TENSOR:
+            x = image if spec.batched else image.unsqueeze(0)
+            out = self._apply_masked(x, spec._replace(batched=True), params)
+            return out if spec.batched else out.squeeze(0)
+        if params.applied is not None and not bool(params.applied[0]):
+            return image
+        return self._apply_all(image, spec, params)
+
+    def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
+        """Apply to the images of the BCHW batch ``x`` that ``params.applied`` selects.
+
+        On the CPU only the selected images are computed; on other devices all are computed and
+        blended with ``torch.where``, which needs no device-to-host sync.
+        """
+        mask = params.applied
+        if mask is None:
+            return self._apply_all(x, spec, params)
+        if len(mask) == 1 and x.device.type == "cpu":
+            return self._apply_all(x, spec, params) if mask.item() else x
+        if x.device.type != "cpu":
+            out = self._apply_all(x, spec, params)
+            _check_same_shape(self, x, out)
+            return torch.where(mask.view(-1, 1, 1, 1), out, x)
+        index = mask.nonzero().squeeze(1)
+        if len(index) == len(mask):
+            return self._apply_all(x, spec, params)
+        if len(index) == 0:
+            return x
+        part = x[index]
+        out_part = self._apply_all(part, spec._replace(n=len(index)), params[index])
+        _check_same_shape(self, part, out_part)
+        out = x.clone()
+        if out.dtype == torch.uint16:  # index_put has no uint16 kernel; scatter the bits as int16
+            out.view(torch.int16)[index] = out_part.view(torch.int16)
+        else:
+            out[index] = out_part
+        return out
+
+    def _apply_all(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
+        """Apply to every image (``params.applied`` already honoured); dispatch on the kind."""
+        if spec.kind is Kind.TENSOR:
+            return self._apply_tensor(image, params)
+        return run_numpy(self._apply_numpy, image, spec, params)
+
+
+def _check_same_shape(transform: Transform, x: torch.Tensor, out: torch.Tensor) -> None:
+    if out.shape != x.shape or out.dtype != x.dtype:
+        raise ValueError(
+            f"{type(transform).__name__} turns {tuple(x.shape)} {x.dtype} images into "
+            f"{tuple(out.shape)} {out.dtype}, so it cannot act on only some images of a batch; "
+            f"use p=1 for transforms that change the size or dtype"
+        )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except (RuntimeError, ValueError, TypeError):
+        return a is b
+
+
+def _repr_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], Transform):
+        inner = ",\n".join("    " + repr(t).replace("\n", "\n    ") for t in value)
+        return f"[\n{inner},\n]"
+    if isinstance(value, torch.dtype):
+        return str(value)
+    return repr(value)

@@ -1,0 +1,57 @@
+"""Argument checks used by transform constructors; messages name the argument and the value."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["check_probability", "check_number", "check_range_pair", "check_sequence"]
+
+
+def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+                 low_inclusive: bool = True, integer: bool = False) -> Any:
+    """Return ``value`` if it is a finite real (an int if ``integer``) within the bounds."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        expected = "an int" if integer else "a number"
+        raise TypeError(f"{name} must be {expected}; got {value!r} ({type(value).__name__})")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    if too_low or (high is not None and value > high):
+        lo = "-inf" if low is None else f"{low}"
+        bracket = "[" if low_inclusive else "("
+        raise ValueError(f"{name} must be in {bracket}{lo}, {'inf' if high is None else high}]; got {value!r}")
+    return value
+
+
+def check_probability(p: Any, name: str = "p") -> float:
+    """A probability in ``[0, 1]``, as a float."""
+    return float(check_number(p, name, low=0.0, high=1.0))
+
+
+def check_sequence(value: Any, name: str, length: int | None = None) -> tuple:
+    """A list or tuple (of ``length`` items if given), as a tuple."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list or tuple; got {value!r}")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{name} must have {length} items; got {len(value)}: {value!r}")
+    return tuple(value)
+
+
+def check_range_pair(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+                     center: float | None = None) -> tuple[float, float]:
+    """A ``(min, max)`` pair; a single number ``v`` means ``(center - v, center + v)`` if
+    ``center`` is given. Both ends are checked against ``[low, high]`` and ``min <= max``."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and center is not None:
+        check_number(value, name, low=0.0)
+        value = (center - value, center + value)
+        if low is not None:
+            value = (max(value[0], low), value[1])
+    pair = check_sequence(value, name, 2)
+    lo, hi = (float(check_number(v, f"{name}[{i}]", low=low, high=high)) for i, v in enumerate(pair))
+    if lo > hi:
+        raise ValueError(f"{name} must be (min, max) with min <= max; got {value!r}")
+    return lo, hi

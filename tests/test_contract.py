@@ -1,0 +1,182 @@
+"""Generic behaviour every registered transform must show (see tests/registry.py)."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import augkit
+from augkit.core.image import inspect_image
+
+from .helpers import assert_close, make_image, same
+from .registry import CASES
+
+cases = pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+
+
+def _gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _has_p(transform) -> bool:
+    return "p" in inspect.signature(type(transform).__init__).parameters
+
+
+def _inputs(case):
+    """(kind, dtype, channels, image) for every combination the case accepts."""
+    for kind in case.kinds:
+        for dtype in case.dtypes:
+            for channels in case.channels:
+                if kind == "pil" and dtype != "uint8" and channels != 1:
+                    continue  # PIL holds uint16 and float32 only in single-band images
+                yield kind, dtype, channels, make_image(kind, dtype, channels=channels)
+        if kind == "tensor":
+            yield kind, "uint8", 3, make_image("tensor", "uint8", batch=3)
+
+
+def test_every_public_transform_is_registered_for_the_contract_tests():
+    registered = set(augkit.registered_transforms())
+    covered = {c.id.split("[")[0] for c in CASES}
+    assert registered <= covered, f"add to tests/registry.py: {sorted(registered - covered)}"
+
+
+@cases
+def test_output_kind_dtype_layout_and_size(case):
+    t = case.make()
+    for kind, dtype, channels, image in _inputs(case):
+        out = t(image, generator=_gen())
+        spec_in, spec_out = inspect_image(image), inspect_image(out)
+        label = f"{case.id} on {kind} {dtype} C={channels}"
+        if case.keeps_kind:
+            assert type(out) is type(image), label
+            if isinstance(image, np.ndarray):
+                assert out.ndim == image.ndim, label
+            if isinstance(image, Image.Image) and case.keeps_dtype:
+                assert out.mode == image.mode, label
+        else:
+            assert isinstance(out, torch.Tensor), label
+        if case.keeps_dtype:
+            assert spec_out.dtype == spec_in.dtype, label
+        if case.keeps_size:
+            assert spec_out.size == spec_in.size, label
+        assert spec_out.n == spec_in.n and spec_out.channels == spec_in.channels, label
+        assert spec_out.device == spec_in.device, label
+
+
+@cases
+def test_input_is_not_modified(case):
+    t = case.make()
+    for kind, dtype, channels, image in _inputs(case):
+        before = copy.deepcopy(image)
+        t(image, generator=_gen())
+        assert same(image, before), f"{case.id} modified its {kind} {dtype} input"
+
+
+@cases
+def test_same_generator_seed_gives_same_output(case):
+    t = case.make()
+    x = make_image("tensor", "float32", batch=8)
+    assert same(t(x, generator=_gen(3)), t(x, generator=_gen(3)))
+    torch.manual_seed(5)
+    a = t(x)
+    torch.manual_seed(5)
+    assert same(a, t(x)), "the global RNG must be the only source when no generator is given"
+
+
+@cases
+def test_apply_replays_a_call(case):
+    t = case.make()
+    for kind, _, _, image in _inputs(case):
+        params = t.sample_params(image, generator=_gen(11))
+        assert same(t.apply(image, params), t(image, generator=_gen(11))), kind
+
+
+@cases
+def test_p_zero_is_identity(case):
+    t = case.make()
+    if not _has_p(t):
+        pytest.skip("no probability argument")
+    t.p = 0.0
+    for kind, _, _, image in _inputs(case):
+        out = t(image, generator=_gen())
+        if case.keeps_kind and case.keeps_dtype:
+            assert same(out, image), kind
+
+
+@cases
+def test_batched_result_equals_per_image_results(case):
+    t = case.make()
+    for dtype in case.dtypes:
+        x = make_image("tensor", dtype, batch=12)
+        params = t.sample_params(x, generator=_gen(1))
+        out = t.apply(x, params)
+        for i in range(len(x)):
+            assert same(out[i], t.apply(x[i], params[i])), f"{case.id}: image {i} ({dtype})"
+
+
+@cases
+def test_kinds_agree_for_the_same_params(case):
+    t = case.make()
+    for dtype in case.dtypes:
+        for channels in case.channels:
+            tensor = make_image("tensor", dtype, channels=channels)
+            params = t.sample_params(tensor, generator=_gen(2))
+            expected = t.apply(tensor, params)
+            atol = case.kernel_atol.get(dtype, 0.0)
+            for kind in case.kinds:
+                if kind == "tensor" or (kind == "pil" and dtype != "uint8" and channels != 1):
+                    continue
+                image = make_image(kind, dtype, channels=channels)
+                out = t.apply(image, params)
+                assert_close(out, expected, atol, f"{case.id} {kind} vs tensor ({dtype}, C={channels})")
+
+
+@cases
+def test_bad_batches_are_refused(case):
+    t = case.make()
+    with pytest.raises(ValueError, match="empty batch"):
+        t(torch.zeros(0, 3, 8, 8))
+    with pytest.raises(TypeError, match="list"):
+        t([make_image("tensor")])
+    with pytest.raises(ValueError, match="5-D"):
+        t(torch.zeros(1, 1, 3, 8, 8))
+    with pytest.raises(TypeError, match="complex"):
+        t(torch.zeros(3, 8, 8, dtype=torch.complex64))
+
+
+@cases
+def test_nan_is_refused_in_strict_mode(case):
+    if "float32" not in case.dtypes or "tensor" not in case.kinds:
+        pytest.skip("no float tensors")
+    x = make_image("tensor", "float32")
+    x[0, 1, 2] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        case.make()(x)
+
+
+@cases
+def test_pickle_round_trip(case):
+    t = case.make()
+    clone = pickle.loads(pickle.dumps(t))
+    assert clone == t
+    x = make_image("tensor", "float32", batch=4)
+    assert same(clone(x, generator=_gen(4)), t(x, generator=_gen(4)))
+
+
+@cases
+def test_config_round_trip_and_repr(case):
+    t = case.make()
+    config = json.loads(json.dumps(t.to_config()))
+    rebuilt = augkit.from_config(config)
+    assert rebuilt == t and repr(rebuilt) == repr(t)
+    assert rebuilt.to_config() == config
+    assert repr(t).startswith(type(t).__name__ + "(")
+    x = make_image("tensor", "float32", batch=4)
+    assert same(rebuilt(x, generator=_gen(4)), t(x, generator=_gen(4)))
