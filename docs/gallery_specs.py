@@ -1,0 +1,32 @@
+"""What the docs gallery shows for each registered transform: a factory building the transform
+with arguments whose effect is easy to see, and the sample photo to show it on.
+
+``docs/make_gallery.py`` renders one PNG per entry; a test checks every registered transform has
+an entry and an image.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import augkit
+
+
+class Spec(NamedTuple):
+    make: Callable[[], augkit.Transform]
+    photo: str = "astronaut"
+
+
+GALLERY: dict[str, Spec] = {
+    "HorizontalFlip": Spec(lambda: augkit.HorizontalFlip(p=0.5)),
+    "VerticalFlip": Spec(lambda: augkit.VerticalFlip(p=0.5)),
+    "Identity": Spec(lambda: augkit.Identity()),
+    "Lambda": Spec(lambda: augkit.Lambda("augkit.functional.geometry:vflip", p=0.5)),
+    "ToTensor": Spec(lambda: augkit.ToTensor("uint8")),
+    "ToDtype": Spec(lambda: augkit.ToDtype("float32")),
+    "Normalize": Spec(lambda: augkit.Normalize()),
+    "Compose": Spec(lambda: augkit.Compose([augkit.HorizontalFlip(), augkit.VerticalFlip()])),
+    "RandomApply": Spec(lambda: augkit.RandomApply([augkit.VerticalFlip(p=1.0)], p=0.5)),
+    "OneOf": Spec(lambda: augkit.OneOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])),
+    "SomeOf": Spec(lambda: augkit.SomeOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)], n=1)),
+}
