@@ -1,0 +1,244 @@
+"""Colour-space conversion kernels: RGB <-> grayscale, HSV and CIE Lab.
+
+Encodings follow the value conventions of the dtype, so that a float result equals the uint8
+result divided by 255 (up to rounding):
+
+* grayscale: ITU-R BT.601 luma ``0.299 R + 0.587 G + 0.114 B``, rounded for integer images;
+* HSV: hue, saturation and value scaled to the full range: hue 0..1 for one turn in float
+  images; uint8 images use 256 hue steps per turn, like OpenCV's ``COLOR_RGB2HSV_FULL``; the hue
+  and saturation of greys are 0;
+* Lab (sRGB, D65): OpenCV's 8-bit encoding ``(L * 255 / 100, a + 128, b + 128)``, divided by 255
+  for float images. Convert uint16 images to float first for Lab.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from ..core.dispatch import dispatch, numpy_kernel
+from .convert import max_value
+
+__all__ = [
+    "rgb_to_gray", "rgb_to_gray_tensor", "rgb_to_gray_numpy",
+    "gray_to_rgb", "gray_to_rgb_tensor", "gray_to_rgb_numpy",
+    "rgb_to_hsv", "rgb_to_hsv_tensor", "rgb_to_hsv_numpy",
+    "hsv_to_rgb", "hsv_to_rgb_tensor", "hsv_to_rgb_numpy",
+    "rgb_to_lab", "rgb_to_lab_tensor", "rgb_to_lab_numpy",
+    "lab_to_rgb", "lab_to_rgb_tensor", "lab_to_rgb_numpy",
+]
+
+LUMA = (0.299, 0.587, 0.114)
+# sRGB primaries to XYZ (D65), and the D65 white point, as OpenCV uses them
+_RGB_TO_XYZ = ((0.412453, 0.357580, 0.180423), (0.212671, 0.715160, 0.072169), (0.019334, 0.119193, 0.950227))
+_WHITE = (0.950456, 1.0, 1.088754)
+
+
+def _require_channels(channels: int, expected: int, op: str) -> None:
+    if channels != expected:
+        raise ValueError(f"{op} expects {expected}-channel images; got {channels} channel(s)")
+
+
+def _to_unit(x: torch.Tensor) -> torch.Tensor:
+    """Integer images as float32 in [0, 1]; float images unchanged."""
+    return x if x.is_floating_point() else x.to(torch.float32) / max_value(x.dtype)
+
+
+def _from_unit(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    if dtype.is_floating_point:
+        return y.to(dtype)
+    white = max_value(dtype)
+    wide = y.mul(white).round_().clamp_(0, white)
+    return wide.to(torch.int32).to(dtype) if dtype == torch.uint16 else wide.to(dtype)
+
+
+def _check_numpy(x: np.ndarray, channels: int, op: str) -> None:
+    _require_channels(x.shape[2] if x.ndim == 3 else 1, channels, op)
+
+
+def _numpy_via_float(x: np.ndarray, convert) -> np.ndarray:
+    """Run an 8-bit/float-only OpenCV conversion on a uint16 image through float32."""
+    if x.dtype != np.uint16:
+        return convert(x)
+    y = convert(x.astype(np.float32) / 65535.0)
+    return np.clip(np.rint(y * 65535.0), 0, 65535).astype(np.uint16)
+
+
+# -- grayscale -------------------------------------------------------------------------------------
+
+def rgb_to_gray_tensor(x: torch.Tensor, channels: int = 1) -> torch.Tensor:
+    """BT.601 luma of an RGB ``(..., 3, H, W)`` tensor, with 1 or 3 (repeated) channels.
+
+    >>> rgb_to_gray_tensor(torch.tensor([[[255]], [[0]], [[0]]], dtype=torch.uint8)).flatten().tolist()
+    [76]
+    """
+    _require_channels(x.shape[-3], 3, "rgb_to_gray")
+    r, g, b = _to_unit(x).unbind(-3)
+    luma = (r * LUMA[0] + g * LUMA[1] + b * LUMA[2]).unsqueeze(-3)
+    out = _from_unit(luma, x.dtype)
+    return out.expand(*x.shape).contiguous() if channels == 3 else out
+
+
+@numpy_kernel
+def rgb_to_gray_numpy(x: np.ndarray, channels: int = 1) -> np.ndarray:
+    """BT.601 luma of an RGB HWC array, HWC with 1 or 3 (repeated) channels."""
+    _check_numpy(x, 3, "rgb_to_gray")
+    gray = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB) if channels == 3 else gray[:, :, None]
+
+
+def gray_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Repeat a ``(..., 1, H, W)`` grayscale tensor into 3 channels."""
+    _require_channels(x.shape[-3], 1, "gray_to_rgb")
+    return x.expand(*x.shape[:-3], 3, *x.shape[-2:]).contiguous()
+
+
+@numpy_kernel
+def gray_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
+    """Repeat an HW/HW1 grayscale array into HWC with 3 channels."""
+    _check_numpy(x, 1, "gray_to_rgb")
+    return cv2.cvtColor(x, cv2.COLOR_GRAY2RGB)
+
+
+# -- HSV ------------------------------------------------------------------------------------------
+
+def rgb_to_hsv_tensor(x: torch.Tensor) -> torch.Tensor:
+    """RGB to HSV with all three channels in the dtype's full range (see the module doc)."""
+    _require_channels(x.shape[-3], 3, "rgb_to_hsv")
+    rgb = _to_unit(x)
+    value, argmax = rgb.max(dim=-3)
+    chroma = value - rgb.min(dim=-3).values
+    safe_chroma = torch.where(chroma > 0, chroma, torch.ones_like(chroma))
+    r, g, b = rgb.unbind(-3)
+    # hue sector offsets: red 0, green 2, blue 4 (in units of 60 degrees)
+    candidates = torch.stack([(g - b) / safe_chroma, (b - r) / safe_chroma + 2, (r - g) / safe_chroma + 4], -3)
+    hue = candidates.gather(-3, argmax.unsqueeze(-3)).squeeze(-3)
+    hue = torch.where(chroma > 0, (hue / 6).remainder(1.0), torch.zeros_like(hue))
+    saturation = torch.where(value > 0, chroma / torch.where(value > 0, value, torch.ones_like(value)),
+                             torch.zeros_like(value))
+    out = _from_unit(torch.stack([hue, saturation, value], -3), x.dtype)
+    if x.dtype == torch.uint8:  # 256 hue steps per turn
+        out[..., 0, :, :] = hue.mul(256).round_().remainder_(256).to(torch.uint8)
+    return out
+
+
+def hsv_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_hsv_tensor`."""
+    _require_channels(x.shape[-3], 3, "hsv_to_rgb")
+    hue, saturation, value = _to_unit(x).unbind(-3)
+    if x.dtype == torch.uint8:  # 256 hue steps per turn
+        hue = x[..., 0, :, :].to(hue.dtype) / 256
+    # f(n) = v - v s max(0, min(k, 4 - k, 1)) with k = (n + 6 h) mod 6, for n = 5, 3, 1
+    n = torch.tensor([5.0, 3.0, 1.0], device=x.device, dtype=hue.dtype).view(3, 1, 1)
+    k = (n + hue.unsqueeze(-3) * 6).remainder(6)
+    weight = torch.minimum(k, 4 - k).clamp(0, 1)
+    rgb = value.unsqueeze(-3) * (1 - saturation.unsqueeze(-3) * weight)
+    return _from_unit(rgb, x.dtype)
+
+
+@numpy_kernel
+def rgb_to_hsv_numpy(x: np.ndarray) -> np.ndarray:
+    """RGB to HSV on an HWC array, like :func:`rgb_to_hsv_tensor`."""
+    _check_numpy(x, 3, "rgb_to_hsv")
+    if x.dtype == np.uint8:
+        return cv2.cvtColor(x, cv2.COLOR_RGB2HSV_FULL)
+
+    def convert(unit: np.ndarray) -> np.ndarray:
+        hsv = cv2.cvtColor(unit, cv2.COLOR_RGB2HSV)
+        hsv[:, :, 0] *= 1.0 / 360.0
+        return hsv
+
+    return _numpy_via_float(x, convert)
+
+
+@numpy_kernel
+def hsv_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`rgb_to_hsv_numpy`."""
+    _check_numpy(x, 3, "hsv_to_rgb")
+    if x.dtype == np.uint8:
+        return cv2.cvtColor(x, cv2.COLOR_HSV2RGB_FULL)
+
+    def convert(unit: np.ndarray) -> np.ndarray:
+        hsv = unit.copy()
+        hsv[:, :, 0] *= 360.0
+        return np.clip(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), 0.0, 1.0)
+
+    return _numpy_via_float(x, convert)
+
+
+# -- Lab ------------------------------------------------------------------------------------------
+
+def _lab_f(t: torch.Tensor) -> torch.Tensor:
+    return torch.where(t > 0.008856, t.clamp(min=1e-12).pow(1 / 3), 7.787 * t + 16 / 116)
+
+
+def _lab_f_inverse(t: torch.Tensor) -> torch.Tensor:
+    return torch.where(t > 0.206893, t.pow(3), (t - 16 / 116) / 7.787)
+
+
+def rgb_to_lab_tensor(x: torch.Tensor) -> torch.Tensor:
+    """sRGB to CIE Lab (D65) in OpenCV's encoding (see the module doc); uint8 or float."""
+    _require_channels(x.shape[-3], 3, "rgb_to_lab")
+    if x.dtype == torch.uint16:
+        raise TypeError("rgb_to_lab supports uint8 and float images; got uint16 (convert to float first)")
+    rgb = _to_unit(x)
+    linear = torch.where(rgb > 0.04045, ((rgb + 0.055) / 1.055).pow(2.4), rgb / 12.92)
+    matrix = torch.tensor(_RGB_TO_XYZ, device=x.device, dtype=rgb.dtype)
+    matrix = matrix / torch.tensor(_WHITE, device=x.device, dtype=rgb.dtype).view(3, 1)
+    xyz = torch.einsum("ij,...jhw->...ihw", matrix, linear)
+    fx, fy, fz = _lab_f(xyz).unbind(-3)
+    y = xyz[..., 1, :, :]
+    lightness = torch.where(y > 0.008856, 116 * fy - 16, 903.3 * y)
+    lab = torch.stack([lightness / 100, (500 * (fx - fy) + 128) / 255, (200 * (fy - fz) + 128) / 255], -3)
+    return _from_unit(lab.clamp(0, 1), x.dtype)
+
+
+def lab_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_lab_tensor` (out-of-gamut colours are clipped)."""
+    _require_channels(x.shape[-3], 3, "lab_to_rgb")
+    if x.dtype == torch.uint16:
+        raise TypeError("lab_to_rgb supports uint8 and float images; got uint16 (convert to float first)")
+    unit = _to_unit(x)
+    lightness, a, b = unit[..., 0, :, :] * 100, unit[..., 1, :, :] * 255 - 128, unit[..., 2, :, :] * 255 - 128
+    fy = (lightness + 16) / 116
+    y = torch.where(lightness > 903.3 * 0.008856, fy.pow(3), lightness / 903.3)
+    fy = torch.where(lightness > 903.3 * 0.008856, fy, 7.787 * y + 16 / 116)
+    xyz = torch.stack([_lab_f_inverse(fy + a / 500), y, _lab_f_inverse(fy - b / 200)], -3)
+    xyz = xyz * torch.tensor(_WHITE, device=x.device, dtype=xyz.dtype).view(3, 1, 1)
+    inverse = torch.linalg.inv(torch.tensor(_RGB_TO_XYZ, dtype=torch.float64)).to(x.device, xyz.dtype)
+    linear = torch.einsum("ij,...jhw->...ihw", inverse, xyz).clamp(0, 1)
+    rgb = torch.where(linear > 0.0031308, 1.055 * linear.pow(1 / 2.4) - 0.055, linear * 12.92)
+    return _from_unit(rgb.clamp(0, 1), x.dtype)
+
+
+@numpy_kernel
+def rgb_to_lab_numpy(x: np.ndarray) -> np.ndarray:
+    """sRGB to Lab on an HWC uint8/float32 array, like :func:`rgb_to_lab_tensor`."""
+    _check_numpy(x, 3, "rgb_to_lab")
+    if x.dtype == np.uint16:
+        raise TypeError("rgb_to_lab supports uint8 and float images; got uint16 (convert to float first)")
+    if x.dtype == np.uint8:
+        return cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
+    lab = cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
+    return np.clip((lab + np.float32([0, 128, 128])) * np.float32([1 / 100, 1 / 255, 1 / 255]), 0, 1)
+
+
+@numpy_kernel
+def lab_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`rgb_to_lab_numpy`."""
+    _check_numpy(x, 3, "lab_to_rgb")
+    if x.dtype == np.uint16:
+        raise TypeError("lab_to_rgb supports uint8 and float images; got uint16 (convert to float first)")
+    if x.dtype == np.uint8:
+        return cv2.cvtColor(x, cv2.COLOR_Lab2RGB)
+    lab = x * np.float32([100, 255, 255]) - np.float32([0, 128, 128])
+    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1)
+
+
+rgb_to_gray = dispatch(rgb_to_gray_tensor, rgb_to_gray_numpy)
+gray_to_rgb = dispatch(gray_to_rgb_tensor, gray_to_rgb_numpy)
+rgb_to_hsv = dispatch(rgb_to_hsv_tensor, rgb_to_hsv_numpy)
+hsv_to_rgb = dispatch(hsv_to_rgb_tensor, hsv_to_rgb_numpy)
+rgb_to_lab = dispatch(rgb_to_lab_tensor, rgb_to_lab_numpy)
+lab_to_rgb = dispatch(lab_to_rgb_tensor, lab_to_rgb_numpy)
