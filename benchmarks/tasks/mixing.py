@@ -73,7 +73,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
         if lib.kornia and dtype.is_floating_point:   # kornia mixes float images only
             K = lib.kornia.augmentation
             k_mix = K.RandomMixUpV2(data_keys=["input", "class"])
-            k_cut = K.RandomCutMixV2(data_keys=["input", "class"])
+            k_cut = K.RandomCutMixV2(data_keys=["input", "class"], use_correct_lambda=True)
             rows["mixup"].runners["kornia"] = lambda x=x: k_mix(x, labels)
             rows["cutmix"].runners["kornia"] = lambda x=x: k_cut(x, labels)
         out += rows.values()
