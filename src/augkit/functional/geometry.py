@@ -394,13 +394,22 @@ def pad_numpy(x: np.ndarray, padding: int | Sequence[int], fill: Fill = 0.0,
     return cv2.copyMakeBorder(x, top, bottom, left, right, _CV2_BORDER[padding_mode])
 
 
-def crop_tensor(x: torch.Tensor, top: int, left: int, height: int, width: int) -> torch.Tensor:
+def crop_tensor(x: torch.Tensor, top: Box, left: Box, height: int, width: int) -> torch.Tensor:
     """The ``height x width`` box at ``(top, left)`` of a ``(..., C, H, W)`` tensor; parts of the
     box outside the image are zeros (like torchvision). Returns a view when the box is inside.
+    ``top`` and ``left`` may be ``(B,)`` tensors (one box per image of a BCHW batch, inside it).
 
     >>> crop_tensor(torch.arange(9).view(1, 3, 3), 1, 1, 2, 2).tolist()
     [[[4, 5], [7, 8]]]
     """
+    if isinstance(top, torch.Tensor) or isinstance(left, torch.Tensor):
+        n = x.shape[0]
+        rows = torch.as_tensor(top, device=x.device).expand(n)[:, None] + torch.arange(height, device=x.device)
+        cols = torch.as_tensor(left, device=x.device).expand(n)[:, None] + torch.arange(width, device=x.device)
+        batch = torch.arange(n, device=x.device)[:, None, None]
+        src = x.view(torch.int16) if x.dtype == torch.uint16 else x  # no uint16 indexing kernel
+        out = src[batch, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
+        return out.view(x.dtype)
     h, w = x.shape[-2:]
     t, l, b, r = max(top, 0), max(left, 0), min(top + height, h), min(left + width, w)
     out = x[..., t:max(b, t), l:max(r, l)]
