@@ -50,7 +50,7 @@ __all__ = [
     "center_crop_box", "pad", "pad_tensor", "pad_numpy",
     "resized_crop", "resized_crop_tensor", "resized_crop_numpy",
     "affine_matrix", "affine", "affine_tensor", "affine_numpy",
-    "rotate", "rotate_tensor", "rotate_numpy",
+    "expanded_size", "rotate", "rotate_tensor", "rotate_numpy",
     "perspective", "perspective_tensor", "perspective_numpy",
 ]
 
@@ -610,15 +610,25 @@ def _rotation(size_hw: tuple[int, int], angle, expand: bool, center) -> tuple[to
         return matrix, (h, w)
     if isinstance(angle, torch.Tensor) and angle.numel() > 1:
         raise ValueError("expand=True needs one angle (every output has its own size otherwise)")
-    rad = math.radians(float(angle))
-    cos, sin = abs(math.cos(rad)), abs(math.sin(rad))
-    # torchvision's rounding of the expanded canvas, tolerant to float noise
-    ow = int(math.ceil(w * cos + h * sin - 1e-4))
-    oh = int(math.ceil(w * sin + h * cos - 1e-4))
+    oh, ow = expanded_size((h, w), [float(angle)])
     shift = torch.tensor([(ow - w) * 0.5, (oh - h) * 0.5], dtype=torch.float64)
     matrix = matrix.clone()
     matrix[..., 2] += shift
     return matrix, (oh, ow)
+
+
+def expanded_size(size_hw: tuple[int, int], angles: Sequence[float]) -> tuple[int, int]:
+    """The canvas holding an image of ``size_hw`` rotated by any of ``angles`` (degrees),
+    rounded like torchvision (an even number of pixels more than the half extent's ceiling).
+
+    >>> expanded_size((24, 32), [30.0])
+    (38, 40)
+    """
+    h, w = size_hw
+    rad = np.radians(np.asarray(angles, dtype=np.float64))
+    cos, sin = np.abs(np.cos(rad)), np.abs(np.sin(rad))
+    half_w, half_h = (w * cos + h * sin).max() / 2, (w * sin + h * cos).max() / 2
+    return 2 * int(math.ceil(half_h - 1e-4)), 2 * int(math.ceil(half_w - 1e-4))
 
 
 def rotate_tensor(x: torch.Tensor, angle: float | torch.Tensor, interpolation: str = "nearest",

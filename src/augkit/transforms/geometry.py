@@ -231,7 +231,8 @@ class ResizedCenterCrop(Transform):
     by cropping the centre region of the input and resizing only it.
 
     The box is rounded to whole input pixels, so the result is the two-step pipeline's up to a
-    sub-pixel shift (mean difference about 1 grey level on photos, larger at sharp edges).
+    shift of less than half an input pixel (on 375 x 500 photos: a mean difference of 1 to 4
+    grey levels, more at sharp edges).
 
     >>> import torch, augkit
     >>> augkit.ResizedCenterCrop(224)(torch.zeros(3, 375, 500, dtype=torch.uint8)).shape
@@ -479,9 +480,7 @@ class RandomRotation(_Warp):
                                             np.degrees(np.arctan2(h, w)) + np.arange(-360, 361, 90),
                                             np.degrees(np.arctan2(w, h)) + np.arange(-360, 361, 90)]))
         lo, hi = np.radians(self.degrees)
-        angles = angles[(angles >= lo) & (angles <= hi)]
-        cos, sin = np.abs(np.cos(angles)), np.abs(np.sin(angles))
-        return int(math.ceil((w * sin + h * cos).max() - 1e-4)), int(math.ceil((w * cos + h * sin).max() - 1e-4))
+        return F.expanded_size(size, np.degrees(angles[(angles >= lo) & (angles <= hi)]))
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         lo, hi = self.degrees
