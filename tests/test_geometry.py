@@ -58,6 +58,8 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from torchvision.transforms import InterpolationMode as IM  # noqa: E402
 
+from augkit.core.image import ImageSpec, Kind  # noqa: E402
+
 from .helpers import assert_close, photo_array  # noqa: E402
 
 _TV_MODES = {"nearest": IM.NEAREST, "bilinear": IM.BILINEAR, "bicubic": IM.BICUBIC}
@@ -240,7 +242,8 @@ def test_resized_center_crop_equals_resize_then_center_crop_within_a_sub_pixel_s
 
 def test_random_resized_crop_boxes_follow_torchvision_rules():
     t = augkit.RandomResizedCrop(32, scale=(0.2, 0.6), ratio=(0.5, 2.0))
-    params = t.sample_params(torch.zeros(4000, 3, 60, 90), generator=torch.Generator().manual_seed(0))
+    spec = ImageSpec(Kind.TENSOR, 4000, (60, 90), 3, torch.float32, torch.device("cpu"), True)
+    params = t.sample_params(spec, generator=torch.Generator().manual_seed(0))
     area = (params.height * params.width).double() / (60 * 90)
     aspect = params.width.double() / params.height
     assert bool(((params.top >= 0) & (params.top + params.height <= 60)).all())

