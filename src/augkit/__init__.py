@@ -10,7 +10,7 @@ the kind they were given; on batches every image draws its own parameters from a
 torch.Size([4, 3, 32, 32])
 """
 
-from . import data, functional, io
+from . import data, functional, io, tta, viz
 from .core import (
     ImageSpec,
     Params,
@@ -31,5 +31,5 @@ __version__ = "0.1.0"
 __all__ = [
     *_transforms_all, "ImageSpec", "Params", "Transform", "__version__", "data", "derive_seed",
     "from_config", "functional", "inspect_image", "io", "make_generator", "registered_transforms",
-    "set_strict", "to_config",
+    "set_strict", "to_config", "tta", "viz",
 ]
