@@ -80,8 +80,8 @@ _POSITIONS = ("top_left", "top_right", "bottom_left", "bottom_right", "center")
 
 class CropView(View):
     """The ``size`` crop at ``position`` (a corner or ``"center"``), of the image mirrored
-    left-right first if ``hflip`` (top-bottom if ``vflip``). Centre offsets round down, like
-    torchvision's ``center_crop``.
+    left-right first if ``hflip`` (top-bottom if ``vflip``). Centre offsets are rounded like
+    torchvision's ``center_crop`` (``round((H - h) / 2)``, halves to even).
 
     >>> import torch
     >>> CropView(2, "bottom_right")(torch.arange(9.0).view(1, 1, 3, 3)).tolist()
@@ -107,7 +107,7 @@ class CropView(View):
         if self.vflip:
             x = x.flip(-2)
         if self.position == "center":
-            top, left = (height - h) // 2, (width - w) // 2
+            top, left = round((height - h) / 2), round((width - w) / 2)
         else:
             top = 0 if self.position.startswith("top") else height - h
             left = 0 if self.position.endswith("left") else width - w
@@ -202,8 +202,9 @@ class UndecidedError(ValueError):
 
 
 def _random_reason(t: Transform, spec: ImageSpec, where: str) -> str | None:
+    what = f"{where} ({type(t).__name__})"
     if 0.0 < t.p < 1.0:
-        return f"{where} applies with probability p={t.p}; use p=1.0 (or leave it out)"
+        return f"{what} applies with probability p={t.p}; use p=1.0 (or leave it out)"
     for name, child in child_transforms(t):
         reason = _random_reason(child, spec, f"{where}.{name}")
         if reason:
@@ -212,26 +213,26 @@ def _random_reason(t: Transform, spec: ImageSpec, where: str) -> str | None:
         first = t.sample_params(spec, generator=torch.Generator().manual_seed(1))
         second = t.sample_params(spec, generator=torch.Generator().manual_seed(2))
     except Exception as error:  # noqa: BLE001 - any failure to draw leaves the question open
-        raise UndecidedError(f"cannot draw the parameters of {where} for {spec.n} image(s) of "
+        raise UndecidedError(f"cannot draw the parameters of {what} for {spec.n} image(s) of "
                              f"size {spec.size}: {error}") from error
     if not _same_params(first, second):
-        return f"{where} draws random parameters"
+        return f"{what} draws random parameters"
     return None
 
 
-def check_deterministic(transform: Transform, spec: ImageSpec = _PROBE) -> None:
+def check_deterministic(transform: Transform, spec: ImageSpec = _PROBE, name: str = "transform") -> None:
     """Raise ``ValueError`` if ``transform`` is random (see the module docstring), and
     :class:`UndecidedError` if its parameters cannot be drawn for the images ``spec`` describes
-    (by default eight 256x256 RGB images).
+    (by default eight 256x256 RGB images). ``name`` names the transform in the message.
 
     >>> import augkit
     >>> check_deterministic(augkit.HorizontalFlip(p=1.0))
-    >>> check_deterministic(augkit.HorizontalFlip())
+    >>> check_deterministic(augkit.Compose([augkit.HorizontalFlip()]), name="views[1]")
     Traceback (most recent call last):
     ...
-    ValueError: test-time views must be deterministic, but HorizontalFlip() applies with probability p=0.5; use p=1.0 (or leave it out)
+    ValueError: test-time views must be deterministic, but views[1].transforms[0] (HorizontalFlip) applies with probability p=0.5; use p=1.0 (or leave it out)
     """
-    reason = _random_reason(transform, spec, repr(transform))
+    reason = _random_reason(transform, spec, name)
     if reason:
         raise ValueError(f"test-time views must be deterministic, but {reason}")
 
@@ -265,7 +266,7 @@ def _forward(model: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
         except torch.OutOfMemoryError:
             if chunk[0] == 1:
                 raise
-            chunk[0] = max(1, chunk[0] // 2)
+            chunk[0] = (chunk[0] + 1) // 2
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
     return torch.cat(outputs)
@@ -319,13 +320,13 @@ class TTA(torch.nn.Module):
         self.views = _flatten_views(views if views is not None else [Identity(), HorizontalFlip(p=1.0)])
         self.merge = merge
         self.max_batch = max_batch
-        self._unchecked = []
-        for view in self.views:
+        self._unchecked: list[tuple[int, Transform]] = []
+        for i, view in enumerate(self.views):
             if isinstance(view, Transform):
                 try:
-                    check_deterministic(view)
+                    check_deterministic(view, name=f"views[{i}]")
                 except UndecidedError:  # checked again on the first batch, at its real size
-                    self._unchecked.append(view)
+                    self._unchecked.append((i, view))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) or x.ndim != 4:
@@ -333,8 +334,8 @@ class TTA(torch.nn.Module):
                             f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
         if self._unchecked:
             spec = _PROBE._replace(n=len(x), size=tuple(x.shape[-2:]), channels=x.shape[1], dtype=x.dtype)
-            for view in self._unchecked:
-                check_deterministic(view, spec)
+            for i, view in self._unchecked:
+                check_deterministic(view, spec, name=f"views[{i}]")
             self._unchecked = []
         with torch.no_grad():
             groups: dict[tuple[int, ...], list[int]] = {}
