@@ -132,15 +132,15 @@ def _displayable(array: np.ndarray, thumb: int | None) -> np.ndarray:
     array = np.nan_to_num(array[:, :, :4] if array.shape[2] != 2 else array[:, :, :1])
     if array.shape[2] == 4:
         array = array[:, :, :3] * array[:, :, 3:] + (1 - array[:, :, 3:])  # over white
-    low, high = float(array.min()), float(array.max())
-    if low < 0 or high > 1:
-        array = (array - low) / (high - low) if high > low else np.zeros_like(array)
     height, width = array.shape[:2]
     if thumb and max(height, width) > thumb:
         factor = thumb / max(height, width)
         size = (max(1, round(width * factor)), max(1, round(height * factor)))
         array = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
         array = array[:, :, None] if array.ndim == 2 else array
+    low, high = float(array.min()), float(array.max())
+    if low < 0 or high > 1:
+        array = (array - low) / (high - low) if high > low else np.zeros_like(array)
     return np.clip(array, 0, 1)
 
 
