@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except (CommandError, ImageReadError, OSError) as error:
-        print(f"augkit {args.command}: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # one line, whatever the source
+        print(f"augkit {args.command}: error: {message}", file=sys.stderr)
         return 1
 
 
