@@ -189,6 +189,7 @@ def test_info_reports_size_mode_dtype_and_bit_depth(capsys, tmp_path, name, arra
     assert f"size:      12 x 10 (width x height)\nmode:      {mode}\n" in out and f"bit depth: {bits}\n" in out
 
 
+@pytest.mark.slow
 def test_the_console_script_runs_main():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["augkit"] == "augkit.cli:main"

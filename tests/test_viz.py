@@ -163,6 +163,7 @@ def test_mixing_refuses_mismatched_shapes():
         mixing(x[0], torch.rand(1, 4))
 
 
+@pytest.mark.slow
 def test_importing_augkit_does_not_import_matplotlib():
     code = "import sys, augkit, augkit.viz; assert 'matplotlib' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
