@@ -229,10 +229,15 @@ def _hue_steps(factor: np.ndarray) -> np.ndarray:
 
 def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
     """Rotate the hue of ``len(factors)`` RGB images stacked vertically in one HWC uint8 array."""
+    steps = _hue_steps(factors)
     hsv = rgb_to_hsv_numpy(rgb)
     hue = hsv.reshape(len(factors), -1, 3)[:, :, 0]
-    hue += _hue_steps(factors)[:, None]  # uint8 arithmetic wraps around the turn
-    return hsv_to_rgb_numpy(hsv)
+    hue += steps[:, None]  # uint8 arithmetic wraps around the turn
+    out = hsv_to_rgb_numpy(hsv)
+    still = steps == 0  # images whose hue does not move are kept exactly (no 8-bit round trip)
+    if still.any():
+        out.reshape(len(factors), -1, 3)[still] = rgb.reshape(len(factors), -1, 3)[still]
+    return out
 
 
 def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
