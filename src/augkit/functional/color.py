@@ -291,8 +291,8 @@ def adjust_sharpness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     2 sharpens. 1- or 3-channel images.
 
     >>> x = torch.zeros(1, 3, 3); x[0, 1, 1] = 1.0
-    >>> adjust_sharpness_tensor(x, 0.0)[0, 1, 1].item() == 5 / 13
-    True
+    >>> round(adjust_sharpness_tensor(x, 0.0)[0, 1, 1].item(), 4)  # 5 / 13
+    0.3846
     """
     _require(x, "adjust_sharpness")
     _check_factor(factor, "factor")
@@ -434,8 +434,9 @@ def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
     """Histogram equalization of each channel (torchvision's, from PIL); uint8 or float images
     (floats are equalized on 256 levels).
 
-    >>> equalize_tensor(torch.tensor([[[10, 10, 20, 30]]], dtype=torch.uint8)).tolist()
-    [[[0, 0, 128, 255]]]
+    >>> x = torch.full((1, 8, 64), 60, dtype=torch.uint8); x[:, 4:] = 100
+    >>> equalize_tensor(x).unique().tolist()
+    [0, 255]
     """
     _refuse_uint16(x, "equalize")
     levels = x if x.dtype == torch.uint8 else to_dtype_tensor(x, torch.uint8)

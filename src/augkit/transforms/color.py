@@ -74,14 +74,12 @@ _KERNELS: dict[str, tuple[Callable, Callable, float]] = {  # tensor kernel, NumP
 _JITTER_OPS = ("brightness", "contrast", "saturation", "hue")
 
 
-def _write_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """``x`` with ``x[index] = rows`` (a new tensor)."""
-    out = x.clone()
-    if out.dtype == torch.uint16:  # index_put has no uint16 kernel; move the bits as int16
-        out.view(torch.int16)[index] = rows.view(torch.int16)
+def _put_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> None:
+    """``x[index] = rows``, in place."""
+    if x.dtype == torch.uint16:  # index_put has no uint16 kernel; move the bits as int16
+        x.view(torch.int16)[index] = rows.view(torch.int16)
     else:
-        out[index] = rows
-    return out
+        x[index] = rows
 
 
 class ColorJitter(Transform):
@@ -120,6 +118,7 @@ class ColorJitter(Transform):
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         active = self._active()
+        owned = False  # whether x is a tensor of ours, safe to write in place
         for position in range(4):
             for op in active:
                 kernel, _, identity = _KERNELS[op]
@@ -132,9 +131,12 @@ class ColorJitter(Transform):
                     continue
                 index = chosen.nonzero().squeeze(1)
                 if len(index) == len(x):
-                    x = kernel(x, factor)
+                    x, owned = kernel(x, factor), True
                 elif len(index):
-                    x = _write_rows(x, index, kernel(x[index], factor[index]))
+                    rows = kernel(x[index], factor[index])
+                    if not owned:
+                        x, owned = x.clone(), True
+                    _put_rows(x, index, rows)
         return x
 
     def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
@@ -303,7 +305,7 @@ class SelectChannels(Transform):
     """Keep the channels at ``indices``, in that order (repeats allowed).
 
     >>> import torch, augkit
-    >>> augkit.SelectChannels([2, 0])(torch.tensor([[[1]], [[2]], [[3]]])).flatten().tolist()
+    >>> augkit.SelectChannels([2, 0])(torch.tensor([[[1]], [[2]], [[3]]], dtype=torch.uint8)).flatten().tolist()
     [3, 1]
     """
 
@@ -386,8 +388,9 @@ class Equalize(_Pointwise):
     """Histogram equalization per channel (torchvision's); uint8 and float images.
 
     >>> import torch, augkit
-    >>> augkit.Equalize(p=1.0)(torch.tensor([[[10, 10, 20, 30]]], dtype=torch.uint8)).tolist()
-    [[[0, 0, 128, 255]]]
+    >>> x = torch.full((1, 8, 64), 60, dtype=torch.uint8); x[:, 4:] = 100
+    >>> augkit.Equalize(p=1.0)(x).unique().tolist()
+    [0, 255]
     """
 
     tensor_kernel = staticmethod(F.equalize_tensor)
@@ -422,7 +425,7 @@ class ChannelShuffle(Transform):
     """Shuffle the channels with a random permutation drawn per image.
 
     >>> import torch, augkit
-    >>> out = augkit.ChannelShuffle(p=1.0)(torch.tensor([[[1]], [[2]], [[3]]]))
+    >>> out = augkit.ChannelShuffle(p=1.0)(torch.tensor([[[1]], [[2]], [[3]]], dtype=torch.uint8))
     >>> sorted(out.flatten().tolist())
     [1, 2, 3]
     """
