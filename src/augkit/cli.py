@@ -5,7 +5,7 @@ adding a command is adding its module to :data:`COMMANDS`. Usage errors exit wit
 argparse), failures caused by the input (missing or corrupt files, bad specs) with status 1 and
 a one-line message on stderr, without a traceback.
 
->>> main(["list", "transforms"])  # doctest: +ELLIPSIS
+>>> main(["list", "transforms"])  # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
 transforms:
 ...
   HorizontalFlip  Mirror images left-right with probability p, drawn per image.
