@@ -221,9 +221,9 @@ def bilateral_filter_tensor(x: torch.Tensor, diameter: int, sigma_color: float, 
     and ``D`` the sum over channels of absolute differences. ``sigma_color`` is on the ``[0, 1]``
     scale. Reflect-101 borders. uint8 results are within 1 grey level of ``cv2.bilateralFilter``.
 
-    >>> x = torch.tensor([[[0.0, 0.0, 1.0, 1.0]]])
+    >>> x = torch.tensor([[[0, 0, 255, 255]]], dtype=torch.uint8)
     >>> bilateral_filter_tensor(x, 3, 0.1, 5.0).tolist()
-    [[[0.0, 0.0, 1.0, 1.0]]]
+    [[[0, 0, 255, 255]]]
     """
     planes, shape = _planes(x)
     white = white_level(x.dtype)
