@@ -93,7 +93,7 @@ def gaussian_kernel1d(size: int, sigma: torch.Tensor) -> torch.Tensor:
     """Normalized Gaussian taps ``exp(-t^2 / (2 sigma^2))``, ``t = -(size // 2) .. size // 2``,
     one row per sigma of ``sigma`` (shape ``(n,)``): the kernel of torchvision and OpenCV.
 
-    >>> gaussian_kernel1d(3, torch.tensor([1.0])).round(decimals=4).tolist()
+    >>> gaussian_kernel1d(3, torch.tensor([1.0], dtype=torch.float64)).round(decimals=4).tolist()
     [[0.2741, 0.4519, 0.2741]]
     """
     t = torch.linspace(-(size // 2), size // 2, size, device=sigma.device, dtype=sigma.dtype)
@@ -157,9 +157,9 @@ def gaussian_blur_tensor(x: torch.Tensor, kernel_size: int | Sequence[int], sigm
     ``gaussian_blur`` (same taps and border) and ``cv2.GaussianBlur`` (OpenCV's fixed-point uint8
     path differs by at most 1 grey level).
 
-    >>> x = torch.zeros(1, 3, 3); x[0, 1, 1] = 1.0
-    >>> gaussian_blur_tensor(x, 3, 1.0)[0, 1].round(decimals=4).tolist()
-    [0.1238, 0.2042, 0.1238]
+    >>> x = torch.zeros(1, 5, 5, dtype=torch.float64); x[0, 2, 2] = 1.0
+    >>> gaussian_blur_tensor(x, 3, 1.0)[0, 2].round(decimals=4).tolist()
+    [0.0, 0.1238, 0.2042, 0.1238, 0.0]
     """
     size = _check_odd(kernel_size, "kernel_size")
     planes, shape = _planes(x)
@@ -181,8 +181,8 @@ def median_blur_tensor(x: torch.Tensor, kernel_size: int) -> torch.Tensor:
     """Median over a ``kernel_size`` x ``kernel_size`` window (odd), replicate borders, per channel;
     equal to ``cv2.medianBlur``.
 
-    >>> median_blur_tensor(torch.tensor([[[0, 9, 0], [9, 0, 9], [0, 9, 0]]], dtype=torch.uint8), 3).tolist()
-    [[[9, 0, 9], [0, 9, 0], [9, 0, 9]]]
+    >>> median_blur_tensor(torch.tensor([[[0, 0, 0], [0, 9, 0], [5, 5, 5]]], dtype=torch.uint8), 3).tolist()
+    [[[0, 0, 0], [0, 0, 0], [5, 5, 5]]]
     """
     k, _ = _check_odd(kernel_size, "kernel_size")
     if k == 1:
@@ -316,10 +316,12 @@ def _clahe_planes(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: 
     th, tw = v_lut.shape[-2] // rows, v_lut.shape[-1] // cols
     area, tiles = th * tw, rows * cols
 
-    # histograms: (N, tiles, levels)
-    tile_values = v_lut.reshape(n, rows, th, cols, tw).permute(0, 1, 3, 2, 4).reshape(n, tiles, area)
-    offsets = torch.arange(n * tiles, device=device).mul_(levels).view(n, tiles, 1)
-    hist = torch.bincount((tile_values.long() + offsets).flatten(), minlength=n * tiles * levels)
+    # histograms: (N, tiles, levels), one bincount over every pixel of every plane
+    tile_row = (torch.arange(v_lut.shape[-2], device=device) // th).view(-1, 1)
+    tile_col = (torch.arange(v_lut.shape[-1], device=device) // tw).view(1, -1)
+    plane = (torch.arange(n, device=device) * (tiles * levels)).view(n, 1, 1)
+    bins = ((tile_row * cols + tile_col) * levels).unsqueeze(0) + plane
+    hist = torch.bincount((v_lut.long() + bins).flatten(), minlength=n * tiles * levels)
     hist = hist.view(n, tiles, levels)
 
     # clip and redistribute the excess: evenly, then the remainder one by one at a stride
@@ -335,30 +337,34 @@ def _clahe_planes(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: 
 
     scale = torch.tensor(levels - 1, dtype=torch.float32) / area
     lut = (hist.cumsum(-1).to(torch.float32) * scale.to(device)).round_().clamp_(0, levels - 1)
-    lut = lut.flatten()
-
-    # bilinear interpolation between the LUTs of the four nearest tile centres
-    def axis(length: int, tile: int, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        position = torch.arange(length, device=device, dtype=torch.float32) * (1.0 / torch.tensor(tile, dtype=torch.float32)).item() - 0.5
+    # bilinear interpolation between the LUTs of the four nearest tile centres, in OpenCV's
+    # float32 arithmetic. Pixels between the same four centres form a cell; a table holds the
+    # four LUT values of every (plane, cell, level), so each pixel needs one row lookup.
+    def axis(length: int, tile: int, count: int) -> tuple[torch.Tensor, ...]:
+        inverse = (1.0 / torch.tensor(tile, dtype=torch.float32)).item()
+        position = torch.arange(length, device=device, dtype=torch.float32) * inverse - 0.5
         first = position.floor()
         weight = position - first
-        first = first.long()
-        return first.clamp(min=0), (first + 1).clamp(max=count - 1), weight
+        cell = first.long() + 1  # 0 .. count: the first and last cells are clamped half-tiles
+        cells = torch.arange(count + 1, device=device)
+        return cell, weight, (cells - 1).clamp(min=0), cells.clamp(max=count - 1)
 
-    y1, y2, ya = axis(h, th, rows)
-    x1, x2, xa = axis(w, tw, cols)
-    base = (torch.arange(n, device=device) * tiles).view(n, 1, 1)
-    value = v.long()
-
-    def lookup(ty: torch.Tensor, tx: torch.Tensor) -> torch.Tensor:
-        tile = base + ty.view(1, h, 1) * cols + tx.view(1, 1, w)
-        return lut[tile * levels + value]
-
-    xa, ya = xa.view(1, 1, w), ya.view(1, h, 1)
+    row_cell, ya, y1, y2 = axis(h, th, rows)
+    col_cell, xa, x1, x2 = axis(w, tw, cols)
+    lut = lut.view(n, rows, cols, levels)
+    corners = [lut[:, ys][:, :, xs] for ys in (y1, y2) for xs in (x1, x2)]
+    table = torch.stack(corners, -1).view(-1, 4)  # (n * cells * levels, 4)
+    cells = (rows + 1) * (cols + 1)
+    cell = (row_cell.view(h, 1) * (cols + 1) + col_cell.view(1, w)).view(1, h * w)
+    plane = (torch.arange(n, device=device) * (cells * levels)).view(n, 1)
+    index = v.reshape(n, h * w).long() + (cell * levels + plane)
+    values = F.embedding(index, table)  # (n, h * w, 4)
+    xa = xa.view(1, w).expand(h, w).reshape(1, h * w)
+    ya = ya.view(h, 1).expand(h, w).reshape(1, h * w)
     xa1, ya1 = 1.0 - xa, 1.0 - ya
-    top = lookup(y1, x1) * xa1 + lookup(y1, x2) * xa
-    bottom = lookup(y2, x1) * xa1 + lookup(y2, x2) * xa
-    return (top * ya1 + bottom * ya).round_().clamp_(0, levels - 1)
+    top = values[..., 0] * xa1 + values[..., 1] * xa
+    bottom = values[..., 2] * xa1 + values[..., 3] * xa
+    return top.mul_(ya1).add_(bottom.mul_(ya)).round_().clamp_(0, levels - 1).view(n, h, w)
 
 
 def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: Sequence[int] = (8, 8),
@@ -560,7 +566,8 @@ def unsharp_mask_tensor(x: torch.Tensor, kernel_size: int, sigma: PerSample, amo
     rounding, ``threshold`` is on the ``[0, 1]`` scale, results are clamped to the dtype's range.
     ``sigma`` and ``amount`` are numbers or one per image (``(B,)``).
 
-    >>> unsharp_mask_tensor(torch.tensor([[[0.2, 0.2, 0.6, 0.6]]]), 3, 1.0, 1.0).round(decimals=3).tolist()
+    >>> x = torch.tensor([[[0.2, 0.2, 0.6, 0.6]]], dtype=torch.float64)
+    >>> unsharp_mask_tensor(x, 3, 1.0, 1.0).round(decimals=3).tolist()
     [[[0.2, 0.09, 0.71, 0.6]]]
     """
     size = _check_odd(kernel_size, "kernel_size")
