@@ -29,6 +29,13 @@ def _has_p(transform) -> bool:
     return "p" in inspect.signature(type(transform).__init__).parameters
 
 
+def _batch(case, n: int):
+    """A float tensor batch of n images, or one image for transforms without a tensor backend."""
+    if "tensor" not in case.kinds:
+        return make_image(case.kinds[-1], case.dtypes[0])
+    return make_image("tensor", "float32" if "float32" in case.dtypes else case.dtypes[0], batch=n)
+
+
 def _inputs(case):
     """(kind, dtype, channels, image) for every combination the case accepts."""
     for kind in case.kinds:
@@ -82,7 +89,7 @@ def test_input_is_not_modified(case):
 @cases
 def test_same_generator_seed_gives_same_output(case):
     t = case.make()
-    x = make_image("tensor", "float32", batch=8)
+    x = _batch(case, 8)
     assert same(t(x, generator=_gen(3)), t(x, generator=_gen(3)))
     torch.manual_seed(5)
     a = t(x)
@@ -112,6 +119,8 @@ def test_p_zero_is_identity(case):
 
 @cases
 def test_batched_result_equals_per_image_results(case):
+    if "tensor" not in case.kinds:
+        pytest.skip("no tensor backend")
     t = case.make()
     for dtype in case.dtypes:
         x = make_image("tensor", dtype, batch=12)
@@ -128,6 +137,8 @@ def test_batched_result_equals_per_image_results(case):
 
 @cases
 def test_kinds_agree_for_the_same_params(case):
+    if "tensor" not in case.kinds:
+        pytest.skip("no tensor backend")
     t = case.make()
     for dtype in case.dtypes:
         for channels in case.channels:
@@ -171,7 +182,7 @@ def test_pickle_round_trip(case):
     t = case.make()
     clone = pickle.loads(pickle.dumps(t))
     assert clone == t
-    x = make_image("tensor", "float32", batch=4)
+    x = _batch(case, 4)
     assert same(clone(x, generator=_gen(4)), t(x, generator=_gen(4)))
 
 
@@ -183,5 +194,5 @@ def test_config_round_trip_and_repr(case):
     assert rebuilt == t and repr(rebuilt) == repr(t)
     assert rebuilt.to_config() == config
     assert repr(t).startswith(type(t).__name__ + "(")
-    x = make_image("tensor", "float32", batch=4)
+    x = _batch(case, 4)
     assert same(rebuilt(x, generator=_gen(4)), t(x, generator=_gen(4)))

@@ -12,7 +12,21 @@ from .colorspace import *  # noqa: F403
 from .colorspace import __all__ as _colorspace_all
 from .convert import *  # noqa: F403
 from .convert import __all__ as _convert_all
+from .enhance import *  # noqa: F403
+from .enhance import __all__ as _enhance_all
 from .geometry import *  # noqa: F403
 from .geometry import __all__ as _geometry_all
+from .noise import *  # noqa: F403
+from .noise import __all__ as _noise_all
+from .occlusion import *  # noqa: F403
+from .occlusion import __all__ as _occlusion_all
 
-__all__ = [*_color_all, *_colorspace_all, *_convert_all, *_geometry_all]
+__all__ = [
+    *_color_all,
+    *_colorspace_all,
+    *_convert_all,
+    *_enhance_all,
+    *_geometry_all,
+    *_noise_all,
+    *_occlusion_all,
+]
