@@ -45,9 +45,10 @@ from .functional.convert import (CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_ST
 from .core.transform import Transform
 from .transforms.compose import Compose
 from .transforms.convert import Normalize, ToTensor
-from .transforms.geometry import ResizedCenterCrop, eval_crop_box
+from .transforms.enhance import CLAHE, GaussianBlur, MedianBlur
+from .transforms.geometry import Resize, ResizedCenterCrop, eval_crop_box
 
-__all__ = ["Preset", "PRESETS", "SIZE_PRESETS", "preset", "eval_transform", "named_presets", "EvalPreprocess"]
+__all__ = ["Preset", "PRESETS", "SIZE_PRESETS", "preset", "eval_transform", "named_presets", "EvalPreprocess", "medical"]
 
 
 @dataclass(frozen=True)
@@ -135,11 +136,14 @@ def named_presets() -> dict[str, tuple[str, Callable[[], Transform]]]:
     'eval 224x224: crop 0.875 of the shorter side, bilinear, ImageNet mean/std'
     """
     stats = {IMAGENET_MEAN: "ImageNet", CLIP_MEAN: "CLIP", INCEPTION_MEAN: "Inception (0.5)"}
-    return {
+    named = {
         name: (f"eval {p.size}x{p.size}: crop {p.crop_ratio} of the shorter side, {p.interpolation}, "
                f"{stats.get(p.mean, 'custom')} mean/std", functools.partial(eval_transform, name))
         for name, p in PRESETS.items()
     }
+    named["medical-224"] = ("X-ray preprocessing: 3x3 median, CLAHE 2.0 on 8x8 tiles, resize to 224x224; "
+                            "uint16 kept", functools.partial(medical, 224))
+    return named
 
 
 class EvalPreprocess(torch.nn.Module):
@@ -188,3 +192,38 @@ class EvalPreprocess(torch.nn.Module):
         elif self.interpolation == "bicubic":
             work = work.clamp(0.0, 1.0)
         return work * self.scale + self.bias
+
+
+def medical(size: int = 224, *, denoise: str | None = "median", clip_limit: float = 2.0,
+            tile_grid_size: int | Sequence[int] = (8, 8), interpolation: str = "area") -> Compose:
+    """Preprocessing for X-rays and other single-channel scans: denoise, CLAHE, resize.
+
+    Works end to end on 16-bit images without truncating them to 8 bits: read the scan with
+    ``augkit.io.read_image(path, mode="L")`` (16-bit PNG/TIFF stay uint16), and the pipeline
+    returns ``size x size`` in the input's dtype. The steps:
+
+    * ``denoise``: ``"median"`` (3x3 median, removes salt-and-pepper detector noise and keeps
+      edges), ``"gaussian"`` (3x3 Gaussian, sigma 0.8) or ``None``;
+    * CLAHE with ``clip_limit`` and ``tile_grid_size`` (OpenCV's defaults for X-rays: 2.0, 8x8),
+      on the full bit depth;
+    * resize of the whole scan to ``size x size`` (``area`` by default: X-rays are downscaled
+      a lot, and a crop would cut anatomy off at the borders).
+
+    Normalize for the model afterwards, e.g. ``augkit.Normalize(mean=0.5, std=0.25)``.
+
+    >>> import numpy as np, augkit
+    >>> scan = (np.arange(512 * 512, dtype=np.uint32).reshape(512, 512) % 60000).astype(np.uint16)
+    >>> out = augkit.presets.medical(224)(scan)
+    >>> out.shape, out.dtype
+    ((224, 224), dtype('uint16'))
+    """
+    steps: list[Transform] = []
+    if denoise == "median":
+        steps.append(MedianBlur(3))
+    elif denoise == "gaussian":
+        steps.append(GaussianBlur(3, sigma=(0.8, 0.8)))
+    elif denoise is not None:
+        raise ValueError(f"denoise must be 'median', 'gaussian' or None; got {denoise!r}")
+    steps.append(CLAHE(clip_limit=clip_limit, tile_grid_size=tile_grid_size))
+    steps.append(Resize((size, size), interpolation=interpolation))
+    return Compose(steps)
