@@ -34,7 +34,7 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py --out benchmarks/results
 
 docs: $(VENV)/.dev
-	$(PY) -m mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build dist runs .pytest_cache .hypothesis src/*.egg-info
