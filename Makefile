@@ -27,13 +27,11 @@ demo: $(VENV)/.dev
 test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-docs: $(VENV)/.dev
-	$(PY) docs/make_gallery.py
-
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py --out benchmarks/results
 
 docs: $(VENV)/.dev
+	$(PY) docs/make_gallery.py
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
