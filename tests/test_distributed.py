@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 
 import cv2
 import numpy as np
@@ -108,19 +107,13 @@ def test_trailing_dtype_and_normalize_steps_are_deferred():
         split_pipeline(augkit.Compose([augkit.Normalize(), augkit.HorizontalFlip(p=1.0)]))
 
 
-def test_preset_resolves_through_augkit_presets(monkeypatch):
-    calls = []
-
-    def eval_transform(model):
-        calls.append(model)
-        return augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.Normalize()])
-
-    presets = types.ModuleType("augkit.presets")
-    presets.eval_transform = eval_transform
-    monkeypatch.setitem(sys.modules, "augkit.presets", presets)
-    monkeypatch.setattr(augkit, "presets", presets, raising=False)
+def test_preset_is_the_eval_transform_with_normalize_deferred():
     transform = resolve_transform(preset="vit-224")
-    assert calls == ["vit-224"] and split_pipeline(transform)[1] == augkit.Compose([augkit.Normalize()])
+    assert transform == augkit.presets.eval_transform(model="vit-224")
+    stored, deferred = split_pipeline(transform)
+    assert stored == augkit.Compose([transform[0]]) and deferred == augkit.Compose([transform[1]])
+    with pytest.raises(ValueError, match="model must be one of"):
+        resolve_transform(preset="no-such-model")
     with pytest.raises(ValueError, match="exactly one of preset"):
         resolve_transform(preset="vit-224", transform=PIPELINE)
 
@@ -239,10 +232,16 @@ def test_rerun_refuses_unless_overwrite_which_replaces_the_run(ray_session, tmp_
     src = make_class_folders(tmp_path / "src")
     config = tmp_path / "eval.json"
     config.write_text(json.dumps(PIPELINE.to_config()))
-    args = ["preprocess", str(src / "cat"), str(tmp_path / "out"), "--transform", str(config),
-            "--batch-size", "2", "--workers", "1:2"]
-    assert main(args) == 0
+    args = ["preprocess", str(src / "cat"), str(tmp_path / "out"), "--batch-size", "2", "--workers", "1:2"]
+    assert main([*args, "--preset", "vit-224"]) == 0
     assert "2 of 3 images written" in capsys.readouterr().out
+    ds = ParquetImageDataset(tmp_path / "out")
+    preset = augkit.presets.eval_transform(model="vit-224")
+    for i, path in enumerate(ds.paths):  # Normalize deferred to reading (tensor kernel): float rounding
+        expected = torch.from_numpy(preset(read_image(src / "cat" / path))).permute(2, 0, 1)
+        torch.testing.assert_close(ds[i], expected, rtol=0, atol=1e-6)
+    assert ds[0].shape == (3, 224, 224)
+    args += ["--transform", str(config)]
     first = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert main(args) == 1
     assert "already holds a finished preprocessing run" in capsys.readouterr().err

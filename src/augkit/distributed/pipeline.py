@@ -21,6 +21,7 @@ from ..core.config import from_config, init_arguments
 from ..core.image import inspect_image
 from ..core.params import Params
 from ..core.transform import Transform
+from ..presets import eval_transform
 from ..transforms.compose import Compose
 from ..transforms.convert import Normalize, ToDtype, ToTensor
 
@@ -43,12 +44,7 @@ def resolve_transform(*, preset: str | None = None,
         raise ValueError("give exactly one of preset (a model name) and transform (a config); "
                          f"got preset={preset!r}, transform={transform!r}")
     if preset is not None:
-        try:
-            from .. import presets
-        except ImportError:
-            raise ValueError(f"preset {preset!r} needs augkit.presets, which this augkit version "
-                             f"lacks; pass the pipeline as a transform config instead") from None
-        return presets.eval_transform(model=preset)
+        return eval_transform(model=preset)
     if isinstance(transform, Transform):
         return transform
     if isinstance(transform, dict):
