@@ -299,3 +299,13 @@ def test_s3_source_and_destination(ray_session, s3_server, tmp_path):
         assert torch.equal(ds[i][0], expected_pixels(src / path))
     with pytest.raises(FileExistsError, match="already holds a finished preprocessing run"):
         preprocess("s3://photos/raw", "s3://photos/out/vit", transform=PIPELINE, endpoint_url=endpoint)
+
+
+@pytest.mark.slow
+def test_benchmark_jobs_write_every_photo(ray_session, tmp_path):
+    from benchmarks.tasks.preprocess import augkit_job, photo_folder, ray_torchvision_job
+
+    src = photo_folder(3)
+    assert augkit_job(src, str(tmp_path / "augkit")) == 3
+    assert ray_torchvision_job(src, str(tmp_path / "torchvision")) == 3
+    assert ParquetImageDataset(tmp_path / "augkit")[0][0].shape == (3, 224, 224)

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import posixpath
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from ..core.transform import Transform
 from ..data.parquet import FORMAT, MANIFEST, ROWS_PER_GROUP
 from .pipeline import check_deterministic, resolve_transform, split_pipeline
 from .storage import join, resolve
-from .worker import FailureLog, Preprocessor
+from .worker import Preprocessor
 
 if TYPE_CHECKING:
     import pyarrow.fs
@@ -133,7 +134,7 @@ def preprocess(src: str | os.PathLike, dst: str | os.PathLike, *, preset: str | 
     started = _connect(ray, address)
     try:
         pool = _actor_pool(ray, workers, cpus_per_worker)
-        log = ray.remote(num_cpus=0)(FailureLog).remote()
+        log = f"augkit-preprocess-failures-{uuid.uuid4().hex}"
         items = [{"path": p, "label": label} for p, label in zip(listing.paths, listing.labels)]
         dataset = ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / batch_size))
         dataset = dataset.map_batches(
@@ -144,8 +145,9 @@ def preprocess(src: str | os.PathLike, dst: str | os.PathLike, *, preset: str | 
         )
         dataset.write_parquet(dst_root, filesystem=dst_fs, row_group_size=ROWS_PER_GROUP,
                               compression="zstd", ray_remote_args={"num_cpus": 0.25})
-        failures = ray.get(log.get.remote())
+        failures = _collect_failures(ray, log)
     finally:
+        _stop_actor(ray, log)
         if started:
             ray.shutdown()
 
@@ -195,6 +197,21 @@ def _connect(ray: Any, address: str | None) -> bool:
     else:
         ray.init(address=address)
     return True
+
+
+def _collect_failures(ray: Any, name: str) -> dict[str, str]:
+    """The failures the workers recorded in the FailureLog actor ``name`` (none if none failed)."""
+    try:
+        return ray.get(ray.get_actor(name).get.remote())
+    except ValueError:
+        return {}
+
+
+def _stop_actor(ray: Any, name: str) -> None:
+    try:
+        ray.kill(ray.get_actor(name))
+    except ValueError:
+        pass
 
 
 def _actor_pool(ray: Any, workers: tuple[int, int] | None, cpus_per_worker: float) -> Any:

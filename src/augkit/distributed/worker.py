@@ -10,7 +10,7 @@ batch returns the rows of the other files only.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -32,7 +32,9 @@ _READ_THREADS = 8
 
 
 class FailureLog:
-    """Collects ``{source path: reason}`` of the files that failed (a Ray actor, 0 CPUs).
+    """Collects ``{source path: reason}`` of the files that failed (a named Ray actor, 0 CPUs,
+    started by the first failure, so that a run without failures starts no extra process; the
+    driver reads and stops it).
 
     Keyed by path, so a batch that Ray retries is not counted twice.
     """
@@ -54,11 +56,12 @@ class Preprocessor:
         transform: the config of the stored (uint8 -> uint8) pipeline.
         classes: class names indexed by label.
         filesystem: the filesystem of the source files, and ``root`` their folder on it.
-        failure_log: a :class:`FailureLog` actor handle (or any object whose ``add`` records).
+        failure_log: the name of the :class:`FailureLog` actor (made on the first failure), or
+            a ``FailureLog`` object to record into directly.
     """
 
     def __init__(self, transform: dict[str, Any], classes: list[str], filesystem: pyarrow.fs.FileSystem,
-                 root: str, failure_log: Any) -> None:
+                 root: str, failure_log: str | FailureLog) -> None:
         torch.set_num_threads(1)  # an actor holds one CPU's worth of work
         cv2.setNumThreads(1)
         self.transform = from_config(transform)
@@ -96,8 +99,19 @@ class Preprocessor:
             rows["original_height"].append(original[0])
             rows["original_width"].append(original[1])
         if failures:
-            _wait(self.failure_log.add, failures)
+            self._record(failures)
         return pa.table(rows, schema=shard_schema())
+
+    def _record(self, failures: dict[str, str]) -> None:
+        if isinstance(self.failure_log, FailureLog):
+            self.failure_log.add(failures)
+            return
+        import ray
+
+        # detached: an actor owned by this worker would die with it, before the driver reads it
+        log = ray.remote(FailureLog).options(name=self.failure_log, get_if_exists=True, num_cpus=0,
+                                             lifetime="detached").remote()
+        ray.get(log.add.remote(failures))  # waited for, so the log is complete when the job ends
 
     def _read(self, path: str) -> bytes | OSError:
         try:
@@ -106,13 +120,3 @@ class Preprocessor:
         except OSError as error:
             return error
 
-
-def _wait(method: Any, *args: Any) -> Any:
-    """Call an actor method and wait for it (so the log is complete when the job ends), or a
-    plain method."""
-    remote = getattr(method, "remote", None)
-    if remote is None:
-        return method(*args)
-    import ray
-
-    return ray.get(remote(*args))
