@@ -162,6 +162,8 @@ def test_destination_with_other_files_or_an_earlier_run_is_refused(tmp_path):
     (tmp_path / "dst" / "keep.txt").write_text("mine")
     with pytest.raises(FileExistsError, match="not preprocessing output"):
         preprocess(src, tmp_path / "dst", transform=PIPELINE, overwrite=True)
+    with pytest.raises(ValueError, match=r"workers must be \(min, max\) with 1 <= min <= max; got \(2, 1\)"):
+        preprocess(src, tmp_path / "dst", transform=PIPELINE, workers=(2, 1))
     (tmp_path / "dst" / "keep.txt").unlink()
     (tmp_path / "dst" / "part-0.parquet").write_bytes(b"")
     with pytest.raises(FileExistsError, match="shards of an unfinished run; pass overwrite=True"):

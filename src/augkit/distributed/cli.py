@@ -76,7 +76,7 @@ def configure(subparsers: Any) -> argparse.ArgumentParser:
                         help="CPUs each actor reserves, fractions allowed (1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier run's output in DST")
     parser.add_argument("--endpoint-url", help="S3-compatible endpoint, e.g. http://127.0.0.1:9000")
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="augkit")
     configure(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

@@ -126,6 +126,9 @@ def preprocess(src: str | os.PathLike, dst: str | os.PathLike, *, preset: str | 
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     if not cpus_per_worker > 0:
         raise ValueError(f"cpus_per_worker must be > 0; got {cpus_per_worker!r}")
+    if workers is not None and not (isinstance(workers, (tuple, list)) and len(workers) == 2
+                                    and all(isinstance(w, int) for w in workers) and 1 <= workers[0] <= workers[1]):
+        raise ValueError(f"workers must be (min, max) with 1 <= min <= max; got {workers!r}")
     src_fs, src_root = resolve(src, endpoint_url)
     dst_fs, dst_root = resolve(dst, endpoint_url)
     listing = list_images(src_fs, src_root)
@@ -158,7 +161,7 @@ def preprocess(src: str | os.PathLike, dst: str | os.PathLike, *, preset: str | 
         "augkit_version": __version__,
         "ray_version": ray.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "source": os.fspath(src),
+        "source": os.fspath(src) if "://" in os.fspath(src) else src_root,
         "classes": listing.classes,
         "preset": preset,
         "transform": to_config(pipeline),
@@ -218,10 +221,7 @@ def _actor_pool(ray: Any, workers: tuple[int, int] | None, cpus_per_worker: floa
     if workers is None:
         cpus = ray.cluster_resources().get("CPU", 1)
         workers = (1, max(1, int(cpus // cpus_per_worker)))
-    low, high = workers
-    if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-        raise ValueError(f"workers must be (min, max) with 1 <= min <= max; got {workers!r}")
-    return ray.data.ActorPoolStrategy(min_size=low, max_size=high)
+    return ray.data.ActorPoolStrategy(min_size=workers[0], max_size=workers[1])
 
 
 def _prepare_destination(filesystem: pyarrow.fs.FileSystem, root: str, overwrite: bool) -> None:
