@@ -27,6 +27,9 @@ demo: $(VENV)/.dev
 test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+docs: $(VENV)/.dev
+	$(PY) docs/make_gallery.py
+
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py --out benchmarks/results
 

@@ -17,6 +17,8 @@ from . import (
     losses,
     mixing,
     presets,
+    tta,
+    viz,
 )
 from .core import (
     ImageSpec,
@@ -54,4 +56,6 @@ __all__ = [
     "registered_transforms",
     "set_strict",
     "to_config",
+    "tta",
+    "viz",
 ]

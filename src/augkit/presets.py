@@ -33,7 +33,8 @@ timm resizes ``convnext-384`` and ``clip-vit-l-336`` by squashing (no crop) when
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -41,11 +42,12 @@ import torch.nn.functional as nnf
 
 from .functional.convert import (CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, INCEPTION_MEAN,
                                  INCEPTION_STD)
+from .core.transform import Transform
 from .transforms.compose import Compose
 from .transforms.convert import Normalize, ToTensor
 from .transforms.geometry import ResizedCenterCrop, eval_crop_box
 
-__all__ = ["Preset", "PRESETS", "SIZE_PRESETS", "preset", "eval_transform", "EvalPreprocess"]
+__all__ = ["Preset", "PRESETS", "SIZE_PRESETS", "preset", "eval_transform", "named_presets", "EvalPreprocess"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,22 @@ def eval_transform(model: str | None = None, size: int | None = None, *, to_tens
     p = preset(model, size)
     steps = [ResizedCenterCrop(p.size, p.crop_ratio, p.interpolation), Normalize(p.mean, p.std)]
     return Compose(([ToTensor("uint8")] if to_tensor else []) + steps)
+
+
+def named_presets() -> dict[str, tuple[str, Callable[[], Transform]]]:
+    """Every named preset: ``name -> (one-line description, factory)`` (used by ``augkit list``
+    and ``augkit preview --preset``).
+
+    >>> description, make = named_presets()["resnet50"]
+    >>> description
+    'eval 224x224: crop 0.875 of the shorter side, bilinear, ImageNet mean/std'
+    """
+    stats = {IMAGENET_MEAN: "ImageNet", CLIP_MEAN: "CLIP", INCEPTION_MEAN: "Inception (0.5)"}
+    return {
+        name: (f"eval {p.size}x{p.size}: crop {p.crop_ratio} of the shorter side, {p.interpolation}, "
+               f"{stats.get(p.mean, 'custom')} mean/std", functools.partial(eval_transform, name))
+        for name, p in PRESETS.items()
+    }
 
 
 class EvalPreprocess(torch.nn.Module):

@@ -16,7 +16,8 @@ import torch
 if TYPE_CHECKING:
     from .transform import Transform
 
-__all__ = ["register", "registered_transforms", "to_config", "from_config", "init_arguments"]
+__all__ = ["register", "registered_transforms", "to_config", "from_config", "init_arguments",
+           "child_transforms"]
 
 _REGISTRY: dict[str, type[Transform]] = {}
 KEY = "transform"
@@ -50,6 +51,20 @@ def init_arguments(transform: Transform) -> dict[str, Any]:
             )
         args[name] = getattr(transform, name)
     return args
+
+
+def child_transforms(transform: Transform) -> list[tuple[str, Transform]]:
+    """The transforms among the constructor arguments of ``transform`` (alone or in lists), named
+    like ``"transforms[0]"``; for containers these are the children, in order."""
+    from .transform import Transform
+
+    children = []
+    for name, value in init_arguments(transform).items():
+        if isinstance(value, Transform):
+            children.append((name, value))
+        elif isinstance(value, (list, tuple)):
+            children += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, Transform)]
+    return children
 
 
 def _encode(value: Any, where: str) -> Any:

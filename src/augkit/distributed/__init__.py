@@ -6,9 +6,9 @@ so ``import augkit`` never imports it.
 """
 
 from .pipeline import check_deterministic, resolve_transform, split_pipeline
-from .preprocess import IMAGE_EXTENSIONS, Listing, list_images, preprocess
+from .preprocess import Listing, list_images, preprocess
 
 __all__ = [
-    "IMAGE_EXTENSIONS", "Listing", "check_deterministic", "list_images", "preprocess",
+    "Listing", "check_deterministic", "list_images", "preprocess",
     "resolve_transform", "split_pipeline",
 ]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..core.config import to_config
 from ..core.transform import Transform
+from ..data.folder import IMAGE_EXTENSIONS
 from ..data.parquet import FORMAT, MANIFEST, ROWS_PER_GROUP
 from .pipeline import check_deterministic, resolve_transform, split_pipeline
 from .storage import join, resolve
@@ -35,9 +36,8 @@ from .worker import Preprocessor
 if TYPE_CHECKING:
     import pyarrow.fs
 
-__all__ = ["preprocess", "list_images", "Listing", "IMAGE_EXTENSIONS"]
+__all__ = ["preprocess", "list_images", "Listing"]
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm")
 _MAX_ERRORS_SHOWN = 5
 
 

@@ -6,6 +6,8 @@ kernels it routes to. No randomness here: every argument is explicit.
 [[3, 2, 1]]
 """
 
+from .color import *  # noqa: F403
+from .color import __all__ as _color_all
 from .colorspace import *  # noqa: F403
 from .colorspace import __all__ as _colorspace_all
 from .convert import *  # noqa: F403
@@ -13,4 +15,4 @@ from .convert import __all__ as _convert_all
 from .geometry import *  # noqa: F403
 from .geometry import __all__ as _geometry_all
 
-__all__ = [*_colorspace_all, *_convert_all, *_geometry_all]
+__all__ = [*_color_all, *_colorspace_all, *_convert_all, *_geometry_all]

@@ -1,0 +1,41 @@
+"""ColorJitter(0.4, 0.4, 0.4, 0.1): per image (uint8 tensor, uint8 array) and on a float batch
+with per-sample factors and order."""
+
+from __future__ import annotations
+
+import torch
+
+import augkit
+
+from ..harness import AUGKIT, Task
+from ..inputs import photo, photo_batch, photo_tensor
+from ..peers import peers
+
+
+def tasks(scale: float = 1.0) -> list[Task]:
+    side = max(16, int(224 * scale))
+    batch_n = max(2, int(64 * scale))
+    array, image = photo(side, side), photo_tensor(side, side)
+    batch = photo_batch(batch_n, side, side, torch.float32)
+    lib = peers()
+    g = torch.Generator().manual_seed(0)
+    jitter = augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    out = [
+        Task(f"ColorJitter(.4,.4,.4,.1) uint8 tensor {side}x{side}", 1, {AUGKIT: lambda: jitter(image, generator=g)}),
+        Task(f"ColorJitter(.4,.4,.4,.1) uint8 array {side}x{side}", 1, {AUGKIT: lambda: jitter(array, generator=g)}),
+        Task(f"ColorJitter(.4,.4,.4,.1) per sample, float batch {batch_n}x3x{side}x{side}", batch_n, {
+            AUGKIT: lambda: jitter(batch, generator=g),
+        }),
+    ]
+    if lib.torchvision:
+        v2, _ = lib.torchvision
+        tv_jitter = v2.ColorJitter(0.4, 0.4, 0.4, 0.1)
+        out[0].runners["torchvision v2"] = lambda: tv_jitter(image)
+        out[2].runners["torchvision v2 (loop)"] = lambda: torch.stack([tv_jitter(x) for x in batch])
+    if lib.albumentations:
+        a_jitter = lib.albumentations.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.0)
+        out[1].runners["albumentations"] = lambda: a_jitter(image=array)["image"]
+    if lib.kornia:
+        k_jitter = lib.kornia.augmentation.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.0)
+        out[2].runners["kornia"] = lambda: k_jitter(batch)
+    return out

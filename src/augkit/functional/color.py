@@ -1,0 +1,536 @@
+"""Colour and pixel-level kernels: brightness, contrast, saturation, hue, sharpness, posterize,
+solarize, equalize, autocontrast, invert and channel permutation.
+
+Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments:
+
+* float images: the same formulas, results within ``1e-5`` of torchvision (the grayscale used by
+  contrast and saturation weighs red by 0.299 where torchvision uses 0.2989);
+* integer images: the same formulas computed in float32 on the integer values and **rounded**
+  (torchvision truncates), so results are within 1 level of torchvision's. Contrast uses the
+  exact mean luma, where torchvision floors each grey value first.
+* Exceptions, for speed: on uint8 arrays (and uint8 tensors on the CPU) hue is shifted on the
+  8-bit ``HSV_FULL`` encoding of OpenCV: the hue turn has 256 steps, so the result is within 6
+  levels of torchvision's (mean difference 0.2 to 0.6 levels on photos). Saturation on uint8
+  arrays blends with OpenCV's rounded luma (within 1 level of the tensor kernel for factors in
+  ``[0, 2]``).
+
+Per-sample arguments: tensor kernels take a Python number or a tensor of shape ``(B,)`` (one value
+per image of a ``(B, C, H, W)`` batch); NumPy kernels take numbers. ``solarize`` thresholds are
+fractions of white (``0.5`` is 128 on uint8), whatever the dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Union
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as nnf
+
+from ..core.dispatch import dispatch, numpy_kernel
+from .colorspace import LUMA, hsv_to_rgb_numpy, hsv_to_rgb_tensor, rgb_to_gray_numpy, rgb_to_gray_tensor
+from .colorspace import rgb_to_hsv_numpy, rgb_to_hsv_tensor
+from .convert import max_value, to_dtype_numpy, to_dtype_tensor
+
+__all__ = [
+    "adjust_brightness", "adjust_brightness_tensor", "adjust_brightness_numpy",
+    "adjust_contrast", "adjust_contrast_tensor", "adjust_contrast_numpy",
+    "adjust_saturation", "adjust_saturation_tensor", "adjust_saturation_numpy",
+    "adjust_hue", "adjust_hue_tensor", "adjust_hue_numpy",
+    "adjust_sharpness", "adjust_sharpness_tensor", "adjust_sharpness_numpy",
+    "posterize", "posterize_tensor", "posterize_numpy",
+    "solarize", "solarize_tensor", "solarize_numpy",
+    "equalize", "equalize_tensor", "equalize_numpy",
+    "autocontrast", "autocontrast_tensor", "autocontrast_numpy",
+    "invert", "invert_tensor", "invert_numpy",
+    "permute_channels", "permute_channels_tensor", "permute_channels_numpy",
+]
+
+Factor = Union[float, torch.Tensor]
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def _channels(x: torch.Tensor | np.ndarray) -> int:
+    if isinstance(x, torch.Tensor):
+        return x.shape[-3]
+    return 1 if x.ndim == 2 else x.shape[2]
+
+
+def _require(x: torch.Tensor | np.ndarray, op: str, allowed: tuple[int, ...] = (1, 3)) -> None:
+    channels = _channels(x)
+    if channels not in allowed:
+        expected = " or ".join(str(c) for c in allowed)
+        raise ValueError(f"{op} expects {expected}-channel images; got {channels} channel(s)")
+
+
+def _refuse_uint16(x: torch.Tensor | np.ndarray, op: str) -> None:
+    if x.dtype in (torch.uint16, np.uint16):
+        raise TypeError(f"{op} supports uint8 and float images; got uint16 (convert with to_dtype first)")
+
+
+def _work_dtype(x: torch.Tensor) -> torch.dtype:
+    return x.dtype if x.is_floating_point() else torch.float32
+
+
+def _work(x: torch.Tensor) -> torch.Tensor:
+    """The image as a float tensor in its own value range (integers keep their values)."""
+    return x.to(_work_dtype(x))
+
+
+def _finish(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Clamp a float result to the range of ``dtype`` and cast it (integers rounded)."""
+    white = max_value(dtype)
+    if dtype.is_floating_point:
+        return y.clamp_(0, white).to(dtype)
+    y = y.round_().clamp_(0, white)
+    return y.to(torch.int32).to(dtype) if dtype == torch.uint16 else y.to(dtype)
+
+
+def _finish_numpy(y: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    white = max_value(dtype)
+    if dtype.kind == "f":
+        return np.clip(y, 0, white, out=y).astype(dtype, copy=False)
+    return np.clip(np.rint(y, out=y), 0, white, out=y).astype(dtype)
+
+
+def _per_sample(value: Factor, x: torch.Tensor, dtype: torch.dtype | None = None) -> Factor:
+    """A number, or a ``(B,)`` tensor shaped to broadcast over a ``(B, C, H, W)`` batch."""
+    if not isinstance(value, torch.Tensor):
+        return float(value)
+    value = value.to(x.device, dtype or _work_dtype(x))
+    lead = x.shape[:-3]
+    if value.numel() == 1:
+        return value.reshape((1,) * len(lead) + (1, 1, 1))
+    if value.numel() != math.prod(lead):
+        raise ValueError(f"got {value.numel()} per-sample values for a batch of shape {tuple(x.shape)}")
+    return value.reshape(*lead, 1, 1, 1)
+
+
+def _affine_tensor(x: torch.Tensor, scale: Factor, bias: Factor) -> torch.Tensor:
+    return _finish(_work(x) * scale + bias, x.dtype)
+
+
+def _affine_numpy(x: np.ndarray, scale: float, bias: float) -> np.ndarray:
+    """``x * scale + bias`` (bias in the image's value range), clamped; a LUT on uint8."""
+    if x.dtype == np.uint8:
+        levels = np.arange(256, dtype=np.float32)
+        lut = np.clip(np.rint(levels * np.float32(scale) + np.float32(bias)), 0, 255).astype(np.uint8)
+        return cv2.LUT(x, lut)
+    y = np.multiply(x, np.float32(scale), dtype=np.float32)
+    y += np.float32(bias)
+    return _finish_numpy(y, x.dtype)
+
+
+def _check_factor(value: Factor, name: str, low: float = 0.0, high: float | None = None) -> None:
+    """Reject out-of-range factors given as numbers (tensors are checked by the transforms)."""
+    if isinstance(value, torch.Tensor):
+        return
+    if not (value >= low and (high is None or value <= high)):
+        bounds = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be {bounds}; got {value!r}")
+
+
+# -- brightness and contrast -------------------------------------------------------------------------
+
+def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """Multiply the pixels by ``factor`` (>= 0; 0 gives black, 1 the image), clamped.
+
+    >>> adjust_brightness_tensor(torch.tensor([[[100, 200]]], dtype=torch.uint8), 1.5).tolist()
+    [[[150, 255]]]
+    """
+    _check_factor(factor, "factor")
+    return _affine_tensor(x, _per_sample(factor, x), 0.0)
+
+
+@numpy_kernel
+def adjust_brightness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
+    """:func:`adjust_brightness_tensor` on an HW/HWC array (one LUT on uint8)."""
+    _check_factor(factor, "factor")
+    return _affine_numpy(x, float(factor), 0.0)
+
+
+def _luma_mean_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Mean grayscale value of each image, shape ``x.shape[:-3]``, in the image's value range."""
+    if x.is_floating_point():
+        means = x.mean(dim=(-2, -1), dtype=torch.float32)
+    else:  # exact integer sums
+        means = x.sum(dim=(-2, -1), dtype=torch.float64).div_(x.shape[-2] * x.shape[-1])
+    if x.shape[-3] == 1:
+        return means[..., 0]
+    return means @ torch.tensor(LUMA, dtype=means.dtype, device=means.device)
+
+
+def _luma_mean_numpy(x: np.ndarray) -> float:
+    means = cv2.mean(x)
+    return means[0] if _channels(x) == 1 else sum(w * m for w, m in zip(LUMA, means))
+
+
+def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """Blend with the mean grayscale value of the image: ``factor * x + (1 - factor) * mean``.
+
+    0 gives a flat grey image, 1 the image; 1- or 3-channel images.
+
+    >>> adjust_contrast_tensor(torch.tensor([[[0.2, 0.6]]]), 0.5).tolist()
+    [[[0.30000001192092896, 0.5]]]
+    """
+    _require(x, "adjust_contrast")
+    _check_factor(factor, "factor")
+    scale = _per_sample(factor, x)
+    mean = _luma_mean_tensor(x).to(_work_dtype(x))
+    mean = mean.reshape(*mean.shape, 1, 1, 1)
+    return _affine_tensor(x, scale, (1.0 - scale) * mean)
+
+
+@numpy_kernel
+def adjust_contrast_numpy(x: np.ndarray, factor: float) -> np.ndarray:
+    """:func:`adjust_contrast_tensor` on an HW/HWC array (one LUT on uint8)."""
+    _require(x, "adjust_contrast")
+    _check_factor(factor, "factor")
+    factor = float(factor)
+    return _affine_numpy(x, factor, (1.0 - factor) * _luma_mean_numpy(x))
+
+
+# -- saturation and hue ---------------------------------------------------------------------------
+
+def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """Blend with the grayscale image: 0 gives gray, 1 the image, 2 doubles the saturation.
+
+    >>> adjust_saturation_tensor(torch.tensor([[[1.0]], [[0.0]], [[0.0]]]), 0.0).flatten().tolist()
+    [0.29899999499320984, 0.29899999499320984, 0.29899999499320984]
+    """
+    _require(x, "adjust_saturation", (3,))
+    _check_factor(factor, "factor")
+    scale = _per_sample(factor, x)
+    y = _work(x)
+    gray = rgb_to_gray_tensor(y)
+    if not x.is_floating_point():
+        gray = gray.floor_()  # as torchvision does
+    return _finish(y * scale + gray * (1.0 - scale), x.dtype)
+
+
+@numpy_kernel
+def adjust_saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
+    """:func:`adjust_saturation_tensor` on an HWC RGB array (OpenCV's rounded luma on uint8)."""
+    _require(x, "adjust_saturation", (3,))
+    _check_factor(factor, "factor")
+    factor = float(factor)
+    out = cv2.addWeighted(x, factor, rgb_to_gray_numpy(x, channels=3), 1.0 - factor, 0.0)
+    return np.clip(out, 0.0, 1.0, out=out) if x.dtype == np.float32 else out
+
+
+def _hue_steps(factor: np.ndarray) -> np.ndarray:
+    """Hue factors as uint8 shifts of the 256-step hue of ``HSV_FULL`` (wrapping)."""
+    return (np.rint(np.asarray(factor, np.float64) * 256).astype(np.int64) % 256).astype(np.uint8)
+
+
+def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Rotate the hue of ``len(factors)`` RGB images stacked vertically in one HWC uint8 array."""
+    steps = _hue_steps(factors)
+    hsv = rgb_to_hsv_numpy(rgb)
+    hue = hsv.reshape(len(factors), -1, 3)[:, :, 0]
+    hue += steps[:, None]  # uint8 arithmetic wraps around the turn
+    out = hsv_to_rgb_numpy(hsv)
+    still = steps == 0  # images whose hue does not move are kept exactly (no 8-bit round trip)
+    if still.any():
+        out.reshape(len(factors), -1, 3)[still] = rgb.reshape(len(factors), -1, 3)[still]
+    return out
+
+
+def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """Rotate the hue by ``factor`` turns (in ``[-0.5, 0.5]``) in HSV space; RGB images.
+
+    uint8 tensors on the CPU take the 8-bit path of :func:`adjust_hue_numpy` (see the module doc).
+
+    >>> adjust_hue_tensor(torch.tensor([[[1.0]], [[0.0]], [[0.0]]]), 1 / 3).flatten().tolist()
+    [0.0, 1.0, 0.0]
+    """
+    _require(x, "adjust_hue", (3,))
+    _check_factor(factor, "factor", -0.5, 0.5)
+    if x.dtype == torch.uint8 and x.device.type == "cpu":
+        lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
+        n = math.prod(lead)
+        factors = factor.detach().cpu().double().numpy().reshape(-1) if isinstance(factor, torch.Tensor) \
+            else np.array([factor])
+        rgb = x.reshape(n, c, h, w).permute(0, 2, 3, 1).reshape(n * h, w, c).numpy()
+        out = _shift_hue_uint8(rgb, np.broadcast_to(factors, (n,)))
+        return torch.from_numpy(out).view(n, h, w, c).permute(0, 3, 1, 2).reshape(x.shape)
+    unit = x if x.is_floating_point() else to_dtype_tensor(x, torch.float32)
+    hsv = rgb_to_hsv_tensor(unit)
+    hue = hsv[..., :1, :, :] + _per_sample(factor, x, unit.dtype)  # hsv_to_rgb wraps the turn
+    rgb = hsv_to_rgb_tensor(torch.cat([hue, hsv[..., 1:, :, :]], dim=-3))
+    return rgb if x.is_floating_point() else to_dtype_tensor(rgb, x.dtype)
+
+
+@numpy_kernel
+def adjust_hue_numpy(x: np.ndarray, factor: float) -> np.ndarray:
+    """:func:`adjust_hue_tensor` on an HWC RGB array; uint8 rotates the 8-bit ``HSV_FULL`` hue."""
+    _require(x, "adjust_hue", (3,))
+    _check_factor(factor, "factor", -0.5, 0.5)
+    if x.dtype == np.uint8:
+        return _shift_hue_uint8(x, np.array([factor]))
+    unit = x if x.dtype == np.float32 else to_dtype_numpy(x, "float32")
+    hsv = rgb_to_hsv_numpy(unit)
+    hue = hsv[:, :, 0]
+    hue += np.float32(factor)
+    hue %= 1.0
+    rgb = hsv_to_rgb_numpy(hsv)
+    return rgb if x.dtype == np.float32 else to_dtype_numpy(rgb, x.dtype)
+
+
+# -- sharpness ------------------------------------------------------------------------------------
+
+_SMOOTH = ((1, 1, 1), (1, 5, 1), (1, 1, 1))  # divided by 13
+
+
+def adjust_sharpness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """Blend with the image smoothed by a 3x3 kernel (borders kept): 0 smooths, 1 is the image,
+    2 sharpens. 1- or 3-channel images.
+
+    >>> x = torch.zeros(1, 3, 3); x[0, 1, 1] = 1.0
+    >>> round(adjust_sharpness_tensor(x, 0.0)[0, 1, 1].item(), 4)  # 5 / 13
+    0.3846
+    """
+    _require(x, "adjust_sharpness")
+    _check_factor(factor, "factor")
+    c, h, w = x.shape[-3:]
+    if h <= 2 or w <= 2:
+        return x
+    y = _work(x)
+    flat = y.reshape(-1, c, h, w)
+    kernel = torch.tensor(_SMOOTH, dtype=y.dtype, device=y.device).div_(13).expand(c, 1, 3, 3)
+    smooth = nnf.conv2d(flat, kernel, groups=c).reshape(*x.shape[:-2], h - 2, w - 2)
+    if not x.is_floating_point():
+        smooth = smooth.round_()
+    out = y.clone()
+    scale = _per_sample(factor, x)
+    inner = y[..., 1:-1, 1:-1]
+    out[..., 1:-1, 1:-1] = smooth + (inner - smooth) * scale
+    return _finish(out, x.dtype)
+
+
+@numpy_kernel
+def adjust_sharpness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
+    """:func:`adjust_sharpness_tensor` on an HW/HWC array."""
+    _require(x, "adjust_sharpness")
+    _check_factor(factor, "factor")
+    if x.shape[0] <= 2 or x.shape[1] <= 2:
+        return x
+    kernel = np.asarray(_SMOOTH, np.float32) / 13
+    smooth = cv2.filter2D(x, -1, kernel)
+    out = x.copy()
+    factor = float(factor)
+    inner = cv2.addWeighted(x[1:-1, 1:-1], factor, smooth[1:-1, 1:-1], 1.0 - factor, 0.0)
+    if x.dtype == np.float32:
+        np.clip(inner, 0.0, 1.0, out=inner)
+    out[1:-1, 1:-1] = inner.reshape(out[1:-1, 1:-1].shape)  # OpenCV drops a single channel
+    return out
+
+
+# -- posterize, solarize, invert --------------------------------------------------------------------
+
+def _posterize_mask(dtype, bits: int) -> int:
+    width = 16 if dtype in (torch.uint16, np.uint16) else 8
+    return ((1 << bits) - 1) << (width - bits)
+
+
+def _check_bits(bits: int) -> None:
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 0 <= bits <= 8:
+        raise ValueError(f"bits must be an int in [0, 8]; got {bits!r}")
+
+
+def posterize_tensor(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Keep the ``bits`` most significant bits of each value (floats: ``2 ** bits`` levels).
+
+    >>> posterize_tensor(torch.tensor([[[255, 100]]], dtype=torch.uint8), 2).tolist()
+    [[[192, 64]]]
+    """
+    _check_bits(bits)
+    if x.is_floating_point():
+        levels = 1 << bits
+        return x.mul(levels).floor_().clamp_(0, levels - 1).mul_(1.0 / levels)
+    if x.dtype == torch.uint16:
+        return x.view(torch.int16).bitwise_and(_posterize_mask(x.dtype, bits) - (1 << 16)).view(torch.uint16)
+    return x.bitwise_and(_posterize_mask(x.dtype, bits))
+
+
+@numpy_kernel
+def posterize_numpy(x: np.ndarray, bits: int) -> np.ndarray:
+    """:func:`posterize_tensor` on an HW/HWC array."""
+    _check_bits(bits)
+    if x.dtype == np.float32:
+        levels = 1 << bits
+        return np.clip(np.floor(x * np.float32(levels)), 0, levels - 1) * np.float32(1.0 / levels)
+    return np.bitwise_and(x, x.dtype.type(_posterize_mask(x.dtype, bits)))
+
+
+def invert_tensor(x: torch.Tensor) -> torch.Tensor:
+    """White minus the image: ``255 - x`` on uint8, ``1 - x`` on floats.
+
+    >>> invert_tensor(torch.tensor([[[0, 200]]], dtype=torch.uint8)).tolist()
+    [[[255, 55]]]
+    """
+    if x.is_floating_point():
+        return 1.0 - x
+    if x.dtype == torch.uint16:
+        return x.view(torch.int16).bitwise_not().view(torch.uint16)
+    return x.bitwise_not()
+
+
+@numpy_kernel
+def invert_numpy(x: np.ndarray) -> np.ndarray:
+    """:func:`invert_tensor` on an HW/HWC array."""
+    return 1.0 - x if x.dtype == np.float32 else cv2.bitwise_not(x)
+
+
+def _check_threshold(threshold: Factor) -> None:
+    if not isinstance(threshold, torch.Tensor) and not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be a fraction of white in [0, 1]; got {threshold!r}")
+
+
+def solarize_tensor(x: torch.Tensor, threshold: Factor) -> torch.Tensor:
+    """Invert the values ``>= threshold * white`` (``threshold`` in ``[0, 1]``).
+
+    >>> solarize_tensor(torch.tensor([[[100, 200]]], dtype=torch.uint8), 0.5).tolist()
+    [[[100, 55]]]
+    """
+    _check_threshold(threshold)
+    level = _per_sample(threshold, x, torch.float32) * max_value(x.dtype)
+    return torch.where(_work(x) >= level, invert_tensor(x), x)
+
+
+@numpy_kernel
+def solarize_numpy(x: np.ndarray, threshold: float) -> np.ndarray:
+    """:func:`solarize_tensor` on an HW/HWC array (a LUT on uint8)."""
+    _check_threshold(threshold)
+    level = np.float32(threshold) * np.float32(max_value(x.dtype))
+    if x.dtype == np.uint8:
+        levels = np.arange(256, dtype=np.uint8)
+        return cv2.LUT(x, np.where(levels >= level, 255 - levels, levels).astype(np.uint8))
+    return np.where(x >= level, invert_numpy(x), x).astype(x.dtype, copy=False)
+
+
+# -- equalize and autocontrast ----------------------------------------------------------------------
+
+def _equalize_luts(hist: torch.Tensor | np.ndarray, pixels: int, lib):
+    """PIL's equalization tables (as torchvision computes them) for histograms ``(N, 256)``:
+    the levels of each image spread by the cumulative histogram, ignoring the top level's count."""
+    cum = lib.cumsum(hist, 1) if lib is np else hist.cumsum(1)
+    top = cum.argmax(1)  # the first bin reaching the total: the last non-empty one
+    top_count = np.take_along_axis(hist, top[:, None], 1) if lib is np else hist.gather(1, top[:, None])
+    step = (pixels - top_count) // 255
+    lut = (cum[:, :-1] + step // 2) // lib.clip(step, 1, None) if lib is np \
+        else (cum[:, :-1] + step // 2) // step.clamp(min=1)
+    lut = lib.clip(lut, 0, 255) if lib is np else lut.clamp(0, 255)
+    zeros = lib.zeros_like(lut[:, :1])
+    lut = lib.concatenate([zeros, lut], 1) if lib is np else torch.cat([zeros, lut], 1)
+    return lut, step[:, 0] != 0
+
+
+def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Histogram equalization of each channel (torchvision's, from PIL); uint8 or float images
+    (floats are equalized on 256 levels).
+
+    >>> x = torch.full((1, 8, 64), 60, dtype=torch.uint8); x[:, 4:] = 100
+    >>> equalize_tensor(x).unique().tolist()
+    [0, 255]
+    """
+    _refuse_uint16(x, "equalize")
+    levels = x if x.dtype == torch.uint8 else to_dtype_tensor(x, torch.uint8)
+    flat = levels.reshape(-1, x.shape[-2] * x.shape[-1]).long()
+    hist = torch.zeros(len(flat), 256, dtype=torch.int64, device=x.device)
+    hist.scatter_add_(1, flat, torch.ones_like(flat))
+    lut, valid = _equalize_luts(hist, flat.shape[1], torch)
+    out = torch.where(valid[:, None], lut.gather(1, flat), flat).to(torch.uint8).view(x.shape)
+    return out if x.dtype == torch.uint8 else to_dtype_tensor(out, x.dtype)
+
+
+@numpy_kernel
+def equalize_numpy(x: np.ndarray) -> np.ndarray:
+    """:func:`equalize_tensor` on an HW/HWC array."""
+    _refuse_uint16(x, "equalize")
+    levels = x if x.dtype == np.uint8 else to_dtype_numpy(x, "uint8")
+    planes = levels.reshape(-1, _channels(x)).T
+    hist = np.stack([np.bincount(p, minlength=256) for p in planes])
+    lut, valid = _equalize_luts(hist, planes.shape[1], np)
+    lut = np.where(valid[:, None], lut, np.arange(256)).astype(np.uint8)
+    out = cv2.LUT(levels, lut[0] if len(lut) == 1 else np.ascontiguousarray(lut.T[None]))
+    return out if x.dtype == np.uint8 else to_dtype_numpy(out, x.dtype)
+
+
+def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
+    """Stretch each channel so that its darkest value becomes black and its brightest white
+    (constant channels are kept).
+
+    >>> autocontrast_tensor(torch.tensor([[[50, 100, 150]]], dtype=torch.uint8)).tolist()
+    [[[0, 128, 255]]]
+    """
+    y = _work(x)
+    low, high = y.amin(dim=(-2, -1), keepdim=True), y.amax(dim=(-2, -1), keepdim=True)
+    flat = high == low
+    scale = torch.where(flat, 1.0, max_value(x.dtype) / torch.where(flat, 1.0, high - low))
+    return _finish((y - torch.where(flat, 0.0, low)) * scale, x.dtype)
+
+
+@numpy_kernel
+def autocontrast_numpy(x: np.ndarray) -> np.ndarray:
+    """:func:`autocontrast_tensor` on an HW/HWC array (a LUT per channel on uint8)."""
+    pixels = x.reshape(-1, _channels(x))
+    low, high = pixels.min(0).astype(np.float32), pixels.max(0).astype(np.float32)
+    flat = high == low
+    scale = np.where(flat, 1.0, np.float32(max_value(x.dtype)) / np.where(flat, 1.0, high - low)).astype(np.float32)
+    low = np.where(flat, 0.0, low).astype(np.float32)
+    if x.dtype == np.uint8:
+        levels = np.arange(256, dtype=np.float32)[:, None]
+        lut = np.clip(np.rint((levels - low) * scale), 0, 255).astype(np.uint8)
+        return cv2.LUT(x, lut[:, 0] if lut.shape[1] == 1 else np.ascontiguousarray(lut[None]))
+    y = (x.astype(np.float32) - low.reshape(-1)[: _channels(x)]) * scale
+    return _finish_numpy(y.reshape(x.shape), x.dtype)
+
+
+# -- channels -------------------------------------------------------------------------------------
+
+def permute_channels_tensor(x: torch.Tensor, permutation: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """Reorder channels: output channel ``i`` is input channel ``permutation[i]``.
+
+    ``permutation`` is a sequence (all images) or a ``(B, C)`` integer tensor (one per image).
+
+    >>> permute_channels_tensor(torch.tensor([[[1]], [[2]], [[3]]]), [2, 0, 1]).flatten().tolist()
+    [3, 1, 2]
+    """
+    c = x.shape[-3]
+    if not isinstance(permutation, torch.Tensor) or permutation.ndim == 1:
+        permutation = list(permutation.tolist() if isinstance(permutation, torch.Tensor) else permutation)
+        if sorted(permutation) != list(range(c)):
+            raise ValueError(f"permutation must reorder the {c} channels 0..{c - 1}; got {permutation!r}")
+        return x[..., permutation, :, :]
+    index = permutation.to(x.device, torch.long).reshape(*x.shape[:-3], c, 1, 1).expand(x.shape)
+    if x.dtype == torch.uint16:
+        return x.view(torch.int16).gather(-3, index).view(torch.uint16)
+    return x.gather(-3, index)
+
+
+@numpy_kernel
+def permute_channels_numpy(x: np.ndarray, permutation: Sequence[int]) -> np.ndarray:
+    """:func:`permute_channels_tensor` on an HWC array."""
+    permutation = [int(i) for i in np.asarray(permutation).reshape(-1)]
+    c = _channels(x)
+    if sorted(permutation) != list(range(c)):
+        raise ValueError(f"permutation must reorder the {c} channels 0..{c - 1}; got {permutation!r}")
+    return x if c == 1 else np.ascontiguousarray(x[:, :, permutation])
+
+
+adjust_brightness = dispatch(adjust_brightness_tensor, adjust_brightness_numpy)
+adjust_contrast = dispatch(adjust_contrast_tensor, adjust_contrast_numpy)
+adjust_saturation = dispatch(adjust_saturation_tensor, adjust_saturation_numpy)
+adjust_hue = dispatch(adjust_hue_tensor, adjust_hue_numpy)
+adjust_sharpness = dispatch(adjust_sharpness_tensor, adjust_sharpness_numpy)
+posterize = dispatch(posterize_tensor, posterize_numpy)
+solarize = dispatch(solarize_tensor, solarize_numpy)
+equalize = dispatch(equalize_tensor, equalize_numpy)
+autocontrast = dispatch(autocontrast_tensor, autocontrast_numpy)
+invert = dispatch(invert_tensor, invert_numpy)
+permute_channels = dispatch(permute_channels_tensor, permute_channels_numpy)

@@ -1,0 +1,308 @@
+"""Pictures of augmentations: sample grids, before/after panels, mixed batches.
+
+Needs matplotlib (``pip install 'augkit[viz]'``), imported only when a function here is called;
+figures are drawn with the Agg backend and never touch ``pyplot``'s global state. Every function
+returns a ``matplotlib.figure.Figure`` and, given ``path``, also writes it there as a PNG.
+
+Images may be any kind augkit takes (PIL, HW/HWC arrays, CHW tensors) in any dtype; float images
+outside ``[0, 1]`` (e.g. after ``Normalize``) are shown stretched to their own range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from .core.config import child_transforms
+from .core.image import ImageLike, inspect_image
+from .core.params import Params
+from .core.transform import Transform
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["grid", "compare", "mixing", "describe_params"]
+
+_DPI = 100
+_FONT = 7  # points
+_LINE = _FONT * 1.45 / 72  # inches per caption line
+_CHANNEL_COLOURS = ("tab:red", "tab:green", "tab:blue", "tab:gray")
+
+
+# -- captions ------------------------------------------------------------------------------------
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        row = value[0] if value.ndim else value
+        if row.numel() > 4:
+            return "<" + "x".join(map(str, row.shape)) + ">"
+        items = [_format_value(v) for v in row.flatten().tolist()]
+        return items[0] if row.ndim == 0 else "[" + ", ".join(items) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def describe_params(transform: Transform, params: Params) -> str:
+    """A compact caption of the parameters of the first image of ``params``: its drawn fields as
+    ``name=value``; for containers, the children that act on the image, with their fields.
+
+    >>> import torch, augkit
+    >>> t = augkit.Compose([augkit.HorizontalFlip(p=0.5), augkit.VerticalFlip(p=0.5)])
+    >>> describe_params(t, t.sample_params(torch.rand(3, 8, 8), generator=torch.Generator().manual_seed(1)))
+    'VerticalFlip'
+    """
+    if params.applied is not None and not bool(params.applied[0]):
+        return "skipped"
+    return _describe_fields(transform, params) or ("applied" if params.applied is not None else "")
+
+
+def _describe_fields(transform: Transform | None, params: Params) -> str:
+    """The drawn fields of the first image, and the children acting on it, for a caption."""
+    child_list = [t for _, t in child_transforms(transform)] if transform is not None else []
+    parts = []
+    for field in dataclasses.fields(params):
+        value = getattr(params, field.name)
+        if field.name == "applied":
+            continue
+        if isinstance(value, tuple) and all(isinstance(v, Params) for v in value):
+            for k, child_params in enumerate(value):
+                if child_params.applied is not None and not bool(child_params.applied[0]):
+                    continue
+                child = child_list[k] if len(child_list) == len(value) else None
+                name = type(child).__name__ if child is not None else f"{field.name}[{k}]"
+                inner = _describe_fields(child, child_params)
+                parts.append(f"{name}({inner})" if inner else name)
+        else:
+            parts.append(f"{field.name}={_format_value(value)}")
+    return ", ".join(parts)
+
+
+def _wrap(text: str, width: int, lines: int) -> str:
+    """``text`` wrapped at ``width`` characters (its own line breaks kept), cut to ``lines``."""
+    wrapped = [part for line in text.split("\n") for part in textwrap.wrap(line, width)] or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][:width - 1] + "…"
+    return "\n".join(wrapped)
+
+
+def _title(transform: Transform, width: int) -> str:
+    """``repr(transform)`` on at most two lines."""
+    text = "".join(line.strip() + " " for line in repr(transform).splitlines()).strip()
+    return _wrap(text.replace("[ ", "[").replace(", ]", "]"), width, 2)
+
+
+# -- images --------------------------------------------------------------------------------------
+
+def _as_float(image: ImageLike) -> np.ndarray:
+    """One image of any kind as an HWC float32 array (values as stored, scaled to ``[0, 1]`` for
+    integer dtypes)."""
+    if isinstance(image, Image.Image):
+        image = np.asarray(image)
+    if isinstance(image, torch.Tensor):
+        if image.ndim == 4:
+            if len(image) != 1:
+                raise ValueError(f"image must be one image; got a batch of {len(image)}")
+            image = image[0]
+        x = image.detach().cpu()
+        scale = {torch.uint8: 255.0, torch.uint16: 65535.0}.get(x.dtype, 1.0)
+        array = (x.float() / scale).permute(1, 2, 0).numpy()
+    else:
+        array = np.asarray(image)
+        scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
+        array = array.astype(np.float32) / scale
+    return array[:, :, None] if array.ndim == 2 else array
+
+
+def _displayable(array: np.ndarray, thumb: int | None) -> np.ndarray:
+    """An HWC float array as something ``imshow`` shows faithfully: values in ``[0, 1]``
+    (stretched if outside), one or three or four channels, at most ``thumb`` pixels a side."""
+    array = np.nan_to_num(array[:, :, :4] if array.shape[2] != 2 else array[:, :, :1])
+    if array.shape[2] == 4:
+        array = array[:, :, :3] * array[:, :, 3:] + (1 - array[:, :, 3:])  # over white
+    height, width = array.shape[:2]
+    if thumb and max(height, width) > thumb:
+        factor = thumb / max(height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        array = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+        array = array[:, :, None] if array.ndim == 2 else array
+    low, high = float(array.min()), float(array.max())
+    if low < 0 or high > 1:
+        array = (array - low) / (high - low) if high > low else np.zeros_like(array)
+    return np.clip(array, 0, 1)
+
+
+def _show(ax: Any, array: np.ndarray, caption: str, width: int, lines: int) -> None:
+    if array.shape[2] == 1:
+        ax.imshow(array[:, :, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        ax.imshow(array, interpolation="nearest")
+    ax.set_axis_off()
+    if caption:
+        ax.set_title(_wrap(caption, width, lines), fontsize=_FONT)
+
+
+# -- figures -------------------------------------------------------------------------------------
+
+def _figure(width: float, height: float) -> Figure:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("augkit.viz needs matplotlib: pip install 'augkit[viz]'") from error
+    figure = Figure(figsize=(width, height), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _tiles(images: Sequence[np.ndarray], captions: Sequence[str], columns: int | None, thumb: int,
+           title: str = "", caption_lines: int = 3) -> Figure:
+    """Tile displayable images in a grid of ``thumb``-pixel cells, captions above each."""
+    n = len(images)
+    columns = max(1, min(n, columns or min(n, 4)))
+    rows = math.ceil(n / columns)
+    aspect = max(a.shape[0] / a.shape[1] for a in images)
+    cell_w, cell_h = thumb / _DPI, thumb * min(aspect, 1.5) / _DPI
+    lines = max((_wrap(c, _chars(thumb), caption_lines).count("\n") + 1) if c else 0 for c in captions)
+    caption_h = lines * _LINE + 0.04
+    title_h = (title.count("\n") + 1) * 1.4 * 8 / 72 + 0.05 if title else 0.02
+    pad = 0.04
+    width = columns * (cell_w + pad) + pad
+    height = rows * (cell_h + caption_h + pad) + title_h + pad
+    figure = _figure(width, height)
+    if title:
+        figure.suptitle(title, fontsize=8, y=1 - 0.02 / height, va="top")
+    for i, (array, caption) in enumerate(zip(images, captions)):
+        r, c = divmod(i, columns)
+        left = (pad + c * (cell_w + pad)) / width
+        bottom = 1 - (title_h + (r + 1) * (cell_h + caption_h + pad) - pad) / height
+        ax = figure.add_axes((left, bottom, cell_w / width, cell_h / height))
+        _show(ax, array, caption, _chars(thumb), caption_lines)
+    return figure
+
+
+def _chars(thumb: int) -> int:
+    """Caption characters that fit across a ``thumb``-pixel cell."""
+    return max(12, int(thumb / (_FONT * 0.62 * _DPI / 72)))
+
+
+def _save(figure: Figure, path: str | os.PathLike | None) -> Figure:
+    if path is not None:
+        figure.savefig(os.fspath(path), format="png", dpi=_DPI)
+    return figure
+
+
+def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
+         columns: int | None = None, thumb: int = 160, path: str | os.PathLike | None = None) -> Figure:
+    """``n`` augmented samples of one ``image``, captioned with the parameters each one drew.
+
+    Sample ``i`` draws its parameters from one generator seeded with ``seed`` (so the figure is
+    reproducible) and is shown at most ``thumb`` pixels a side, ``columns`` per row (at most 4
+    by default).
+
+    >>> import augkit, augkit.viz
+    >>> fig = augkit.viz.grid(augkit.HorizontalFlip(), augkit.data.sample_image("chelsea"), n=4)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['applied', 'skipped', 'applied', 'applied']
+    """
+    if not isinstance(transform, Transform):
+        raise TypeError(f"transform must be an augkit Transform; got {transform!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int; got {n!r}")
+    spec = inspect_image(image)
+    if spec.batched and spec.n != 1:
+        raise ValueError(f"image must be one image; got a batch of {spec.n}")
+    generator = torch.Generator().manual_seed(int(seed))
+    images, captions = [], []
+    for _ in range(n):
+        params = transform.sample_params(spec, generator=generator)
+        images.append(_displayable(_as_float(transform.apply(image, params)), thumb))
+        captions.append(describe_params(transform, params))
+    return _save(_tiles(images, captions, columns, thumb, _title(transform, _chars(thumb) * 4)), path)
+
+
+def compare(image: ImageLike, transform: Transform, seed: int = 0, *, bins: int = 64,
+            thumb: int = 320, path: str | os.PathLike | None = None) -> Figure:
+    """The image before and after ``transform``, each above its intensity histograms (one line
+    per channel): for contrast and tone operations such as CLAHE, equalization or denoising.
+
+    >>> import augkit, augkit.viz
+    >>> fig = augkit.viz.compare(augkit.data.sample_image("camera"), augkit.VerticalFlip(p=1.0))
+    >>> [ax.get_title() for ax in fig.axes][:2]
+    ['before', 'after']
+    """
+    if not isinstance(transform, Transform):
+        raise TypeError(f"transform must be an augkit Transform; got {transform!r}")
+    spec = inspect_image(image)
+    params = transform.sample_params(spec, generator=torch.Generator().manual_seed(int(seed)))
+    before, after = _as_float(image), _as_float(transform.apply(image, params))
+    caption = describe_params(transform, params)
+    shown = [_displayable(before, thumb), _displayable(after, thumb)]
+    aspect = max(a.shape[0] / a.shape[1] for a in shown)
+    cell = thumb / _DPI
+    hist_h = 0.45 * cell
+    figure = _figure(2 * cell + 0.6, cell * aspect + hist_h + 1.0)
+    axes = figure.subplots(2, 2, height_ratios=[cell * aspect, hist_h])
+    figure.subplots_adjust(left=0.04, right=0.98, top=0.9, bottom=0.08, wspace=0.12, hspace=0.3)
+    figure.suptitle(_title(transform, 2 * _chars(thumb)), fontsize=8)
+    for column, (array, name, full) in enumerate(zip(shown, ("before", "after"), (before, after))):
+        _show(axes[0, column], array, name, _chars(thumb), 1)
+        _histogram(axes[1, column], full, bins)
+    if caption:
+        axes[0, 1].set_xlabel(caption, fontsize=_FONT)
+        axes[0, 1].xaxis.set_visible(True)
+    return _save(figure, path)
+
+
+def _histogram(ax: Any, array: np.ndarray, bins: int) -> None:
+    low, high = min(0.0, float(array.min())), max(1.0, float(array.max()))
+    channels = array.shape[2]
+    for k in range(channels):
+        counts, edges = np.histogram(array[:, :, k], bins=bins, range=(low, high))
+        colour = _CHANNEL_COLOURS[3] if channels == 1 else _CHANNEL_COLOURS[k % 4]
+        ax.stairs(counts / counts.sum(), edges, color=colour, linewidth=0.8)
+    ax.set_yticks([])
+    ax.tick_params(labelsize=_FONT - 1)
+    ax.set_xlim(low, high)
+
+
+def mixing(x: ImageLike, y_soft: torch.Tensor | np.ndarray, class_names: Sequence[str] | None = None,
+           *, top: int = 2, columns: int | None = None, thumb: int = 160,
+           path: str | os.PathLike | None = None) -> Figure:
+    """A mixed batch ``x`` (``(B, C, H, W)``) with the ``top`` classes of each soft label
+    ``y_soft`` (``(B, K)``, e.g. from MixUp or CutMix) as captions.
+
+    >>> import torch, augkit.viz
+    >>> y = torch.tensor([[0.7, 0.3, 0.0], [0.0, 0.4, 0.6]])
+    >>> fig = augkit.viz.mixing(torch.rand(2, 3, 8, 8), y, ["cat", "dog", "owl"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['cat 0.70\\ndog 0.30', 'owl 0.60\\ndog 0.40']
+    """
+    spec = inspect_image(x, "x")
+    if not spec.batched:
+        raise ValueError(f"x must be a (B, C, H, W) batch; got shape {tuple(x.shape)}")
+    y = torch.as_tensor(y_soft).detach().cpu().float()
+    if y.ndim != 2 or len(y) != spec.n:
+        raise ValueError(f"y_soft must have shape ({spec.n}, K) for a batch of {spec.n}; "
+                         f"got {tuple(y.shape)}")
+    k = y.shape[1]
+    names = list(class_names) if class_names is not None else [f"class {i}" for i in range(k)]
+    if len(names) != k:
+        raise ValueError(f"class_names must name all {k} classes; got {len(names)}")
+    values, indices = y.topk(min(top, k), dim=1)
+    captions = ["\n".join(f"{names[i]} {v:.2f}" for v, i in zip(vs.tolist(), ix.tolist()) if v > 5e-3)
+                for vs, ix in zip(values, indices)]
+    images = [_displayable(_as_float(image), thumb) for image in x]
+    return _save(_tiles(images, captions, columns, thumb, caption_lines=top), path)

@@ -1,0 +1,200 @@
+"""Colour kernels and transforms: parity with torchvision v2, per-sample jitter, properties, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torchvision.transforms.v2.functional as TF
+from hypothesis import given
+from hypothesis import strategies as st
+
+import augkit
+import augkit.functional as F
+
+from .helpers import make_image
+
+
+def _chw(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(array).permute(2, 0, 1)
+
+
+FACTOR_OPS = [
+    (F.adjust_brightness, TF.adjust_brightness),
+    (F.adjust_contrast, TF.adjust_contrast),
+    (F.adjust_saturation, TF.adjust_saturation),
+    (F.adjust_sharpness, TF.adjust_sharpness),
+]
+
+
+@pytest.mark.parametrize("ours, theirs", FACTOR_OPS)
+@pytest.mark.parametrize("factor", [0.5, 0.9, 1.4, 2.0])
+def test_factor_kernels_match_torchvision(ours, theirs, factor):
+    x = make_image("tensor", "uint8", 32, 40, batch=3)
+    xf = x.float() / 255
+    # float: same formula; grayscale weighs red 0.299 (torchvision 0.2989): within 1e-4
+    torch.testing.assert_close(ours(xf, factor), theirs(xf, factor), atol=1e-4, rtol=0)
+    # uint8: we round where torchvision truncates: within 1 level
+    assert (ours(x, factor).int() - theirs(x, factor).int()).abs().max() <= 1
+    # the NumPy kernel agrees with the tensor kernel within 1 level (OpenCV's rounded luma)
+    array = x[0].permute(1, 2, 0).numpy()
+    assert np.abs(ours(array, factor).astype(int) - ours(x[0], factor).permute(1, 2, 0).numpy()).max() <= 1
+
+
+@pytest.mark.parametrize("factor", [-0.5, -0.1, 0.05, 0.3])
+def test_hue_matches_torchvision(factor):
+    x = make_image("tensor", "uint8", 32, 40, batch=3, name="coffee")
+    xf = x.float() / 255
+    expected = TF.adjust_hue(xf, factor)
+    torch.testing.assert_close(F.adjust_hue(xf, factor), expected, atol=1e-5, rtol=0)
+    array = xf[0].permute(1, 2, 0).numpy().copy()
+    assert np.abs(F.adjust_hue(array, factor) - expected[0].permute(1, 2, 0).numpy()).max() < 1e-5
+    # uint8 on the CPU rotates OpenCV's 8-bit HSV_FULL hue (256 steps per turn): within 6 levels
+    diff = (F.adjust_hue(x, factor).float() - (expected * 255).round()).abs()
+    assert diff.max() <= 6 and diff.mean() < 1.0
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_pil_ops_match_torchvision(dtype):
+    x = make_image("tensor", dtype, 32, 40, batch=2, name="rocket")
+    white = 255 if dtype == "uint8" else 1.0
+    assert torch.equal(F.posterize(x, 3), TF.posterize(x, 3))
+    assert torch.equal(F.invert(x), TF.invert(x))
+    assert torch.equal(F.solarize(x, 0.5), TF.solarize(x, 0.5 * white))
+    torch.testing.assert_close(F.equalize(x), TF.equalize(x), atol=1e-6, rtol=0)
+    assert (F.autocontrast(x).double() - TF.autocontrast(x).double()).abs().max() <= (1 if dtype == "uint8" else 1e-6)
+    assert torch.equal(F.permute_channels(x, [2, 0, 1]), TF.permute_channels(x, [2, 0, 1]))
+
+
+@pytest.mark.parametrize("kernel", [F.posterize, F.solarize, F.equalize, F.autocontrast, F.invert])
+def test_pil_op_numpy_kernels_agree_with_tensor_kernels(kernel):
+    args = {F.posterize: (3,), F.solarize: (0.4,)}.get(kernel, ())
+    for dtype in ("uint8", "float32"):
+        array = make_image("numpy", dtype, 32, 40, name="chelsea")
+        ours = kernel(_chw(array), *args).permute(1, 2, 0).numpy()
+        assert np.abs(kernel(array, *args).astype(float) - ours.astype(float)).max() <= 1e-6
+
+
+def test_per_sample_factors_equal_separate_calls():
+    x = make_image("tensor", "float32", batch=4)
+    factors = torch.tensor([0.5, 1.0, 1.5, 2.0])
+    for kernel in (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_sharpness):
+        out = kernel(x, factors)
+        for i in range(4):
+            torch.testing.assert_close(out[i], kernel(x[i], float(factors[i])), atol=1e-6, rtol=0)
+    out = F.adjust_hue(x, torch.tensor([-0.2, 0.0, 0.1, 0.4]))
+    torch.testing.assert_close(out[3], F.adjust_hue(x[3], 0.4), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_color_jitter_applies_each_images_factors_in_its_order(dtype):
+    jitter = augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    x = make_image("tensor", dtype, batch=6)
+    params = jitter.sample_params(x, generator=torch.Generator().manual_seed(3))
+    assert len({tuple(o) for o in params.order.tolist()}) > 1, "orders are drawn per image"
+    out = jitter.apply(x, params)
+    kernels = [F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue]
+    for i in range(6):
+        y = x[i]
+        for op in params.order[i].tolist():
+            y = kernels[op](y, float(getattr(params, ("brightness", "contrast", "saturation", "hue")[op])[i]))
+        assert torch.equal(out[i], y), i
+
+
+def test_color_jitter_ranges_follow_torchvision():
+    jitter = augkit.ColorJitter(brightness=0.4, contrast=(0.2, 0.5), saturation=2.0, hue=0.1)
+    assert jitter.brightness == (0.6, 1.4) and jitter.contrast == (0.2, 0.5)
+    assert jitter.saturation == (0.0, 3.0) and jitter.hue == (-0.1, 0.1)
+    params = jitter.sample_params(torch.zeros(500, 3, 2, 2), generator=torch.Generator().manual_seed(0))
+    assert 0.6 <= params.brightness.min() and params.brightness.max() <= 1.4
+    assert -0.1 <= params.hue.min() and params.hue.max() <= 0.1
+    same = augkit.ColorJitter(0.4, same_on_batch=True).sample_params(torch.zeros(5, 3, 2, 2))
+    assert len(set(same.brightness.tolist())) == 1
+
+
+def test_color_jitter_with_only_brightness_works_on_gray_images():
+    x = make_image("tensor", "uint8", channels=1, batch=3)
+    out = augkit.ColorJitter(brightness=0.5, contrast=0.5)(x, generator=torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+
+
+def test_channel_shuffle_draws_a_permutation_per_image():
+    x = make_image("tensor", "uint8", batch=32)
+    params = augkit.ChannelShuffle(p=1.0).sample_params(x, generator=torch.Generator().manual_seed(0))
+    assert len({tuple(p) for p in params.permutation.tolist()}) > 1
+    out = augkit.ChannelShuffle(p=1.0).apply(x, params)
+    for i in (0, 7):
+        assert torch.equal(out[i], x[i][params.permutation[i]])
+
+
+def test_grayscale_and_convert_color():
+    x = make_image("tensor", "float32")
+    assert augkit.Grayscale()(x).shape == (1, 24, 32)
+    assert torch.equal(augkit.Grayscale(channels=3)(augkit.Grayscale()(x)), augkit.Grayscale(channels=3)(x))
+    back = augkit.ConvertColor("hsv2rgb")(augkit.ConvertColor("rgb2hsv")(x))
+    assert (back - x).abs().max() < 1e-5
+    assert augkit.ConvertColor("rgb2gray")(make_image("numpy")).shape == (24, 32, 1)
+    assert torch.equal(augkit.SelectChannels([2, 1, 0])(x), x.flip(0))
+
+
+images = st.sampled_from([("tensor", "uint8"), ("tensor", "float32"), ("numpy", "uint8"),
+                          ("numpy", "float32"), ("tensor", "uint16"), ("numpy", "uint16")])
+
+
+@given(image=images, op=st.sampled_from([F.adjust_brightness, F.adjust_contrast,
+                                          F.adjust_saturation, F.adjust_sharpness]))
+def test_factor_one_is_identity(image, op):
+    x = make_image(*image)
+    out = op(x, 1.0)
+    assert out.dtype == x.dtype and out.shape == x.shape
+    assert np.abs(np.asarray(out, dtype=float) - np.asarray(x, dtype=float)).max() <= (1e-6 if "float" in image[1] else 0)
+
+
+@given(image=images, factor=st.floats(0.0, 3.0), op=st.sampled_from(
+    [F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_sharpness]))
+def test_dtype_shape_and_range_are_kept(image, factor, op):
+    x = make_image(*image)
+    out = op(x, factor)
+    values = np.asarray(out, dtype=float)
+    white = {"uint8": 255, "uint16": 65535, "float32": 1.0}[image[1]]
+    assert out.dtype == x.dtype and out.shape == x.shape and values.min() >= 0 and values.max() <= white
+
+
+@given(kind=st.sampled_from(["tensor", "numpy"]), dtype=st.sampled_from(["uint8", "float32"]))
+def test_hue_zero_is_identity_and_invert_twice_is_identity(kind, dtype):
+    x = make_image(kind, dtype)
+    tol = 1e-5 if dtype == "float32" else 0
+    assert np.abs(np.asarray(F.adjust_hue(x, 0.0), float) - np.asarray(x, float)).max() <= tol
+    twice = np.asarray(F.invert(F.invert(x)), float)
+    assert np.abs(twice - np.asarray(x, float)).max() <= tol / 10  # exact on integers
+
+
+@given(seed=st.integers(0, 2**31))
+def test_same_seed_same_output(seed):
+    x = make_image("tensor", "uint8", batch=3)
+    jitter = augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    a = jitter(x, generator=torch.Generator().manual_seed(seed))
+    assert torch.equal(a, jitter(x, generator=torch.Generator().manual_seed(seed)))
+
+
+def test_errors_name_the_argument_and_value():
+    with pytest.raises(ValueError, match="hue"):
+        augkit.ColorJitter(hue=0.6)
+    with pytest.raises(ValueError, match="brightness"):
+        augkit.ColorJitter(brightness=-1)
+    with pytest.raises(ValueError, match="bits"):
+        augkit.Posterize(bits=9)
+    with pytest.raises(ValueError, match="channels must be 1 or 3"):
+        augkit.Grayscale(channels=2)
+    with pytest.raises(ValueError, match="space"):
+        augkit.ConvertColor("rgb2xyz")
+    with pytest.raises(ValueError, match="3-channel"):
+        F.adjust_saturation(make_image("tensor", channels=1), 0.5)
+    with pytest.raises(ValueError, match="3-channel"):
+        augkit.Hue(0.1)(make_image("numpy", channels=1))
+    with pytest.raises(TypeError, match="uint16"):
+        F.equalize(make_image("tensor", "uint16"))
+    with pytest.raises(ValueError, match="factor"):
+        F.adjust_hue(make_image("tensor"), 0.7)
+    with pytest.raises(ValueError, match="permutation"):
+        F.permute_channels(make_image("tensor"), [0, 0, 1])
