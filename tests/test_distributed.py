@@ -29,8 +29,7 @@ from augkit.distributed.cli import main  # noqa: E402
 from augkit.distributed.storage import resolve  # noqa: E402
 from augkit.distributed.worker import FailureLog, Preprocessor  # noqa: E402
 
-# one xdist worker for the module (one Ray session); Ray's own deprecation notices are not ours
-pytestmark = [pytest.mark.xdist_group("ray"), pytest.mark.filterwarnings("ignore:::ray")]
+pytestmark = pytest.mark.xdist_group("ray")  # one xdist worker for the module: one Ray session
 
 PIPELINE = augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0), augkit.ToDtype("float32")])
 STORED = augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])

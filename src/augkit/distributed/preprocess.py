@@ -22,6 +22,7 @@ import posixpath
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -196,7 +197,10 @@ def _connect(ray: Any, address: str | None) -> bool:
     if ray.is_initialized():
         return False
     if address is None and not os.environ.get("RAY_ADDRESS"):
-        ray.init(include_dashboard=False)
+        # the workers import the augkit this process runs, even one found through a relative or
+        # programmatic sys.path entry (a source checkout, a notebook)
+        paths = [str(Path(__file__).resolve().parents[2]), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        ray.init(include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}})
     else:
         ray.init(address=address)
     return True
