@@ -220,6 +220,11 @@ def _filter_rows(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> 
     return out.view(s, n_out, m)
 
 
+# CPU batches are resampled in blocks whose float intermediates stay about this size (bytes):
+# they stay in cache, and the allocator reuses their memory instead of mapping fresh pages
+_BLOCK_BYTES = 1 << 22
+
+
 def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: torch.Tensor,
                height: torch.Tensor, width: torch.Tensor, interpolation: str, antialias: bool) -> torch.Tensor:
     """Resample per-image boxes of a BCHW batch to ``size`` in two separable passes over rows:
@@ -227,10 +232,15 @@ def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: 
     (b, c, h, w), (oh, ow) = x.shape, size
     rows = _taps(h, oh, top, height, interpolation, antialias)
     cols = _taps(w, ow, left, width, interpolation, antialias)
-    y = _filter_rows(_to_work(x).reshape(b * c, h, w), *rows)              # (B*C, oh, W)
-    y = _filter_rows(y.transpose(1, 2).contiguous(), *cols)                # (B*C, ow, oh)
-    y = _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
-    return y.view(b, c, ow, oh).transpose(2, 3).contiguous()
+    out = torch.empty(b, c, oh, ow, dtype=x.dtype, device=x.device)
+    step = b if x.device.type != "cpu" else max(1, _BLOCK_BYTES // (4 * c * oh * max(w, ow)))
+    for i in range(0, b, step):  # one block on GPUs; cache-sized blocks of images on the CPU
+        part = slice(i, i + step) if len(rows[0]) > 1 else slice(0, 1)
+        y = _filter_rows(_to_work(x[i:i + step]).reshape(-1, h, w), rows[0][part], rows[1][part])
+        y = _filter_rows(y.transpose(1, 2).contiguous(), cols[0][part], cols[1][part])  # (n*C, ow, oh)
+        y = _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
+        out[i:i + step].copy_(y.view(-1, c, ow, oh).transpose(2, 3))
+    return out
 
 
 def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:
@@ -240,11 +250,11 @@ def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, ant
             return nnf.interpolate(x.to(torch.float32), size=size, mode="nearest").to(x.dtype)
         return nnf.interpolate(x, size=size, mode="nearest")
     if x.dtype == torch.uint8 and x.device.type == "cpu":
-        # torch's fixed-point uint8 path is fastest on channels-last data
-        if x.shape[1] in (3, 4) and not x.is_contiguous(memory_format=torch.channels_last):
-            x = x.contiguous(memory_format=torch.channels_last)
-        out = nnf.interpolate(x, size=size, mode=interpolation, antialias=antialias, align_corners=False)
-        return out.contiguous()
+        # torch's fixed-point uint8 path wants dense data: a crop of an HWC array stays channels-last
+        # (so is its result), a crop of a CHW tensor is copied to a dense CHW block
+        layout = torch.channels_last if x.shape[1] > 1 and x.stride(1) == 1 else torch.contiguous_format
+        return nnf.interpolate(x.contiguous(memory_format=layout), size=size, mode=interpolation,
+                               antialias=antialias, align_corners=False)
     y = nnf.interpolate(_to_work(x), size=size, mode=interpolation, antialias=antialias, align_corners=False)
     return _from_work(y, x.dtype, clamp=interpolation == "bicubic")
 
