@@ -39,7 +39,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
              {AUGKIT: lambda: rrc(array, generator=g)}),
         Task(f"RandomResizedCrop({out_side}) per sample, float batch {batch_n}x3x{h}x{w}", batch_n,
              {AUGKIT: lambda: rrc(batch, generator=g)},
-             note="augkit: one separable antialiased pass over the batch; kornia: grid_sample (no antialias)"),
+             note="augkit: separable antialiased filter with per-image taps (embedding_bag per axis, cache-sized blocks); kornia: grid_sample (no antialias)"),
         Task(f"RandomResizedCrop({out_side}) per sample, float batch {batch_n}x3x{out_side}x{out_side}", batch_n,
              {AUGKIT: lambda: rrc(small, generator=g)}),
     ]
