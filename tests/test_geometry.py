@@ -324,3 +324,24 @@ def test_random_crop_too_large_explains_pad_if_needed():
     with pytest.raises(ValueError, match="pad_if_needed"):
         augkit.RandomCrop(50)(torch.zeros(3, 20, 20))
     assert augkit.RandomCrop(50, pad_if_needed=True)(torch.zeros(3, 20, 20)).shape == (3, 50, 50)
+
+
+def test_random_resized_crop_draws_the_same_boxes_for_one_image_and_for_a_batch():
+    """A few images are drawn in plain Python, batches with tensor ops: the same maths."""
+    t = augkit.RandomResizedCrop(32, scale=(0.05, 1.5), ratio=(0.3, 3.0))
+    for seed in range(200):
+        u = torch.rand(3, t.tries, 4, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        one_by_one = [list(t._first_valid(tries, 60, 90)) for tries in u.tolist()]
+        assert torch.stack(t._first_valid_batched(u, 60, 90), 1).tolist() == one_by_one, seed
+
+
+def test_batched_resampling_in_blocks_equals_one_block(monkeypatch):
+    import augkit.functional.geometry as G
+
+    x = make_image("tensor", "uint8", 60, 80, batch=5)
+    box = [torch.tensor(v) for v in ([0, 5, 10, 30, 2], [3, 0, 20, 60, 1], [50, 30, 40, 8, 58],
+                                     [60, 70, 45, 20, 79])]
+    whole = F.resized_crop(x, *box, (32, 28)), F.resize(x, (24, 30), "area")
+    monkeypatch.setattr(G, "_BLOCK_BYTES", 1)  # one image per block
+    assert torch.equal(F.resized_crop(x, *box, (32, 28)), whole[0])
+    assert torch.equal(F.resize(x, (24, 30), "area"), whole[1])

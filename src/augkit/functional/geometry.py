@@ -83,11 +83,12 @@ def _to_work(x: torch.Tensor) -> torch.Tensor:
 
 
 def _from_work(y: torch.Tensor, dtype: torch.dtype, clamp: bool = True) -> torch.Tensor:
-    """Back to ``dtype``: integers are rounded and clamped, floats clamped to [0, 1] if ``clamp``."""
+    """Back to ``dtype``: integers are rounded and clamped, floats clamped to [0, 1] if ``clamp``.
+    ``y`` is a result the caller owns: it is rounded and clamped in place."""
     if dtype.is_floating_point:
-        return (y.clamp(0.0, 1.0) if clamp else y).to(dtype)
+        return (y.clamp_(0.0, 1.0) if clamp else y).to(dtype)
     white = _white(dtype)
-    return y.round().clamp_(0.0, white).to(dtype)
+    return y.round_().clamp_(0.0, white).to(dtype)
 
 
 # -- flips ---------------------------------------------------------------------------------------
@@ -177,14 +178,16 @@ def _taps(in_size: int, out_size: int, start: torch.Tensor, length: torch.Tensor
     support = {"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0, "area": 0.5}[interpolation]
     stretch = scale.clamp(min=1.0) if antialias or interpolation == "area" else torch.ones_like(scale)
     reach = support * stretch
-    # the most taps any image needs; bounded by the largest possible box, so no device sync
-    k = int(math.ceil(2 * support * max(in_size / out_size, 1.0))) + 2
     if interpolation == "area":  # every pixel the box touches
         low = torch.floor(centre - reach).clamp(min=0)
         high = torch.minimum(torch.ceil(centre + reach), length[:, None])
     else:  # pixels whose centre the filter reaches
         low = torch.floor(centre - reach + 0.5).clamp(min=0)
         high = torch.minimum(torch.floor(centre + reach + 0.5), length[:, None])
+    if device.type == "cpu":  # the taps these boxes need (reading them back is free on the CPU)
+        k = max(int((high - low).max()), 1)
+    else:  # bounded by the largest possible box, so no device sync
+        k = int(math.ceil(2 * support * max(in_size / out_size, 1.0))) + 2
     j = low[..., None] + torch.arange(k, device=device, dtype=torch.float64)
     t = (j + 0.5 - centre[..., None]) / stretch[..., None]
     if interpolation == "area":
@@ -204,37 +207,40 @@ def _taps(in_size: int, out_size: int, start: torch.Tensor, length: torch.Tensor
 
 
 def _filter_rows(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Resample dim 1 of a ``(B, N, M)`` tensor with per-image taps ``(n, out, K)``: one
-    contiguous row copy (``index_select``) and one multiply-add per tap."""
-    b, n, m = x.shape
-    n_out, k = index.shape[1], index.shape[2]
-    offset = (torch.arange(b, device=x.device) * n)[:, None]
-    flat = x.reshape(b * n, m)
-    index, weight = index.expand(b, n_out, k), weight.expand(b, n_out, k)
-    out = None
-    for tap in range(k):  # few taps; each is one row gather over the whole batch
-        rows = flat.index_select(0, (index[..., tap] + offset).reshape(-1)).to(torch.float32)
-        term = rows.mul_(weight[..., tap].reshape(-1, 1))
-        out = term if out is None else out.add_(term)
-    return out.reshape(b, n_out, m)
+    """Resample dim 1 of a float ``(S, N, M)`` stack of ``S = B * C`` slices with per-image taps
+    ``(B or 1, out, K)`` (image ``i`` owns slices ``i * C`` to ``i * C + C - 1``): every output
+    row is one weighted bag of ``K`` whole input rows (``embedding_bag``: gather, multiply and
+    add in a single pass)."""
+    s, n, m = x.shape
+    b, n_out, k = index.shape
+    offset = (torch.arange(s, device=x.device) * n).view(b, s // b, 1, 1)
+    rows = (index[:, None] + offset).reshape(s * n_out, k)
+    weights = weight[:, None].expand(b, s // b, n_out, k).reshape(s * n_out, k).to(x.dtype)
+    out = nnf.embedding_bag(rows, x.reshape(s * n, m), per_sample_weights=weights, mode="sum")
+    return out.view(s, n_out, m)
+
+
+# CPU batches are resampled in blocks whose float intermediates stay about this size (bytes):
+# they stay in cache, and the allocator reuses their memory instead of mapping fresh pages
+_BLOCK_BYTES = 1 << 22
 
 
 def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: torch.Tensor,
                height: torch.Tensor, width: torch.Tensor, interpolation: str, antialias: bool) -> torch.Tensor:
-    """Resample per-image boxes of a BCHW batch to ``size`` in two separable passes."""
+    """Resample per-image boxes of a BCHW batch to ``size`` in two separable passes over rows:
+    the input's rows, then the rows of the transposed intermediate."""
     (b, c, h, w), (oh, ow) = x.shape, size
     rows = _taps(h, oh, top, height, interpolation, antialias)
     cols = _taps(w, ow, left, width, interpolation, antialias)
-    src = x.view(torch.int16) if x.dtype == torch.uint16 else x  # no uint16 index_select kernel
-    if x.dtype == torch.uint16:
-        src = src.to(torch.int32).bitwise_and_(0xFFFF)
-    # rows of every channel, then columns (rows of the transposed result): both copy whole rows
-    rows = tuple(t.repeat_interleave(c, 0) if t.shape[0] > 1 else t for t in rows)
-    cols = tuple(t.repeat_interleave(c, 0) if t.shape[0] > 1 else t for t in cols)
-    y = _filter_rows(src.reshape(b * c, h, w), *rows)                      # (B*C, oh, W)
-    y = _filter_rows(y.transpose(1, 2).contiguous(), *cols).transpose(1, 2)  # (B*C, oh, ow)
-    y = y.reshape(b, c, oh, ow)
-    return _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos")).contiguous()
+    out = torch.empty(b, c, oh, ow, dtype=x.dtype, device=x.device)
+    step = b if x.device.type != "cpu" else max(1, _BLOCK_BYTES // (4 * c * oh * max(w, ow)))
+    for i in range(0, b, step):  # one block on GPUs; cache-sized blocks of images on the CPU
+        part = slice(i, i + step) if len(rows[0]) > 1 else slice(0, 1)
+        y = _filter_rows(_to_work(x[i:i + step]).reshape(-1, h, w), rows[0][part], rows[1][part])
+        y = _filter_rows(y.transpose(1, 2).contiguous(), cols[0][part], cols[1][part])  # (n*C, ow, oh)
+        y = _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
+        out[i:i + step].copy_(y.view(-1, c, ow, oh).transpose(2, 3))
+    return out
 
 
 def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:
@@ -244,11 +250,11 @@ def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, ant
             return nnf.interpolate(x.to(torch.float32), size=size, mode="nearest").to(x.dtype)
         return nnf.interpolate(x, size=size, mode="nearest")
     if x.dtype == torch.uint8 and x.device.type == "cpu":
-        # torch's fixed-point uint8 path is fastest on channels-last data
-        if x.shape[1] in (3, 4) and not x.is_contiguous(memory_format=torch.channels_last):
-            x = x.contiguous(memory_format=torch.channels_last)
-        out = nnf.interpolate(x, size=size, mode=interpolation, antialias=antialias, align_corners=False)
-        return out.contiguous()
+        # torch's fixed-point uint8 path wants dense data: a crop of an HWC array stays channels-last
+        # (so is its result), a crop of a CHW tensor is copied to a dense CHW block
+        layout = torch.channels_last if x.shape[1] > 1 and x.stride(1) == 1 else torch.contiguous_format
+        return nnf.interpolate(x.contiguous(memory_format=layout), size=size, mode=interpolation,
+                               antialias=antialias, align_corners=False)
     y = nnf.interpolate(_to_work(x), size=size, mode=interpolation, antialias=antialias, align_corners=False)
     return _from_work(y, x.dtype, clamp=interpolation == "bicubic")
 

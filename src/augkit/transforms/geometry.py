@@ -107,6 +107,10 @@ def _check_padding(padding: Any) -> int | tuple[int, ...]:
     return tuple(check_number(v, f"padding[{i}]", low=0, integer=True) for i, v in enumerate(values))
 
 
+# draws for at most this many images on the CPU are computed in plain Python (no tensor op overhead)
+_FEW = 8
+
+
 def _rand(spec: ImageSpec, generator: torch.Generator | None, *shape: int) -> torch.Tensor:
     return torch.rand(spec.n, *shape, generator=generator, device=spec.device, dtype=torch.float64)
 
@@ -385,8 +389,27 @@ class RandomResizedCrop(Transform):
         return (h - ch) // 2, (w - cw) // 2, ch, cw
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        h, w = spec.size
-        u = _rand(spec, generator, self.tries, 4)
+        u = _rand(spec, generator, self.tries, 4)  # per try: area, log-aspect, top, left
+        if u.device.type == "cpu" and spec.n <= _FEW:  # a few images: plain Python is faster
+            boxes = [self._first_valid(tries, *spec.size) for tries in u.tolist()]
+            box = torch.tensor(boxes, dtype=torch.int64).unbind(1)
+        else:
+            box = self._first_valid_batched(u, *spec.size)
+        return dict(zip(("top", "left", "height", "width"), box))
+
+    def _first_valid(self, tries: list[list[float]], h: int, w: int) -> tuple[int, int, int, int]:
+        """The box of the first valid try for one image (the same maths as the batched draw)."""
+        log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])
+        for u_area, u_aspect, u_top, u_left in tries:
+            area = h * w * (self.scale[0] + (self.scale[1] - self.scale[0]) * u_area)
+            aspect = math.exp(log_lo + (log_hi - log_lo) * u_aspect)
+            cw, ch = round(math.sqrt(area * aspect)), round(math.sqrt(area / aspect))
+            if 0 < cw <= w and 0 < ch <= h:
+                return math.floor(u_top * (h - ch + 1)), math.floor(u_left * (w - cw + 1)), ch, cw
+        return self._fallback(h, w)
+
+    def _first_valid_batched(self, u: torch.Tensor, h: int, w: int) -> tuple[torch.Tensor, ...]:
+        """``(top, left, height, width)`` of the first valid try of every image, on ``u``'s device."""
         area = h * w * (self.scale[0] + (self.scale[1] - self.scale[0]) * u[..., 0])
         log_lo, log_hi = math.log(self.ratio[0]), math.log(self.ratio[1])
         aspect = torch.exp(log_lo + (log_hi - log_lo) * u[..., 1])
@@ -396,10 +419,9 @@ class RandomResizedCrop(Transform):
         left = (u[..., 3] * (w - cw + 1)).floor()
         first = valid.to(torch.uint8).argmax(1, keepdim=True)
         found = valid.any(1)
-        fallback = torch.tensor(self._fallback(h, w), dtype=torch.float64, device=spec.device)
-        box = [torch.where(found, v.gather(1, first)[:, 0], fallback[k]).long()
-               for k, v in enumerate((top, left, ch, cw))]
-        return dict(zip(("top", "left", "height", "width"), box))
+        fallback = torch.tensor(self._fallback(h, w), dtype=torch.float64, device=u.device)
+        return tuple(torch.where(found, v.gather(1, first)[:, 0], fallback[k]).long()
+                     for k, v in enumerate((top, left, ch, cw)))
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return _pair(self.size)
@@ -407,11 +429,11 @@ class RandomResizedCrop(Transform):
     def _apply_tensor(self, x: torch.Tensor, params: ResizedCropParams) -> torch.Tensor:
         box = (params.top, params.left, params.height, params.width)
         if len(x) == 1:
-            box = tuple(int(v[0]) for v in box)
+            box = tuple(int(v) for v in box)
         return F.resized_crop_tensor(x, *box, _pair(self.size), self.interpolation, self.antialias)
 
     def _apply_numpy(self, x: np.ndarray, params: ResizedCropParams) -> np.ndarray:
-        box = (int(params.top[0]), int(params.left[0]), int(params.height[0]), int(params.width[0]))
+        box = (int(params.top), int(params.left), int(params.height), int(params.width))
         return F.resized_crop_numpy(x, *box, _pair(self.size), self.interpolation, self.antialias)
 
 
