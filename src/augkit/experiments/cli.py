@@ -56,7 +56,7 @@ def _recipe_list(text: str) -> tuple[str, ...]:
 
 
 def configure(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``compare`` subcommand to ``subparsers``; it sets ``func`` to :func:`run`."""
+    """Add the ``compare`` subcommand to ``subparsers``; it sets ``run`` to :func:`run`."""
     defaults = TrainSettings()
     parser = subparsers.add_parser(
         "compare", help="compare augmentation recipes by training a model with each",
@@ -86,12 +86,13 @@ def configure(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("-o", "--out", type=Path, default=Path("runs/compare"), help="output folder")
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the comparison for parsed ``args``; print the table; 130 if interrupted, else 0."""
+    """Run the comparison for parsed ``args`` and print the table; return 130 if interrupted, 1 on
+    bad input (a missing recipe component, an unusable DATA folder), else 0."""
     config = CompareConfig(
         out=args.out, data=args.data, recipes=args.recipes, seeds=args.seeds,
         train=TrainSettings(model=args.model, width=args.width, epochs=args.epochs, batch_size=args.batch_size,
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         summary = run_compare(config)
     except (RecipeUnavailable, ValueError, FileNotFoundError) as error:
         print(f"augkit compare: error: {error}", file=sys.stderr)
-        return 2
+        return 1
     print_table(summary)
     print(f"\nreports in {args.out}: summary.md, summary.json, curves.png, recipes.png")
     return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="augkit")
     configure(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ def run_compare(config: CompareConfig) -> dict[str, Any]:
     splits = load_splits(config)
     recipes = build_recipes(config.recipes, TaskInfo(splits.size, splits.channels, splits.num_classes))
     config.out.mkdir(parents=True, exist_ok=True)
+    plot_recipes(recipes, splits, config.out / "recipes.png")
     plan = [(recipe, seed) for seed in range(config.seeds) for recipe in recipes]
     results: list[RunResult] = []
     status = "complete"
@@ -107,7 +108,6 @@ def run_compare(config: CompareConfig) -> dict[str, Any]:
     summary = _summary(config, splits, recipes, results, plan[len(results):], status, started)
     write_summary(summary, config.out)
     plot_curves(summary, config.out / "curves.png")
-    plot_recipes(recipes, splits, config.out / "recipes.png")
     return summary
 
 
