@@ -30,5 +30,8 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py --out benchmarks/results
 
+docs: $(VENV)/.dev
+	$(PY) -m mkdocs build --strict
+
 clean:
 	rm -rf $(VENV) build dist runs .pytest_cache .hypothesis src/*.egg-info

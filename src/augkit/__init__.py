@@ -10,7 +10,7 @@ the kind they were given; on batches every image draws its own parameters from a
 torch.Size([4, 3, 32, 32])
 """
 
-from . import data, functional, io
+from . import data, functional, io, losses, mixing
 from .core import (
     ImageSpec,
     Params,
@@ -30,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     *_transforms_all, "ImageSpec", "Params", "Transform", "__version__", "data", "derive_seed",
-    "from_config", "functional", "inspect_image", "io", "make_generator", "registered_transforms",
+    "from_config", "functional", "inspect_image", "io", "losses", "make_generator", "mixing",
+    "registered_transforms",
     "set_strict", "to_config",
 ]

@@ -27,8 +27,9 @@ class AugmentedDataset(Dataset):
     >>> import torch, augkit
     >>> data = [(torch.rand(3, 8, 8), 0), (torch.rand(3, 8, 8), 1)]
     >>> ds = augkit.data.AugmentedDataset(data, augkit.HorizontalFlip(), seed=7)
-    >>> torch.equal(ds[0][0], ds[0][0])
-    True
+    >>> first, again = ds[0], ds[0]
+    >>> torch.equal(first[0], again[0]), first[1]
+    (True, 0)
     """
 
     def __init__(self, dataset: Any, transform: Transform, seed: int = 0) -> None:

@@ -1,0 +1,224 @@
+"""The shared machinery of MixUp, CutMix and RandomMix: validation, pairing, modes, labels.
+
+A mixer is, like a transform, two steps kept apart: ``sample_params`` draws a :class:`MixParams`
+(partner index, label share, pixel share, boxes) as tensors on the images' device, and ``apply``
+is deterministic. Subclasses only implement ``_draw``.
+
+Modes (``mode``):
+
+* ``"batch"``: one draw (lambda, box, choice) shared by the whole batch;
+* ``"elem"``: one draw per sample;
+* ``"pair"``: samples are paired up mutually (``i`` mixes with ``j`` and ``j`` with ``i``) and
+  both members of a pair share one draw.
+
+Pairing (``pairing``): ``"permutation"`` (a random permutation from the generator) or ``"flip"``
+(sample ``i`` with sample ``B - 1 - i``, as timm does). A sample can pair with itself (a fixed
+point of the permutation, the middle sample of an odd batch under ``"flip"``, the odd one out in
+``"pair"`` mode, or a batch of one): mixing an image with itself leaves it, and its label,
+exactly unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ..core.config import init_arguments
+from ..core.validation import check_number
+from .kernels import box_mask, mix_images
+from .labels import mix_labels, soft_labels
+
+__all__ = ["MixParams", "Mixer", "from_config"]
+
+MODES = ("batch", "elem", "pair")
+PAIRINGS = ("permutation", "flip")
+CONFIG_KEY = "mixing"
+_MIXERS: dict[str, type[Mixer]] = {}
+
+
+@dataclass(frozen=True)
+class MixParams:
+    """One draw of a mixer for a batch of ``B`` images (tensors on the images' device).
+
+    ``index`` (int64 ``(B,)``): the partner of each sample; ``lam`` (float32 ``(B,)``): the share
+    of the sample's own label; ``weight`` (float32 ``(B,)`` or ``None`` for 1): the share of the
+    sample's own pixels outside its box; ``box`` (int64 ``(B, 4)`` as top, bottom, left, right,
+    or ``None``): the region taken from the partner.
+    """
+
+    index: torch.Tensor
+    lam: torch.Tensor
+    weight: torch.Tensor | None = None
+    box: torch.Tensor | None = None
+
+    def _map(self, fn) -> MixParams:
+        return MixParams(*(None if v is None else fn(v) for v in dataclasses.astuple(self)))
+
+
+def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def _check_images(images: Any) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor):
+        raise TypeError(f"images must be a (B, C, H, W) torch.Tensor; got {type(images).__name__}")
+    if images.ndim != 4:
+        raise ValueError(f"images must be a (B, C, H, W) batch; got shape {tuple(images.shape)}")
+    if images.shape[0] == 0:
+        raise ValueError(f"images is an empty batch (shape {tuple(images.shape)}); expected at least one image")
+    if not (images.is_floating_point() or images.dtype == torch.uint8):
+        raise TypeError(f"images have dtype {images.dtype}; expected uint8 or a floating dtype")
+    return images
+
+
+class Mixer:
+    """Base class of the batch mixers; see the module docstring for modes and pairing.
+
+    Args:
+        num_classes: number of classes; required for integer class labels, checked against
+            label rows otherwise.
+        mode: ``"batch"``, ``"elem"`` or ``"pair"``.
+        pairing: ``"permutation"`` or ``"flip"``.
+        label_smoothing: ``s`` in ``[0, 1]``, applied before mixing (timm's formula).
+        multi_label: labels are multi-hot rows; smoothing goes toward 0.5.
+        inplace: write the mixed images into the input batch instead of a new tensor.
+
+    Calling ``mixer(images, labels)`` returns ``(mixed images, float32 soft labels)``. Set
+    ``mixer.enabled = False`` (e.g. for the last epochs) to return the images untouched and the
+    labels as (smoothed) soft labels.
+    """
+
+    def __init__(self, *, num_classes: int | None = None, mode: str = "batch", pairing: str = "permutation",
+                 label_smoothing: float = 0.0, multi_label: bool = False, inplace: bool = False) -> None:
+        self.num_classes = None if num_classes is None else check_number(num_classes, "num_classes", low=1, integer=True)
+        self.mode = _check_choice(mode, "mode", MODES)
+        self.pairing = _check_choice(pairing, "pairing", PAIRINGS)
+        self.label_smoothing = float(check_number(label_smoothing, "label_smoothing", low=0.0, high=1.0))
+        self.multi_label = _check_bool(multi_label, "multi_label")
+        self.inplace = _check_bool(inplace, "inplace")
+        self.enabled = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _MIXERS[cls.__name__] = cls
+
+    # -- the public protocol -------------------------------------------------------------------
+
+    def __call__(self, images: torch.Tensor, labels: torch.Tensor, *,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mix ``images`` (``(B, C, H, W)``, uint8 or float) and ``labels`` with fresh draws."""
+        images = _check_images(images)
+        if not self.enabled:
+            return images, self.soft_labels(labels, images)
+        return self.apply(images, labels, self.sample_params(images, generator=generator))
+
+    def sample_params(self, images: torch.Tensor, *, generator: torch.Generator | None = None) -> MixParams:
+        """Draw a :class:`MixParams` for ``images`` (only its shape and device are read), from
+        ``generator`` on its device or torch's global RNG on the images' device."""
+        images = _check_images(images)
+        n, (height, width) = images.shape[0], images.shape[-2:]
+        device = images.device if generator is None else generator.device
+        index = self._pair_index(n, generator, device)
+        draws = self._draw(1 if self.mode == "batch" else n, (height, width), generator, device)
+        if self.mode == "batch":
+            draws = {k: None if v is None else v.expand(n, *v.shape[1:]) for k, v in draws.items()}
+        elif self.mode == "pair":
+            first = torch.minimum(torch.arange(n, device=device), index)
+            draws = {k: None if v is None else v[first] for k, v in draws.items()}
+        params = MixParams(index=index, **draws)
+        return params if device == images.device else params._map(lambda t: t.to(images.device, non_blocking=True))
+
+    def apply(self, images: torch.Tensor, labels: torch.Tensor,
+              params: MixParams) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mix with the given ``params``; deterministic. Returns images and float32 soft labels."""
+        images = _check_images(images)
+        if not isinstance(params, MixParams):
+            raise TypeError(f"params must be MixParams from sample_params; got {type(params).__name__}")
+        if params.index.shape[0] != images.shape[0]:
+            raise ValueError(f"params were drawn for {params.index.shape[0]} image(s) but images hold {images.shape[0]}")
+        rows = self.soft_labels(labels, images)
+        lam, weight = params.lam, params.weight
+        if weight is not None and images.is_floating_point() and images.dtype != torch.float64:
+            # Blend with the share the image dtype can hold, and give the labels that same share.
+            rounded = weight.to(images.dtype).to(torch.float32)
+            lam = torch.where(weight == lam, rounded, lam)
+            weight = rounded
+        mask = None if params.box is None else box_mask(params.box, *images.shape[-2:])
+        mixed = mix_images(images, params.index, weight, mask, inplace=self.inplace)
+        return mixed, mix_labels(rows, params.index, lam)
+
+    def soft_labels(self, labels: torch.Tensor, images: torch.Tensor | None = None) -> torch.Tensor:
+        """``labels`` as float32 smoothed rows ``(B, K)`` (on the images' device), unmixed."""
+        rows = soft_labels(labels, self.num_classes, label_smoothing=self.label_smoothing,
+                           multi_label=self.multi_label, device=None if images is None else images.device)
+        if images is not None and rows.shape[0] != images.shape[0]:
+            raise ValueError(f"labels hold {rows.shape[0]} row(s) but images hold {images.shape[0]}; expected one label per image")
+        return rows
+
+    def to_config(self) -> dict[str, Any]:
+        """A JSON-compatible dict; :func:`augkit.mixing.from_config` rebuilds the mixer from it."""
+        args = {k: list(v) if isinstance(v, tuple) else v for k, v in init_arguments(self).items()}
+        return {CONFIG_KEY: type(self).__name__, **args}
+
+    def __repr__(self) -> str:
+        signature = inspect.signature(type(self).__init__)
+        shown = [f"{name}={value!r}" for name, value in init_arguments(self).items()
+                 if signature.parameters[name].default is inspect.Parameter.empty
+                 or value != signature.parameters[name].default]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.to_config() == other.to_config()
+
+    __hash__ = object.__hash__
+
+    # -- hooks and helpers -----------------------------------------------------------------------
+
+    def _draw(self, n: int, size: tuple[int, int], generator: torch.Generator | None,
+              device: torch.device) -> dict[str, torch.Tensor | None]:
+        """``lam``, ``weight`` and ``box`` for ``n`` draws (see :class:`MixParams`)."""
+        raise NotImplementedError
+
+    def _pair_index(self, n: int, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+        if self.pairing == "flip":
+            return torch.arange(n - 1, -1, -1, device=device)
+        order = torch.randperm(n, generator=generator, device=device)
+        if self.mode != "pair":
+            return order
+        even = n - n % 2
+        partners = order[:even].view(-1, 2).flip(1).reshape(-1)
+        return torch.arange(n, device=device).scatter(0, order[:even], partners)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool; got {value!r} ({type(value).__name__})")
+    return value
+
+
+def from_config(config: dict[str, Any]) -> Mixer:
+    """Rebuild a mixer from :meth:`Mixer.to_config` output (or the same dict read from JSON).
+
+    >>> import augkit
+    >>> augkit.mixing.from_config({"mixing": "MixUp", "alpha": 0.2, "num_classes": 10})
+    MixUp(alpha=0.2, num_classes=10)
+    """
+    if not isinstance(config, dict) or CONFIG_KEY not in config:
+        raise ValueError(f"config must be a dict with a {CONFIG_KEY!r} key; got {config!r}")
+    name = config[CONFIG_KEY]
+    cls = _MIXERS.get(name)
+    if cls is None:
+        raise ValueError(f"config names an unknown mixer {name!r}; known: {', '.join(sorted(_MIXERS))}")
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k != CONFIG_KEY}
+    try:
+        return cls(**kwargs)
+    except TypeError as error:
+        raise ValueError(f"config for {name} has bad arguments: {error}") from error
