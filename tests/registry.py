@@ -29,11 +29,18 @@ class Case:
     keeps_size: bool = True
     # largest difference allowed between the tensor and NumPy kernels' outputs, per input dtype
     kernel_atol: dict[str, float] = field(default_factory=dict)
+    # largest difference allowed between a batch and its images one by one (resampling a batch
+    # in one pass rounds differently from resampling each image), per input dtype
+    batch_atol: dict[str, float] = field(default_factory=dict)
 
 
 def _flip_lambda():
     return augkit.Lambda("augkit.functional.geometry:hflip")
 
+
+# OpenCV's fixed-point resampling (uint8) and 1/32-pixel warp positions vs torch's
+_RESAMPLE_ATOL = {"uint8": 1, "uint16": 257, "float32": 1 / 255}
+_WARP_ATOL = {"uint8": 40, "uint16": 40 * 257, "float32": 40 / 255}
 
 CASES = [
     Case(lambda: augkit.HorizontalFlip(p=0.5), "HorizontalFlip"),
@@ -52,4 +59,25 @@ CASES = [
                                augkit.Identity()], weights=[1, 2, 1], p=0.9), "OneOf"),
     Case(lambda: augkit.SomeOf([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=0.5),
                                 augkit.Identity()], n=2), "SomeOf"),
+    Case(lambda: augkit.Resize(16), "Resize", keeps_size=False, kernel_atol=_RESAMPLE_ATOL),
+    Case(lambda: augkit.Resize((30, 20), interpolation="bicubic"), "Resize[bicubic-up]", keeps_size=False,
+         kernel_atol=_RESAMPLE_ATOL),
+    Case(lambda: augkit.Resize(12, interpolation="area"), "Resize[area]", keeps_size=False,
+         kernel_atol=_RESAMPLE_ATOL),
+    Case(lambda: augkit.CenterCrop((16, 20)), "CenterCrop", keeps_size=False),
+    Case(lambda: augkit.RandomCrop(20, padding=2, padding_mode="reflect"), "RandomCrop", keeps_size=False),
+    Case(lambda: augkit.Pad((1, 2, 3, 4), fill=0.5), "Pad", keeps_size=False),
+    Case(lambda: augkit.ResizedCenterCrop(16), "ResizedCenterCrop", keeps_size=False,
+         kernel_atol=_RESAMPLE_ATOL),
+    Case(lambda: augkit.RandomResizedCrop((16, 20)), "RandomResizedCrop", keeps_size=False,
+         kernel_atol=_RESAMPLE_ATOL, batch_atol=_RESAMPLE_ATOL),
+    Case(lambda: augkit.RandomRotation(30, interpolation="bilinear", fill=0.5), "RandomRotation",
+         kernel_atol=_WARP_ATOL),
+    Case(lambda: augkit.RandomRotation(20, expand=True), "RandomRotation[expand]", keeps_size=False,
+         kernel_atol=_WARP_ATOL),
+    Case(lambda: augkit.RandomAffine(15, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=10),
+         "RandomAffine", kernel_atol=_WARP_ATOL),
+    Case(lambda: augkit.RandomPerspective(0.4, p=0.7), "RandomPerspective", kernel_atol=_WARP_ATOL),
+    Case(lambda: augkit.RandomZoomOut(fill=(0.2, 0.4, 0.6), side_range=(1.0, 2.0), p=0.6),
+         "RandomZoomOut", channels=(3,), kernel_atol=_WARP_ATOL),
 ]

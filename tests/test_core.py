@@ -123,9 +123,9 @@ def test_repr_shows_non_default_arguments_and_nests():
 
 
 def test_a_subclass_must_store_its_arguments():
-    class Forgetful(augkit.Transform):
+    class _Forgetful(augkit.Transform):
         def __init__(self, strength: float = 1.0) -> None:
             super().__init__()
 
     with pytest.raises(AttributeError, match="self.strength"):
-        repr(Forgetful())
+        repr(_Forgetful())

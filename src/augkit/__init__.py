@@ -10,7 +10,14 @@ the kind they were given; on batches every image draws its own parameters from a
 torch.Size([4, 3, 32, 32])
 """
 
-from . import data, functional, io, losses, mixing
+from . import (
+    data,
+    functional,
+    io,
+    losses,
+    mixing,
+    presets,
+)
 from .core import (
     ImageSpec,
     Params,
@@ -29,8 +36,22 @@ from .transforms import __all__ as _transforms_all
 __version__ = "0.1.0"
 
 __all__ = [
-    *_transforms_all, "ImageSpec", "Params", "Transform", "__version__", "data", "derive_seed",
-    "from_config", "functional", "inspect_image", "io", "losses", "make_generator", "mixing",
+    *_transforms_all,
+    "ImageSpec",
+    "Params",
+    "Transform",
+    "__version__",
+    "data",
+    "derive_seed",
+    "from_config",
+    "functional",
+    "inspect_image",
+    "io",
+    "losses",
+    "make_generator",
+    "mixing",
+    "presets",
     "registered_transforms",
-    "set_strict", "to_config",
+    "set_strict",
+    "to_config",
 ]
