@@ -218,3 +218,10 @@ def test_metrics():
     keep, held = stratified_split(torch.tensor([0] * 5 + [1] * 3), 0.5, seed=0)
     assert sorted(torch.cat([keep, held]).tolist()) == list(range(8))
     assert torch.bincount(torch.tensor([0] * 5 + [1] * 3)[held]).tolist() == [2, 2]
+
+
+def test_validation_every_n_epochs_and_after_the_last():
+    result = train_run(Recipe("none", ""), _tiny_splits(), dataclasses.replace(SETTINGS, epochs=4, eval_every=3), seed=0)
+    assert [h.val_accuracy is not None for h in result.history] == [False, False, True, True]
+    assert result.val_accuracy == result.history[-1].val_accuracy
+    assert all(h.train_loss > 0 for h in result.history)

@@ -73,6 +73,8 @@ def configure(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     parser.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
     parser.add_argument("--lr", type=_positive_float, default=defaults.lr, help="peak learning rate")
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--eval-every", type=_positive_int, default=None,
+                        help="validate every N epochs (default: about 25 points per curve) and after the last")
     parser.add_argument("--train-per-class", type=_positive_int, default=None,
                         help=f"keep the first k training images of each class (default: all; "
                              f"{DEFAULT_TRAIN_PER_CLASS} on the embedded data)")
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     config = CompareConfig(
         out=args.out, data=args.data, recipes=args.recipes, seeds=args.seeds,
         train=TrainSettings(model=args.model, width=args.width, epochs=args.epochs, batch_size=args.batch_size,
-                            lr=args.lr, weight_decay=args.weight_decay, device=args.device),
+                            lr=args.lr, weight_decay=args.weight_decay, eval_every=args.eval_every,
+                            device=args.device),
         train_per_class=args.train_per_class, val_split=args.val_split, split_seed=args.split_seed,
         image_size=args.image_size, budget_minutes=args.budget_minutes, threads=args.threads,
         progress=not args.no_progress,

@@ -92,7 +92,8 @@ def run_compare(config: CompareConfig) -> dict[str, Any]:
             epochs = _progress(config.train.epochs, config.progress, "epochs", leave=False)
 
             def on_epoch(stats, epochs=epochs):
-                epochs.set_postfix(loss=f"{stats.train_loss:.3f}", val_acc=f"{stats.val_accuracy:.3f}")
+                if stats.val_accuracy is not None:
+                    epochs.set_postfix(loss=f"{stats.train_loss:.3f}", val_acc=f"{stats.val_accuracy:.3f}")
                 epochs.update()
 
             try:

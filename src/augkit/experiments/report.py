@@ -104,10 +104,10 @@ def plot_curves(summary: dict[str, Any], path: Path) -> None:
         if not runs:
             continue
         epochs = min(len(h) for h in runs)
-        x = list(range(1, epochs + 1))
         for ax, (key, title) in zip(axes.flat, panels):
-            values = torch.tensor([[h[e][key] for e in range(epochs)] for h in runs])
-            line, = ax.plot(x, values.mean(0).tolist(), label=entry["name"])
+            x = [e + 1 for e in range(epochs) if runs[0][e][key] is not None]
+            values = torch.tensor([[h[e - 1][key] for e in x] for h in runs])
+            line, = ax.plot(x, values.mean(0).tolist(), label=entry["name"], marker="." if len(x) < epochs else None)
             if len(runs) > 1:
                 ax.fill_between(x, values.amin(0).tolist(), values.amax(0).tolist(), color=line.get_color(), alpha=0.15)
             ax.set_title(title)

@@ -32,6 +32,8 @@ class TrainSettings:
 
     The optimizer is SGD with Nesterov momentum and weight decay; the learning rate follows a
     one-cycle schedule (linear warm-up over ``warmup`` of the steps, then cosine decay to zero).
+    The validation set is evaluated every ``eval_every`` epochs (default: often enough for about
+    25 points on the curves) and after the last epoch.
     """
 
     model: str = "small-cnn"
@@ -42,19 +44,21 @@ class TrainSettings:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     warmup: float = 0.15
+    eval_every: int | None = None
     eval_batch_size: int = 1000
     device: str = "cpu"
 
 
 @dataclass
 class EpochStats:
-    """Per-epoch curves: train loss/accuracy on the augmented batches, val loss/accuracy."""
+    """Per-epoch curves: train loss/accuracy on the augmented batches, val loss/accuracy (``None``
+    in epochs without a validation pass)."""
 
     epoch: int
     train_loss: float
     train_accuracy: float
-    val_loss: float
-    val_accuracy: float
+    val_loss: float | None = None
+    val_accuracy: float | None = None
 
 
 @dataclass
@@ -106,8 +110,8 @@ def _one_cycle(optimizer: torch.optim.Optimizer, settings: TrainSettings, total_
 
 def train_run(recipe: Recipe, splits: Splits, settings: TrainSettings, seed: int, *,
               on_epoch: Callable[[EpochStats], None] | None = None) -> RunResult:
-    """Train a fresh model with ``recipe`` and ``seed``; evaluate on val every epoch and on val and
-    test at the end. ``on_epoch`` is called after each epoch (e.g. to update a progress bar)."""
+    """Train a fresh model with ``recipe`` and ``seed``; evaluate on val during training (see
+    :class:`TrainSettings`) and on val and test at the end. ``on_epoch`` is called after each epoch (e.g. to update a progress bar)."""
     started = time.perf_counter()
     device = torch.device(settings.device)
     mean, std = channel_stats(splits.train.images)
@@ -122,6 +126,7 @@ def train_run(recipe: Recipe, splits: Splits, settings: TrainSettings, seed: int
     n = len(splits.train)
     steps_per_epoch = math.ceil(n / settings.batch_size)
     scheduler = _one_cycle(optimizer, settings, settings.epochs * steps_per_epoch)
+    eval_every = settings.eval_every or math.ceil(settings.epochs / 25)
     history = []
     for epoch in range(settings.epochs):
         model.train()
@@ -146,8 +151,11 @@ def train_run(recipe: Recipe, splits: Splits, settings: TrainSettings, seed: int
             loss_sum += loss.detach() * len(index)
             dominant = target if target.ndim == 1 else target.argmax(1)
             correct += (logits.argmax(1) == dominant).sum()
-        val_loss, val_predictions = evaluate(model, splits.val, batch_size=settings.eval_batch_size, device=device)
-        stats = EpochStats(epoch + 1, float(loss_sum) / n, int(correct) / n, val_loss, accuracy(val_predictions, splits.val.labels))
+        stats = EpochStats(epoch + 1, float(loss_sum) / n, int(correct) / n)
+        if (epoch + 1) % eval_every == 0 or epoch + 1 == settings.epochs:
+            stats.val_loss, val_predictions = evaluate(model, splits.val, batch_size=settings.eval_batch_size,
+                                                       device=device)
+            stats.val_accuracy = accuracy(val_predictions, splits.val.labels)
         history.append(stats)
         if on_epoch is not None:
             on_epoch(stats)
