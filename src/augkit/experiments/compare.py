@@ -25,7 +25,7 @@ from .training import RunResult, TrainSettings, train_run
 __all__ = ["CompareConfig", "DEFAULT_TRAIN_PER_CLASS", "load_splits", "run_compare"]
 
 # The embedded default's setting for `make demo` (see docs/compare.md for how it was chosen).
-DEFAULT_TRAIN_PER_CLASS = 50
+DEFAULT_TRAIN_PER_CLASS = 20
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ class TrainSettings:
 
     model: str = "small-cnn"
     width: int | None = None
-    epochs: int = 30
-    batch_size: int = 64
+    epochs: int = 100
+    batch_size: int = 32
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 5e-4
