@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
 
     for epoch in range(args.epochs):
-        started, total, model = time.perf_counter(), 0.0, model.train()
+        model.train()
+        started, total = time.perf_counter(), 0.0
         if epoch == args.epochs - 1:
             mix.enabled = False                     # a last epoch on unmixed images (soft labels kept)
         for index in torch.randperm(len(train), generator=generator).split(args.batch_size):
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
-            total += float(loss) * len(index)
+            total += loss.item() * len(index)
         print(f"epoch {epoch + 1:2d}/{args.epochs}: train loss {total / len(train):.3f} "
               f"({time.perf_counter() - started:.1f} s)")
 
