@@ -41,8 +41,8 @@ def mean_std(values: Sequence[float]) -> dict[str, float | int]:
     """``{"mean", "std", "n"}`` of ``values``; ``std`` is the sample standard deviation (0 for
     one value).
 
-    >>> mean_std([0.8, 0.9])
-    {'mean': 0.85, 'std': 0.07071067811865478, 'n': 2}
+    >>> mean_std([1.0, 3.0])
+    {'mean': 2.0, 'std': 1.4142135623730951, 'n': 2}
     """
     n = len(values)
     if n == 0:
