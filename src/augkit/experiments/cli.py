@@ -1,0 +1,126 @@
+"""``augkit compare``: which augmentation recipe helps on this data, and by how much?
+
+``configure(subparsers)`` adds the subcommand to the ``augkit`` command; ``main(argv)`` runs this
+module on its own: ``python -m augkit.experiments.cli compare [DATA] ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .compare import DEFAULT_TRAIN_PER_CLASS, CompareConfig, print_table, run_compare
+from .models import MODELS
+from .recipes import DEFAULT_RECIPES, RECIPES, RecipeUnavailable
+from .training import TrainSettings
+
+__all__ = ["configure", "main"]
+
+EXIT_INTERRUPTED = 130
+
+_DESCRIPTION = """\
+Train the same model with each augmentation recipe (same initialization, optimizer, schedule and
+batch order per seed; only the augmentation differs) and report accuracy and macro-F1 on the
+validation and test sets (mean ± std over seeds), learning curves, a picture of each recipe and a
+Markdown + JSON summary. Validation and test images are never augmented. Ctrl-C stops and keeps the
+finished runs.
+
+DATA is an ImageFolder-style directory: train/ and val/ (optionally test/) with one sub-folder per
+class, or the class folders themselves with --val-split. Without DATA, the embedded Fashion-MNIST
+subset is used (first {k} training images per class; 1000 val and 3000 test images).
+"""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
+    return value
+
+
+def _recipe_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in RECIPES]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(f"unknown recipe(s) {', '.join(unknown) or '(none given)'}; "
+                                         f"choose from {', '.join(RECIPES)}")
+    return names
+
+
+def configure(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``compare`` subcommand to ``subparsers``; it sets ``run`` to :func:`run`."""
+    defaults = TrainSettings()
+    parser = subparsers.add_parser(
+        "compare", help="compare augmentation recipes by training a model with each",
+        description=_DESCRIPTION.format(k=DEFAULT_TRAIN_PER_CLASS), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", nargs="?", type=Path, metavar="DATA",
+                        help="ImageFolder-style directory (default: the embedded Fashion-MNIST subset)")
+    parser.add_argument("--recipes", type=_recipe_list, default=DEFAULT_RECIPES,
+                        help=f"comma-separated, from {', '.join(RECIPES)} (default: {','.join(DEFAULT_RECIPES)})")
+    parser.add_argument("--model", choices=sorted(MODELS), default=defaults.model)
+    parser.add_argument("--width", type=_positive_int, default=None,
+                        help="channels of the small CNN's first stage (default: 32)")
+    parser.add_argument("--epochs", type=_positive_int, default=defaults.epochs)
+    parser.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (0, 1, ...)")
+    parser.add_argument("--batch-size", type=_positive_int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=_positive_float, default=defaults.lr, help="peak learning rate")
+    parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
+    parser.add_argument("--eval-every", type=_positive_int, default=None,
+                        help="validate every N epochs (default: about 25 points per curve) and after the last")
+    parser.add_argument("--train-per-class", type=_positive_int, default=None,
+                        help=f"keep the first k training images of each class (default: all; "
+                             f"{DEFAULT_TRAIN_PER_CLASS} on the embedded data)")
+    parser.add_argument("--val-split", type=float, default=None,
+                        help="fraction of each class held out for validation when DATA has no val/")
+    parser.add_argument("--split-seed", type=int, default=123)
+    parser.add_argument("--image-size", type=_positive_int, default=None, help="resize DATA images to this square size")
+    parser.add_argument("--budget-minutes", type=_positive_float, default=None,
+                        help="start no run that would end after this many minutes; report what finished")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("-o", "--out", type=Path, default=Path("runs/compare"), help="output folder")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the comparison for parsed ``args`` and print the table; return 130 if interrupted, 1 on
+    bad input (a missing recipe component, an unusable DATA folder), else 0."""
+    config = CompareConfig(
+        out=args.out, data=args.data, recipes=args.recipes, seeds=args.seeds,
+        train=TrainSettings(model=args.model, width=args.width, epochs=args.epochs, batch_size=args.batch_size,
+                            lr=args.lr, weight_decay=args.weight_decay, eval_every=args.eval_every,
+                            device=args.device),
+        train_per_class=args.train_per_class, val_split=args.val_split, split_seed=args.split_seed,
+        image_size=args.image_size, budget_minutes=args.budget_minutes, threads=args.threads,
+        progress=not args.no_progress,
+    )
+    try:
+        summary = run_compare(config)
+    except (RecipeUnavailable, ValueError, FileNotFoundError) as error:
+        print(f"augkit compare: error: {error}", file=sys.stderr)
+        return 1
+    print_table(summary)
+    print(f"\nreports in {args.out}: summary.md, summary.json, curves.png, recipes.png")
+    return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m augkit.experiments.cli compare ...``"""
+    parser = argparse.ArgumentParser(prog="augkit")
+    configure(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

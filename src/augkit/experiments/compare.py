@@ -1,0 +1,182 @@
+"""The comparison experiment: every recipe x every seed, one fresh training run each.
+
+Runs go seed by seed (all recipes for seed 0, then seed 1, ...), so an interrupted or
+budget-limited comparison still has every recipe. ``summary.json`` and ``summary.md`` are rewritten
+after each finished run; Ctrl-C stops the current run and keeps every finished one.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .. import __version__
+from .data import Splits, load_default, load_image_folder, take_per_class
+from .metrics import mean_std
+from .recipes import DEFAULT_RECIPES, Recipe, TaskInfo, build_recipes
+from .report import markdown_table, plot_curves, plot_recipes, write_summary
+from .training import RunResult, TrainSettings, train_run
+
+__all__ = ["CompareConfig", "DEFAULT_TRAIN_PER_CLASS", "load_splits", "run_compare"]
+
+# The embedded default's setting for `make demo` (see docs/compare.md for how it was chosen).
+DEFAULT_TRAIN_PER_CLASS = 20
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """What to compare, on what, and how long.
+
+    ``data`` is an ImageFolder-style directory or ``None`` for the embedded Fashion-MNIST subset;
+    ``train_per_class`` keeps the first k training images of every class (``None``: all, except
+    on the embedded default where it is :data:`DEFAULT_TRAIN_PER_CLASS`).
+    """
+
+    out: Path
+    data: Path | None = None
+    recipes: tuple[str, ...] = DEFAULT_RECIPES
+    seeds: int = 3
+    train: TrainSettings = field(default_factory=TrainSettings)
+    train_per_class: int | None = None
+    val_split: float | None = None
+    split_seed: int = 123
+    image_size: int | None = None
+    budget_minutes: float | None = None
+    threads: int | None = None
+    progress: bool = True
+
+
+def load_splits(config: CompareConfig) -> Splits:
+    """The data of ``config``, with the training set cut to ``train_per_class`` if set."""
+    if config.data is None:
+        splits = load_default()
+        per_class = DEFAULT_TRAIN_PER_CLASS if config.train_per_class is None else config.train_per_class
+    else:
+        splits = load_image_folder(config.data, image_size=config.image_size, val_split=config.val_split,
+                                   split_seed=config.split_seed)
+        per_class = config.train_per_class
+    if per_class is not None:
+        splits = splits.with_train(splits.train.subset(take_per_class(splits.train.labels, per_class)))
+    return splits
+
+
+def run_compare(config: CompareConfig) -> dict[str, Any]:
+    """Train every recipe with every seed, write the reports into ``config.out`` and return the
+    summary (also ``summary.json``). ``summary["status"]`` is ``"complete"``, ``"interrupted"``
+    (Ctrl-C) or ``"budget"`` (stopped before a run that would exceed ``budget_minutes``)."""
+    started = time.perf_counter()
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    splits = load_splits(config)
+    recipes = build_recipes(config.recipes, TaskInfo(splits.size, splits.channels, splits.num_classes))
+    config.out.mkdir(parents=True, exist_ok=True)
+    plot_recipes(recipes, splits, config.out / "recipes.png")
+    plan = [(recipe, seed) for seed in range(config.seeds) for recipe in recipes]
+    results: list[RunResult] = []
+    status = "complete"
+    bar = _progress(len(plan), config.progress, "runs")
+    try:
+        for i, (recipe, seed) in enumerate(plan):
+            elapsed = time.perf_counter() - started
+            if config.budget_minutes is not None and results:
+                per_run = sum(r.seconds for r in results) / len(results)
+                if elapsed + per_run > 60 * config.budget_minutes:
+                    status = "budget"
+                    break
+            bar.set_description(f"{recipe.name} seed {seed}")
+            epochs = _progress(config.train.epochs, config.progress, "epochs", leave=False)
+
+            def on_epoch(stats, epochs=epochs):
+                if stats.val_accuracy is not None:
+                    epochs.set_postfix(loss=f"{stats.train_loss:.3f}", val_acc=f"{stats.val_accuracy:.3f}")
+                epochs.update()
+
+            try:
+                results.append(train_run(recipe, splits, config.train, seed, on_epoch=on_epoch))
+            finally:
+                epochs.close()
+            bar.update()
+            write_summary(_summary(config, splits, recipes, results, plan[i + 1:], "running", started), config.out)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        bar.close()
+    summary = _summary(config, splits, recipes, results, plan[len(results):], status, started)
+    write_summary(summary, config.out)
+    plot_curves(summary, config.out / "curves.png")
+    return summary
+
+
+def _progress(total: int, enabled: bool, unit: str, leave: bool = True):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=unit, leave=leave, disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+def _summary(config: CompareConfig, splits: Splits, recipes: list[Recipe], results: list[RunResult],
+             pending: list[tuple[Recipe, int]], status: str, started: float) -> dict[str, Any]:
+    entries = []
+    for recipe in recipes:
+        runs = [r for r in results if r.recipe == recipe.name]
+        entry: dict[str, Any] = {"name": recipe.name, "description": recipe.description,
+                                 "transform": None if recipe.transform is None else repr(recipe.transform),
+                                 "mix": None if recipe.mix is None else repr(recipe.mix)}
+        for key in ("val_accuracy", "val_macro_f1", "test_accuracy", "test_macro_f1"):
+            values = [getattr(r, key) for r in runs if getattr(r, key) is not None]
+            entry[key] = mean_std(values) if values else None
+        entry["seconds_per_run"] = sum(r.seconds for r in runs) / len(runs) if runs else None
+        entry["runs"] = [r.to_dict() for r in runs]
+        entries.append(entry)
+    return {
+        "augkit_version": __version__,
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "status": status,
+        "elapsed_seconds": time.perf_counter() - started,
+        "dataset": splits.describe(),
+        "settings": {**asdict(config.train), "seeds": list(range(config.seeds)), "recipes": list(config.recipes),
+                     "data": None if config.data is None else str(config.data),
+                     "train_per_class": config.train_per_class, "val_split": config.val_split,
+                     "split_seed": config.split_seed, "image_size": config.image_size,
+                     "budget_minutes": config.budget_minutes},
+        "recipes": entries,
+        "best": _best(entries),
+        "skipped": [{"recipe": recipe.name, "seed": seed} for recipe, seed in pending],
+    }
+
+
+def _best(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The recipe with the highest mean val accuracy (the test set is never used to choose), and
+    its gains over ``none`` on val and test, computed over the seeds both have finished."""
+    done = [e for e in entries if e["val_accuracy"]]
+    if not done:
+        return None
+    best = max(done, key=lambda e: e["val_accuracy"]["mean"])
+    result: dict[str, Any] = {"recipe": best["name"], "chosen_on": "val_accuracy"}
+    baseline = next((e for e in done if e["name"] == "none"), None)
+    if baseline is not None:
+        for split in ("val", "test"):
+            key = f"{split}_accuracy"
+            ours = {r["seed"]: r[key] for r in best["runs"] if r[key] is not None}
+            theirs = {r["seed"]: r[key] for r in baseline["runs"] if r[key] is not None}
+            common = sorted(ours.keys() & theirs.keys())
+            result[f"{split}_gain_over_none"] = (
+                sum(ours[s] - theirs[s] for s in common) / len(common) if common else None)
+    return result
+
+
+def print_table(summary: dict[str, Any]) -> None:
+    """Print the Markdown table and the verdict to stdout."""
+    print(markdown_table(summary))
+    best = summary["best"]
+    if best:
+        gains = ", ".join(f"{split} {100 * best[f'{split}_gain_over_none']:+.2f} points"
+                          for split in ("val", "test") if best.get(f"{split}_gain_over_none") is not None)
+        print(f"\nbest recipe (chosen on val accuracy): {best['recipe']}" + (f"; gain over none: {gains}" if gains else ""))
+    if summary["status"] != "complete":
+        print(f"stopped ({summary['status']}): {len(summary['skipped'])} run(s) not done")

@@ -1,0 +1,152 @@
+"""Reports of a comparison: the Markdown table, ``summary.md``, ``summary.json``, the learning
+curves (``curves.png``) and what each recipe does to a few training images (``recipes.png``).
+
+Matplotlib (the ``viz`` extra) is imported only to draw the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .data import Splits
+from .recipes import Recipe
+
+__all__ = ["markdown_table", "write_summary", "plot_curves", "plot_recipes"]
+
+_COLUMNS = (("val_accuracy", "val acc %"), ("val_macro_f1", "val macro-F1 %"),
+            ("test_accuracy", "test acc %"), ("test_macro_f1", "test macro-F1 %"))
+
+
+def _cell(stat: dict | None) -> str:
+    if not stat or stat["n"] == 0 or stat["mean"] is None or math.isnan(stat["mean"]):
+        return "-"
+    return f"{100 * stat['mean']:.2f} ± {100 * stat['std']:.2f}"
+
+
+def markdown_table(summary: dict[str, Any]) -> str:
+    """The results as a Markdown table: mean ± std over seeds, in percent."""
+    lines = ["| recipe | seeds | " + " | ".join(title for _, title in _COLUMNS) + " | s/run |",
+             "|---|---:|" + "---:|" * len(_COLUMNS) + "---:|"]
+    for entry in summary["recipes"]:
+        cells = [_cell(entry.get(key)) for key, _ in _COLUMNS]
+        seconds = entry["seconds_per_run"]
+        lines.append(f"| {entry['name']} | {len(entry['runs'])} | " + " | ".join(cells)
+                     + f" | {'-' if seconds is None else f'{seconds:.0f}'} |")
+    return "\n".join(lines)
+
+
+def _verdict(summary: dict[str, Any]) -> list[str]:
+    best = summary.get("best")
+    if not best:
+        return []
+    lines = [f"Best recipe on validation accuracy: **{best['recipe']}**."]
+    for split in ("val", "test"):
+        gain = best.get(f"{split}_gain_over_none")
+        if gain is not None:
+            lines.append(f"- {split} accuracy gain over `none`: {100 * gain:+.2f} points (mean over seeds)")
+    return lines
+
+
+def write_summary(summary: dict[str, Any], out: Path) -> None:
+    """Write ``summary.json`` and ``summary.md`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False, default=_json_default) + "\n")
+    data, settings = summary["dataset"], summary["settings"]
+    sizes = ", ".join(f"{data[k]} {k}" for k in ("train", "val", "test") if k in data)
+    lines = [
+        "# Augmentation comparison", "",
+        f"Data: {data['name']} ({sizes} images, {len(data['classes'])} classes, "
+        f"{data['image_size'][0]}x{data['image_size'][1]}x{data['channels']}). "
+        f"Model: {settings['model']}, {settings['epochs']} epochs, batch {settings['batch_size']}, "
+        f"SGD lr {settings['lr']} one-cycle, weight decay {settings['weight_decay']}; "
+        f"seeds {', '.join(map(str, settings['seeds']))}.", "",
+        f"Status: {summary['status']} after {summary['elapsed_seconds']:.0f} s.", "",
+        markdown_table(summary), "",
+        *_verdict(summary), "",
+        "Recipes:", "",
+        *(f"- `{entry['name']}`: {entry['description']}" for entry in summary["recipes"]), "",
+    ]
+    if summary["skipped"]:
+        skipped = ", ".join(f"{s['recipe']} (seed {s['seed']})" for s in summary["skipped"])
+        lines += [f"Not run ({summary['status']}): {skipped}.", ""]
+    (out / "summary.md").write_text("\n".join(lines))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("the comparison figures need matplotlib: pip install 'augkit[viz]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_curves(summary: dict[str, Any], path: Path) -> None:
+    """Train/val loss and accuracy per epoch, one line per recipe (mean over seeds, band = min..max)."""
+    plt = _pyplot()
+    panels = (("train_loss", "train loss (augmented batches)"), ("val_loss", "val loss"),
+              ("train_accuracy", "train accuracy (augmented batches)"), ("val_accuracy", "val accuracy"))
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
+    for entry in summary["recipes"]:
+        runs = [run["history"] for run in entry["runs"] if run["history"]]
+        if not runs:
+            continue
+        epochs = min(len(h) for h in runs)
+        for ax, (key, title) in zip(axes.flat, panels):
+            x = [e + 1 for e in range(epochs) if runs[0][e][key] is not None]
+            values = torch.tensor([[h[e - 1][key] for e in x] for h in runs])
+            line, = ax.plot(x, values.mean(0).tolist(), label=entry["name"], marker="." if len(x) < epochs else None)
+            if len(runs) > 1:
+                ax.fill_between(x, values.amin(0).tolist(), values.amax(0).tolist(), color=line.get_color(), alpha=0.15)
+            ax.set_title(title)
+    for ax in axes[1]:
+        ax.set_xlabel("epoch")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{summary['dataset']['name']}: {summary['settings']['model']}, mean over seeds (band: min..max)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_recipes(recipes: list[Recipe], splits: Splits, path: Path, *, per_row: int = 8, seed: int = 0) -> None:
+    """One row per recipe: what it makes of the same ``per_row`` training images (one per class
+    where possible), mixing included; the title of each image is its (dominant) label."""
+    plt = _pyplot()
+    labels = splits.train.labels
+    firsts = [int(torch.nonzero(labels == c)[0]) for c in labels.unique()[:per_row]]
+    index = torch.tensor((firsts + [i for i in range(len(labels)) if i not in firsts])[:per_row])
+    images, targets = splits.train.images[index], labels[index]
+    fig, axes = plt.subplots(len(recipes), len(index), figsize=(1.4 * len(index), 1.55 * len(recipes)), squeeze=False)
+    for row, recipe in zip(axes, recipes):
+        generator = torch.Generator().manual_seed(seed)
+        x = images if recipe.transform is None else recipe.transform(images, generator=generator)
+        x, y = x.float().div(255), targets
+        if recipe.mix is not None:
+            x, y = recipe.mix(x, targets, generator=generator)
+        for k, ax in enumerate(row):
+            picture = x[k].permute(1, 2, 0).clamp(0, 1).numpy()
+            ax.imshow(picture[..., 0] if picture.shape[2] == 1 else picture, cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if y.ndim == 1:
+                ax.set_title(splits.classes[int(y[k])][:12], fontsize=7)
+            else:
+                top = y[k].topk(2)
+                ax.set_title(" / ".join(f"{splits.classes[int(c)][:7]} {float(w):.2f}"
+                                        for w, c in zip(top.values, top.indices) if w > 0.005), fontsize=6)
+        row[0].set_ylabel(recipe.name, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
