@@ -31,7 +31,7 @@ test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
-	$(PY) benchmarks/run.py --out benchmarks/results
+	$(VENV)/bin/augkit bench --out runs/bench
 
 docs: $(VENV)/.dev
 	$(PY) docs/make_gallery.py

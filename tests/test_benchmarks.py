@@ -9,7 +9,7 @@ import pytest
 
 @pytest.mark.slow
 def test_harness_runs_every_task_on_tiny_inputs(tmp_path):
-    from benchmarks.run import main
+    from augkit.bench.run import main
 
     report = main(["--quick", "--scale", "0.1", "--threads", "1", "--out", str(tmp_path)])
     assert "| task | threads | library |" in report

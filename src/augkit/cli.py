@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .bench import run as bench
 from .commands import CommandError, info, listing, preview
 from .distributed import cli as preprocess
 from .experiments import cli as compare
@@ -27,14 +28,14 @@ from .io import ImageReadError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = (preview, listing, info, compare, preprocess)
+COMMANDS = (preview, listing, info, compare, preprocess, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="augkit", description="Image augmentation for PyTorch: preview transforms, list them, "
-                                   "inspect images, compare augmentation recipes, preprocess datasets.")
+                                   "inspect images, compare augmentation recipes, preprocess datasets, benchmark.")
     parser.add_argument("--version", action="version", version=f"augkit {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
