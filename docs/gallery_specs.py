@@ -55,4 +55,8 @@ GALLERY: dict[str, Spec] = {
     "AutoContrast": Spec(lambda: augkit.AutoContrast(p=1.0), "rocket"),
     "Invert": Spec(lambda: augkit.Invert(p=1.0)),
     "ChannelShuffle": Spec(lambda: augkit.ChannelShuffle(p=1.0), "coffee"),
+    "RandAugment": Spec(lambda: augkit.RandAugment(num_ops=2, magnitude=9)),
+    "TrivialAugmentWide": Spec(lambda: augkit.TrivialAugmentWide()),
+    "AutoAugment": Spec(lambda: augkit.AutoAugment("imagenet"), "chelsea"),
+    "AugMix": Spec(lambda: augkit.AugMix(severity=3, width=3), "coffee"),
 }

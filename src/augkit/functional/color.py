@@ -342,12 +342,15 @@ def _check_bits(bits: int) -> None:
         raise ValueError(f"bits must be an int in [0, 8]; got {bits!r}")
 
 
-def posterize_tensor(x: torch.Tensor, bits: int) -> torch.Tensor:
-    """Keep the ``bits`` most significant bits of each value (floats: ``2 ** bits`` levels).
+def posterize_tensor(x: torch.Tensor, bits: int | torch.Tensor) -> torch.Tensor:
+    """Keep the ``bits`` most significant bits of each value (floats: ``2 ** bits`` levels);
+    ``bits`` may be a ``(B,)`` integer tensor, one value in ``[0, 8]`` per image.
 
     >>> posterize_tensor(torch.tensor([[[255, 100]]], dtype=torch.uint8), 2).tolist()
     [[[192, 64]]]
     """
+    if isinstance(bits, torch.Tensor):
+        return _posterize_per_sample(x, _per_sample(bits, x, torch.int64))
     _check_bits(bits)
     if x.is_floating_point():
         levels = 1 << bits
@@ -355,6 +358,20 @@ def posterize_tensor(x: torch.Tensor, bits: int) -> torch.Tensor:
     if x.dtype == torch.uint16:
         return x.view(torch.int16).bitwise_and(_posterize_mask(x.dtype, bits) - (1 << 16)).view(torch.uint16)
     return x.bitwise_and(_posterize_mask(x.dtype, bits))
+
+
+def _posterize_per_sample(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
+    """:func:`posterize_tensor` with ``bits`` shaped to broadcast over the batch."""
+    levels = torch.ones_like(bits).bitwise_left_shift_(bits)
+    if x.is_floating_point():
+        levels = levels.to(x.dtype)
+        return torch.minimum(x.mul(levels).floor_(), levels - 1).clamp_(min=0).div_(levels)
+    width = 16 if x.dtype == torch.uint16 else 8
+    mask = (levels - 1).bitwise_left_shift_(width - bits)
+    if x.dtype == torch.uint16:
+        return x.view(torch.int16).bitwise_and(torch.where(mask >= 1 << 15, mask - (1 << 16), mask)
+                                               .to(torch.int16)).view(torch.uint16)
+    return x.bitwise_and(mask.to(x.dtype))
 
 
 @numpy_kernel

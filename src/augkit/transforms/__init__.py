@@ -8,5 +8,7 @@ from .convert import *  # noqa: F403
 from .convert import __all__ as _convert_all
 from .geometry import *  # noqa: F403
 from .geometry import __all__ as _geometry_all
+from .policies import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 
-__all__ = [*_color_all, *_compose_all, *_convert_all, *_geometry_all]
+__all__ = [*_color_all, *_compose_all, *_convert_all, *_geometry_all, "AugMix", "AutoAugment", "RandAugment",
+           "TrivialAugmentWide"]
