@@ -115,7 +115,7 @@ CASES = [
                                     ops=[op for op, _ in RAND_AUGMENT_SPACE if op not in ("Posterize", "Solarize")]),
          "RandAugment", dtypes=_POLICY_DTYPES, batch_atol=_WARP_ATOL),
     Case(lambda: augkit.RandAugment(magnitude=5, magnitude_std=2.0, op_p=0.5,
-                                    ops=["Posterize", "Solarize", "Brightness", "Invert"]),
+                                    ops=["Posterize", "Solarize", "Brightness", "Identity"]),
          "RandAugment[noise]"),
     Case(lambda: augkit.TrivialAugmentWide(interpolation="bilinear"), "TrivialAugmentWide",
          dtypes=_POLICY_DTYPES, batch_atol=_WARP_ATOL),
