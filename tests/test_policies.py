@@ -84,7 +84,7 @@ def _ours(space, name: str, bin_: int, negate: bool, bins: int, n: int, interpol
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
 def test_each_op_matches_torchvision_at_several_magnitudes(name, dtype):
     """Batches (tensor kernels, grid_sample): bilinear warps within 1 level, pixel ops within 2
-    levels on uint8 (augkit rounds where torchvision truncates) and 5e-5 on floats (augkit's luma
+    levels on uint8 (augkit rounds where torchvision truncates) and 1e-4 on floats (augkit's luma
     weighs red 0.299, torchvision's 0.2989); single images (OpenCV kernels): within 2 levels for
     pixel ops, and within the OpenCV warp tolerance (1/32-pixel positions) for warps."""
     x = make_image("tensor", dtype, H, W, batch=4)
@@ -94,7 +94,7 @@ def test_each_op_matches_torchvision_at_several_magnitudes(name, dtype):
             policy, params, m = _ours(RAND_AUGMENT_SPACE, name, bin_, negate, 31, 4, "bilinear")
             expected = _tv_apply(x, name, m, "bilinear").double()
             batch, single = policy.apply(x, params).double(), policy.apply(x[0], params[0]).double()
-            tolerance = level if name in GEOMETRIC else 2 * level if dtype == "uint8" else 5e-5
+            tolerance = level if name in GEOMETRIC else 2 * level if dtype == "uint8" else 1e-4
             label = f"{name} bin {bin_} {'-' if negate else '+'} {dtype}"
             assert (batch - expected).abs().max() <= tolerance, label
             if name in GEOMETRIC:
