@@ -233,6 +233,15 @@ def test_dtypes_are_kept_and_inputs_untouched():
                 assert out.min() >= 0 and out.max() <= 1
 
 
+def test_the_blending_path_of_other_devices_equals_the_subset_path():
+    x = make_image("tensor", "uint8", H, W, batch=16)
+    for policy in (augkit.RandAugment(num_ops=3, magnitude=15), augkit.AutoAugment("svhn")):
+        params = policy.sample_params(x, generator=_gen(7))
+        subsets = policy._run(x, params.ops, params.magnitudes, blend=False)
+        assert torch.equal(policy._run(x, params.ops, params.magnitudes, blend=True), subsets)
+        assert torch.equal(policy.apply(x, params), subsets)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_batches_blend_without_subsets_and_match_the_cpu():
     x = make_image("tensor", "uint8", H, W, batch=16)

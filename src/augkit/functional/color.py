@@ -447,6 +447,11 @@ def _equalize_luts(hist: torch.Tensor | np.ndarray, pixels: int, lib):
     return lut, step[:, 0] != 0
 
 
+def _planes(x: np.ndarray) -> list[np.ndarray]:
+    """The channels of an HW/HWC array as contiguous HW planes (fast per-channel reductions)."""
+    return list(cv2.split(x)) if x.ndim == 3 and x.shape[2] > 1 else [x.reshape(x.shape[:2])]
+
+
 def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
     """Histogram equalization of each channel (torchvision's, from PIL); uint8 or float images
     (floats are equalized on 256 levels).
@@ -470,9 +475,9 @@ def equalize_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`equalize_tensor` on an HW/HWC array."""
     _refuse_uint16(x, "equalize")
     levels = x if x.dtype == np.uint8 else to_dtype_numpy(x, "uint8")
-    planes = levels.reshape(-1, _channels(x)).T
-    hist = np.stack([np.bincount(p, minlength=256) for p in planes])
-    lut, valid = _equalize_luts(hist, planes.shape[1], np)
+    planes = _planes(levels)
+    hist = np.stack([np.bincount(p.reshape(-1), minlength=256) for p in planes])
+    lut, valid = _equalize_luts(hist, planes[0].size, np)
     lut = np.where(valid[:, None], lut, np.arange(256)).astype(np.uint8)
     out = cv2.LUT(levels, lut[0] if len(lut) == 1 else np.ascontiguousarray(lut.T[None]))
     return out if x.dtype == np.uint8 else to_dtype_numpy(out, x.dtype)
@@ -495,8 +500,7 @@ def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
 @numpy_kernel
 def autocontrast_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`autocontrast_tensor` on an HW/HWC array (a LUT per channel on uint8)."""
-    pixels = x.reshape(-1, _channels(x))
-    low, high = pixels.min(0).astype(np.float32), pixels.max(0).astype(np.float32)
+    low, high = np.array([cv2.minMaxLoc(p)[:2] for p in _planes(x)], np.float32).T
     flat = high == low
     scale = np.where(flat, 1.0, np.float32(max_value(x.dtype)) / np.where(flat, 1.0, high - low)).astype(np.float32)
     low = np.where(flat, 0.0, low).astype(np.float32)

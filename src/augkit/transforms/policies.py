@@ -158,37 +158,55 @@ AUTOAUGMENT_POLICIES = {name: _parse_subpolicies(text) for name, text in _SUBPOL
 
 
 # -- what each op does -----------------------------------------------------------------------------
+# Magnitude maps and matrices take a tensor (batches, any device) or a NumPy float64 (one image).
 
-def _one_plus(m: torch.Tensor) -> torch.Tensor:
-    return (1.0 + m).clamp(min=0.0)
-
-
-def _bits(m: torch.Tensor) -> torch.Tensor:
-    return m.trunc().clamp(0, 8).long()
+def _lib(m: Any) -> Any:
+    return torch if isinstance(m, torch.Tensor) else np
 
 
-def _fraction(m: torch.Tensor) -> torch.Tensor:
-    return m.clamp(0.0, 1.0)
+def _one_plus(m: Any) -> Any:
+    return (1.0 + m).clip(0.0, None)
 
 
-def _shear_x(m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return F.affine_matrix(shear=(torch.rad2deg(torch.atan(m)), 0.0), center=(-0.5, -0.5))
+def _bits(m: Any) -> Any:
+    bits = _lib(m).trunc(m).clip(0, 8)
+    return bits.long() if isinstance(bits, torch.Tensor) else int(bits)
 
 
-def _shear_y(m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return F.affine_matrix(shear=(0.0, torch.rad2deg(torch.atan(m))), center=(-0.5, -0.5))
+def _fraction(m: Any) -> Any:
+    return m.clip(0.0, 1.0)
 
 
-def _translate_x(m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return F.affine_matrix(translate=(m.trunc(), 0.0))
+def _matrix(m: Any, *entries: Any) -> Any:
+    """``(k, 2, 3)`` matrices (``(1, 2, 3)`` for a number) from 6 entries, numbers or like ``m``."""
+    lib, one = _lib(m), _lib(m).ones_like(m)
+    return lib.stack([one * e for e in entries], -1).reshape(-1, 2, 3)
 
 
-def _translate_y(m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return F.affine_matrix(translate=(0.0, m.trunc()))
+# the closed forms of F.affine_matrix for each op (torchvision's shear is about the top-left
+# corner, pixel (-0.5, -0.5) with centres at integers; its rotation about the centre)
+def _shear_x(m: Any, size: tuple[int, int]) -> Any:
+    return _matrix(m, 1.0, -m, -0.5 * m, 0.0, 1.0, 0.0)
 
 
-def _rotate(m: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    return F.affine_matrix(m, center=((size[1] - 1) * 0.5, (size[0] - 1) * 0.5))
+def _shear_y(m: Any, size: tuple[int, int]) -> Any:
+    return _matrix(m, 1.0, 0.0, 0.0, -m, 1.0, -0.5 * m)
+
+
+def _translate_x(m: Any, size: tuple[int, int]) -> Any:
+    return _matrix(m, 1.0, 0.0, _lib(m).trunc(m), 0.0, 1.0, 0.0)
+
+
+def _translate_y(m: Any, size: tuple[int, int]) -> Any:
+    return _matrix(m, 1.0, 0.0, 0.0, 0.0, 1.0, _lib(m).trunc(m))
+
+
+def _rotate(m: Any, size: tuple[int, int]) -> Any:
+    lib = _lib(m)
+    radians = lib.deg2rad(m)
+    cos, sin = lib.cos(radians), lib.sin(radians)
+    cx, cy = (size[1] - 1) * 0.5, (size[0] - 1) * 0.5
+    return _matrix(m, cos, sin, cx - cos * cx - sin * cy, -sin, cos, cy + sin * cx - cos * cy)
 
 
 def _saturation_tensor(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
@@ -264,6 +282,25 @@ def _magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, levels: 
     return torch.where(signed & negate, -value, value)
 
 
+@functools.lru_cache(maxsize=64)
+def _bin_table(space: Space, size: tuple[int, int], bins: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """The magnitude of every op at every whole bin ``(ops, bins)``, and whether it is signed."""
+    count = len(space)
+    ops = torch.arange(count, device=device).repeat_interleave(bins)
+    levels = torch.arange(bins, dtype=torch.float32, device=device).repeat(count)
+    table = _magnitudes(space, size, ops, levels, bins, torch.zeros_like(ops, dtype=torch.bool))
+    return table.view(count, bins), _magnitude_table(space, size, device)[4]
+
+
+def _bin_magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, levels: torch.Tensor, bins: int,
+                    negate: torch.Tensor) -> torch.Tensor:
+    """:func:`_magnitudes` at whole-bin ``levels`` (long), by table lookup."""
+    table, signed = _bin_table(space, size, bins, ops.device)
+    index = ops.clamp(min=0)
+    value = table[index, levels]
+    return torch.where(signed[index] & negate, -value, value)
+
+
 def _index(space: Space, names: Sequence[str]) -> torch.Tensor:
     lookup = [name for name, _ in space]
     return torch.tensor([lookup.index(n) for n in names], dtype=torch.long)
@@ -304,16 +341,18 @@ class _Policy(Transform):
             return torch.from_numpy(np.ascontiguousarray(out).reshape(hwc.shape)).permute(2, 0, 1)[None]
         return self._run(x, params.ops, params.magnitudes)
 
-    def _run(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
-        """Apply the ``(B, P)`` ops position by position to the batch ``x``."""
-        on_cpu = x.device.type == "cpu"
+    def _run(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
+             blend: bool | None = None) -> torch.Tensor:
+        """Apply the ``(B, P)`` ops position by position to the batch ``x``: on subsets gathered
+        on the CPU, or (``blend``, the default off the CPU) on all images, blended."""
+        on_cpu = x.device.type == "cpu" if blend is None else not blend
         owned = False  # whether x is a tensor of ours, safe to write in place
         for position in range(ops.shape[1]):
             op, m = ops[:, position], magnitudes[:, position]
             present = set(op.unique().tolist()) if on_cpu else range(len(self.space))
             geometric = [k for k in present if k >= 0 and KERNELS[self.space[k][0]].matrix is not None]
             if geometric:
-                x, owned = self._warp(x, op, m, geometric, owned)
+                x, owned = self._warp(x, op, m, geometric, owned, on_cpu)
             for k in present:
                 kernel = KERNELS[self.space[k][0]] if k >= 0 else None
                 if kernel is None or kernel.tensor is None:
@@ -348,13 +387,13 @@ class _Policy(Transform):
         return matrix
 
     def _warp(self, x: torch.Tensor, op: torch.Tensor, m: torch.Tensor, geometric: list[int],
-              owned: bool) -> tuple[torch.Tensor, bool]:
+              owned: bool, on_cpu: bool) -> tuple[torch.Tensor, bool]:
         """One affine warp of every image whose op at this position is geometric."""
         size = tuple(x.shape[-2:])
         table = torch.zeros(len(self.space) + 1, dtype=torch.bool, device=op.device)
         table[torch.tensor(geometric, device=op.device) + 1] = True
         chosen = table[op + 1]
-        if x.device.type != "cpu":
+        if not on_cpu:
             out = F.affine_tensor(x, self._matrices(op, m, size, geometric), self.interpolation, self.fill)
             return torch.where(chosen.view(-1, 1, 1, 1), out, x), True
         index = chosen.nonzero().squeeze(1)
@@ -376,12 +415,11 @@ class _Policy(Transform):
         for k, m in zip(ops, magnitudes):
             if k < 0:
                 continue
-            kernel = KERNELS[self.space[k][0]]
+            kernel, m = KERNELS[self.space[k][0]], np.float64(m)
             if kernel.matrix is not None:
-                matrix = kernel.matrix(torch.tensor([m], dtype=torch.float64), x.shape[:2])[0]
-                x = F.affine_numpy(x, matrix, self.interpolation, self.fill)
+                x = F.affine_numpy(x, kernel.matrix(m, x.shape[:2])[0], self.interpolation, self.fill)
             elif kernel.numpy is not None:
-                x = kernel.numpy(x) if kernel.arg is None else kernel.numpy(x, kernel.arg(torch.tensor(m)).item())
+                x = kernel.numpy(x) if kernel.arg is None else kernel.numpy(x, kernel.arg(m))
         return x
 
 
@@ -455,15 +493,21 @@ class RandAugment(_Policy):
         n, positions = spec.n, self.num_ops
         u = torch.rand(n, positions, 4, generator=generator, device=spec.device)
         ops = _uniform_choice(u[..., 0], self._candidates)
-        levels = torch.full((n, positions), float(self.magnitude), device=spec.device)
-        if self.magnitude_std == math.inf:
-            levels = u[..., 3] * float(self.magnitude)
-        elif self.magnitude_std > 0:
-            levels = levels + self.magnitude_std * torch.randn(n, positions, generator=generator, device=spec.device)
-        if self.magnitude_std > 0:
-            levels = levels.clamp(0.0, self.num_magnitude_bins - 1.0 if self.magnitude_max is None
-                                  else self.magnitude_max)
-        magnitudes = _magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, u[..., 1] <= 0.5)
+        negate = u[..., 1] <= 0.5
+        if self.magnitude_std == 0 and float(self.magnitude).is_integer():
+            levels = torch.full((n, positions), int(self.magnitude), device=spec.device)
+            magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, negate)
+        else:
+            levels = torch.full((n, positions), float(self.magnitude), device=spec.device)
+            if self.magnitude_std == math.inf:
+                levels = u[..., 3] * float(self.magnitude)
+            elif self.magnitude_std > 0:
+                noise = torch.randn(n, positions, generator=generator, device=spec.device)
+                levels = levels + self.magnitude_std * noise
+            if self.magnitude_std > 0:
+                levels = levels.clamp(0.0, self.num_magnitude_bins - 1.0 if self.magnitude_max is None
+                                      else self.magnitude_max)
+            magnitudes = _magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, negate)
         if self.op_p < 1.0:
             ops = torch.where(u[..., 2] < self.op_p, ops, -1)
         return {"ops": ops, "magnitudes": magnitudes}
@@ -494,8 +538,8 @@ class TrivialAugmentWide(_Policy):
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         u = torch.rand(spec.n, 1, 3, generator=generator, device=spec.device)
         ops = _uniform_choice(u[..., 0], self._candidates)
-        levels = (u[..., 2] * self.num_magnitude_bins).floor().clamp_(max=self.num_magnitude_bins - 1)
-        magnitudes = _magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, u[..., 1] <= 0.5)
+        levels = (u[..., 2] * self.num_magnitude_bins).long().clamp_(max=self.num_magnitude_bins - 1)
+        magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, u[..., 1] <= 0.5)
         return {"ops": ops, "magnitudes": magnitudes}
 
 
@@ -523,13 +567,13 @@ class AutoAugment(_Policy):
         names = [name for name, _ in self.space]
         self._table_ops = torch.tensor([[names.index(op) for op, _, _ in sub] for sub in subs])
         self._table_p = torch.tensor([[p for _, p, _ in sub] for sub in subs])
-        self._table_bins = torch.tensor([[b for _, _, b in sub] for sub in subs], dtype=torch.float32)
+        self._table_bins = torch.tensor([[b for _, _, b in sub] for sub in subs])
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         u = torch.rand(spec.n, 5, generator=generator, device=spec.device)
         sub = (u[:, 0] * len(self._table_ops)).long().clamp_(max=len(self._table_ops) - 1)
         ops, prob, levels = (t.to(spec.device)[sub] for t in (self._table_ops, self._table_p, self._table_bins))
-        magnitudes = _magnitudes(self.space, spec.size, ops, levels, self.bins, u[:, 3:5] <= 0.5)
+        magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.bins, u[:, 3:5] <= 0.5)
         return {"ops": torch.where(u[:, 1:3] <= prob, ops, -1), "magnitudes": magnitudes}
 
 
@@ -583,8 +627,8 @@ class AugMix(_Policy):
         u = torch.rand(n, self.width, depth, 3, generator=generator, device=spec.device)
         count = len(self.space) if self.all_ops else AUGMIX_PARTIAL_OPS
         ops = _uniform_choice(u[..., 0], torch.arange(count))
-        levels = (u[..., 2] * self.severity).floor().clamp_(max=self.severity - 1)
-        magnitudes = _magnitudes(self.space, spec.size, ops, levels, self.bins, u[..., 1] <= 0.5)
+        levels = (u[..., 2] * self.severity).long().clamp_(max=self.severity - 1)
+        magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.bins, u[..., 1] <= 0.5)
         if self.depth < 0:
             chain = 1 + (torch.rand(n, self.width, 1, generator=generator, device=spec.device) * 3).long().clamp_(max=2)
             ops = torch.where(torch.arange(depth, device=spec.device) < chain, ops, -1)
