@@ -65,4 +65,8 @@ GALLERY: dict[str, Spec] = {
     "GaussianNoise": Spec(lambda: augkit.GaussianNoise(std=(0.05, 0.1))),
     "JPEGCompression": Spec(lambda: augkit.JPEGCompression(quality=(5, 10))),
     "RandomErasing": Spec(lambda: augkit.RandomErasing(p=1.0, value="random")),
+    "RandAugment": Spec(lambda: augkit.RandAugment(num_ops=2, magnitude=9)),
+    "TrivialAugmentWide": Spec(lambda: augkit.TrivialAugmentWide()),
+    "AutoAugment": Spec(lambda: augkit.AutoAugment("imagenet"), "chelsea"),
+    "AugMix": Spec(lambda: augkit.AugMix(severity=3, width=3), "coffee"),
 }

@@ -342,12 +342,15 @@ def _check_bits(bits: int) -> None:
         raise ValueError(f"bits must be an int in [0, 8]; got {bits!r}")
 
 
-def posterize_tensor(x: torch.Tensor, bits: int) -> torch.Tensor:
-    """Keep the ``bits`` most significant bits of each value (floats: ``2 ** bits`` levels).
+def posterize_tensor(x: torch.Tensor, bits: int | torch.Tensor) -> torch.Tensor:
+    """Keep the ``bits`` most significant bits of each value (floats: ``2 ** bits`` levels);
+    ``bits`` may be a ``(B,)`` integer tensor, one value in ``[0, 8]`` per image.
 
     >>> posterize_tensor(torch.tensor([[[255, 100]]], dtype=torch.uint8), 2).tolist()
     [[[192, 64]]]
     """
+    if isinstance(bits, torch.Tensor):
+        return _posterize_per_sample(x, _per_sample(bits, x, torch.int64))
     _check_bits(bits)
     if x.is_floating_point():
         levels = 1 << bits
@@ -355,6 +358,20 @@ def posterize_tensor(x: torch.Tensor, bits: int) -> torch.Tensor:
     if x.dtype == torch.uint16:
         return x.view(torch.int16).bitwise_and(_posterize_mask(x.dtype, bits) - (1 << 16)).view(torch.uint16)
     return x.bitwise_and(_posterize_mask(x.dtype, bits))
+
+
+def _posterize_per_sample(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
+    """:func:`posterize_tensor` with ``bits`` shaped to broadcast over the batch."""
+    levels = torch.ones_like(bits).bitwise_left_shift_(bits)
+    if x.is_floating_point():
+        levels = levels.to(x.dtype)
+        return torch.minimum(x.mul(levels).floor_(), levels - 1).clamp_(min=0).div_(levels)
+    width = 16 if x.dtype == torch.uint16 else 8
+    mask = (levels - 1).bitwise_left_shift_(width - bits)
+    if x.dtype == torch.uint16:
+        return x.view(torch.int16).bitwise_and(torch.where(mask >= 1 << 15, mask - (1 << 16), mask)
+                                               .to(torch.int16)).view(torch.uint16)
+    return x.bitwise_and(mask.to(x.dtype))
 
 
 @numpy_kernel
@@ -430,6 +447,11 @@ def _equalize_luts(hist: torch.Tensor | np.ndarray, pixels: int, lib):
     return lut, step[:, 0] != 0
 
 
+def _planes(x: np.ndarray) -> list[np.ndarray]:
+    """The channels of an HW/HWC array as contiguous HW planes (fast per-channel reductions)."""
+    return list(cv2.split(x)) if x.ndim == 3 and x.shape[2] > 1 else [x.reshape(x.shape[:2])]
+
+
 def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
     """Histogram equalization of each channel (torchvision's, from PIL); uint8 or float images
     (floats are equalized on 256 levels).
@@ -453,9 +475,9 @@ def equalize_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`equalize_tensor` on an HW/HWC array."""
     _refuse_uint16(x, "equalize")
     levels = x if x.dtype == np.uint8 else to_dtype_numpy(x, "uint8")
-    planes = levels.reshape(-1, _channels(x)).T
-    hist = np.stack([np.bincount(p, minlength=256) for p in planes])
-    lut, valid = _equalize_luts(hist, planes.shape[1], np)
+    planes = _planes(levels)
+    hist = np.stack([np.bincount(p.reshape(-1), minlength=256) for p in planes])
+    lut, valid = _equalize_luts(hist, planes[0].size, np)
     lut = np.where(valid[:, None], lut, np.arange(256)).astype(np.uint8)
     out = cv2.LUT(levels, lut[0] if len(lut) == 1 else np.ascontiguousarray(lut.T[None]))
     return out if x.dtype == np.uint8 else to_dtype_numpy(out, x.dtype)
@@ -478,8 +500,7 @@ def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
 @numpy_kernel
 def autocontrast_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`autocontrast_tensor` on an HW/HWC array (a LUT per channel on uint8)."""
-    pixels = x.reshape(-1, _channels(x))
-    low, high = pixels.min(0).astype(np.float32), pixels.max(0).astype(np.float32)
+    low, high = np.array([cv2.minMaxLoc(p)[:2] for p in _planes(x)], np.float32).T
     flat = high == low
     scale = np.where(flat, 1.0, np.float32(max_value(x.dtype)) / np.where(flat, 1.0, high - low)).astype(np.float32)
     low = np.where(flat, 0.0, low).astype(np.float32)

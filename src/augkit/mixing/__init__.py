@@ -16,7 +16,7 @@ torch.Size([])
 """
 
 from .base import MixParams, Mixer, from_config
-from .beta import sample_beta
+from .beta import sample_beta, sample_dirichlet
 from .collate import MixCollate
 from .cutmix import CutMix, draw_boxes
 from .kernels import box_mask, mix_images
@@ -26,5 +26,5 @@ from .switch import RandomMix
 
 __all__ = [
     "CutMix", "MixCollate", "MixParams", "MixUp", "Mixer", "RandomMix", "box_mask", "draw_boxes",
-    "from_config", "mix_images", "mix_labels", "sample_beta", "soft_labels",
+    "from_config", "mix_images", "mix_labels", "sample_beta", "sample_dirichlet", "soft_labels",
 ]

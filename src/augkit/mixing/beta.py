@@ -17,7 +17,7 @@ import math
 
 import torch
 
-__all__ = ["sample_beta"]
+__all__ = ["sample_beta", "sample_dirichlet"]
 
 ROUNDS = 16
 
@@ -62,3 +62,20 @@ def sample_beta(a: float, b: float, n: int, *, generator: torch.Generator | None
     log_a = _log_gamma_variates(float(a), n, generator, device, dtype)
     log_b = _log_gamma_variates(float(b), n, generator, device, dtype)
     return torch.sigmoid(log_a - log_b)
+
+
+def sample_dirichlet(alpha: float, k: int, n: int, *, generator: torch.Generator | None = None,
+                     device: torch.device | str | None = None,
+                     dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """``n`` draws of shape ``(n, k)`` from the symmetric ``Dirichlet(alpha, ..., alpha)``, made
+    like :func:`sample_beta` (normalised gamma variables, in log space).
+
+    >>> import torch
+    >>> w = sample_dirichlet(1.0, 3, 4, generator=torch.Generator().manual_seed(0))
+    >>> w.shape, bool(torch.allclose(w.sum(1), torch.ones(4)))
+    (torch.Size([4, 3]), True)
+    """
+    if generator is not None:
+        device = generator.device
+    device = torch.device("cpu") if device is None else torch.device(device)
+    return torch.softmax(_log_gamma_variates(float(alpha), n * k, generator, device, dtype).view(n, k), dim=1)

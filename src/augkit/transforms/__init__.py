@@ -14,6 +14,7 @@ from .noise import *  # noqa: F403
 from .noise import __all__ as _noise_all
 from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
+from .policies import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
 
 __all__ = [
     *_color_all,
@@ -23,4 +24,8 @@ __all__ = [
     *_geometry_all,
     *_noise_all,
     *_occlusion_all,
+    "AugMix",
+    "AutoAugment",
+    "RandAugment",
+    "TrivialAugmentWide",
 ]
