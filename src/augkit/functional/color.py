@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as nnf
 
 from ..core.dispatch import dispatch, numpy_kernel
-from .colorspace import LUMA, hsv_to_rgb_numpy, hsv_to_rgb_tensor, rgb_to_gray_numpy, rgb_to_gray_tensor
-from .colorspace import rgb_to_hsv_numpy, rgb_to_hsv_tensor
+from .colorspace import LUMA, _hue_sixths, _rgb_from_sixths, hsv_to_rgb_numpy, rgb_to_gray_numpy
+from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "autocontrast", "autocontrast_tensor", "autocontrast_numpy",
     "invert", "invert_tensor", "invert_numpy",
     "permute_channels", "permute_channels_tensor", "permute_channels_numpy",
+    "color_jitter", "color_jitter_tensor", "color_jitter_numpy",
 ]
 
 Factor = Union[float, torch.Tensor]
@@ -114,12 +115,16 @@ def _affine_tensor(x: torch.Tensor, scale: Factor, bias: Factor) -> torch.Tensor
     return _finish(_work(x) * scale + bias, x.dtype)
 
 
+def _affine_lut(scale: float, bias: float) -> np.ndarray:
+    """The uint8 table of ``x * scale + bias``, rounded and clamped (float32 as the tensor kernels)."""
+    levels = np.arange(256, dtype=np.float32)
+    return np.clip(np.rint(levels * np.float32(scale) + np.float32(bias)), 0, 255).astype(np.uint8)
+
+
 def _affine_numpy(x: np.ndarray, scale: float, bias: float) -> np.ndarray:
     """``x * scale + bias`` (bias in the image's value range), clamped; a LUT on uint8."""
     if x.dtype == np.uint8:
-        levels = np.arange(256, dtype=np.float32)
-        lut = np.clip(np.rint(levels * np.float32(scale) + np.float32(bias)), 0, 255).astype(np.uint8)
-        return cv2.LUT(x, lut)
+        return cv2.LUT(x, _affine_lut(scale, bias))
     y = np.multiply(x, np.float32(scale), dtype=np.float32)
     y += np.float32(bias)
     return _finish_numpy(y, x.dtype)
@@ -153,15 +158,17 @@ def adjust_brightness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     return _affine_numpy(x, float(factor), 0.0)
 
 
-def _luma_mean_tensor(x: torch.Tensor) -> torch.Tensor:
-    """Mean grayscale value of each image, shape ``x.shape[:-3]``, in the image's value range."""
-    if x.is_floating_point():
+def _luma_mean_tensor(x: torch.Tensor, integral: bool | None = None) -> torch.Tensor:
+    """Mean grayscale value of each image, shape ``x.shape[:-3]``, in the image's value range;
+    ``integral`` values (integer images, by default) are summed exactly in float64."""
+    if not (integral if integral is not None else not x.is_floating_point()):
         means = x.mean(dim=(-2, -1), dtype=torch.float32)
     else:  # exact integer sums
         means = x.sum(dim=(-2, -1), dtype=torch.float64).div_(x.shape[-2] * x.shape[-1])
     if x.shape[-3] == 1:
         return means[..., 0]
-    return means @ torch.tensor(LUMA, dtype=means.dtype, device=means.device)
+    r, g, b = means.unbind(-1)  # elementwise, so that a batch sums as its images do
+    return r * LUMA[0] + g * LUMA[1] + b * LUMA[2]
 
 
 def _luma_mean_numpy(x: np.ndarray) -> float:
@@ -214,11 +221,14 @@ def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
 
 @numpy_kernel
 def adjust_saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
-    """:func:`adjust_saturation_tensor` on an HWC RGB array (OpenCV's rounded luma on uint8)."""
+    """:func:`adjust_saturation_tensor` on an HWC RGB array: one 3x3 colour matrix (uint8 blends
+    with the exact luma where the tensor kernel floors it, so within 1 level for factors in
+    ``[0, 2]``)."""
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
     factor = float(factor)
-    out = cv2.addWeighted(x, factor, rgb_to_gray_numpy(x, channels=3), 1.0 - factor, 0.0)
+    matrix = np.float32(factor) * np.eye(3, dtype=np.float32) + np.float32(1.0 - factor) * np.float32([LUMA] * 3)
+    out = cv2.transform(x, matrix)
     return np.clip(out, 0.0, 1.0, out=out) if x.dtype == np.float32 else out
 
 
@@ -240,6 +250,34 @@ def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return out
 
 
+def _shift_hue_uint8_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """:func:`_shift_hue_uint8` on a uint8 CPU tensor ``(..., 3, H, W)``, through one HWC copy."""
+    lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
+    n = math.prod(lead)
+    factors = factor.detach().cpu().double().numpy().reshape(-1) if isinstance(factor, torch.Tensor) \
+        else np.array([factor])
+    rgb = x.reshape(n, c, h, w).permute(0, 2, 3, 1).reshape(n * h, w, c).numpy()
+    out = _shift_hue_uint8(rgb, np.broadcast_to(factors, (n,)))
+    return torch.from_numpy(out).view(n, h, w, c).permute(0, 3, 1, 2).reshape(x.shape)
+
+
+def _rotate_hue_work(y: torch.Tensor, factor: Factor, dtype: torch.dtype) -> torch.Tensor:
+    """Rotate the hue of ``y`` (float values in the range of ``dtype``, integral for integer
+    dtypes) by ``factor`` turns, straight from RGB to RGB: the maximum and the chroma are kept
+    and the hue sixths move (HSV hue, as torchvision, without building an HSV image)."""
+    if dtype == torch.uint8 and y.device.type == "cpu":
+        return _shift_hue_uint8_tensor(y.to(torch.uint8), factor).to(y.dtype)
+    white = max_value(dtype)
+    unit = y if white == 1.0 else y / white
+    value, low = unit.amax(dim=-3), unit.amin(dim=-3)
+    chroma = value - low
+    sixths = _hue_sixths(unit, value, chroma)
+    turns = _per_sample(factor, y)
+    sixths += (turns[..., 0, :, :] if isinstance(turns, torch.Tensor) else turns) * 6.0
+    out = _rgb_from_sixths(sixths, low, chroma)
+    return out if white == 1.0 else out.mul_(white)
+
+
 def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Rotate the hue by ``factor`` turns (in ``[-0.5, 0.5]``) in HSV space; RGB images.
 
@@ -251,18 +289,8 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     _require(x, "adjust_hue", (3,))
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
-        lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
-        n = math.prod(lead)
-        factors = factor.detach().cpu().double().numpy().reshape(-1) if isinstance(factor, torch.Tensor) \
-            else np.array([factor])
-        rgb = x.reshape(n, c, h, w).permute(0, 2, 3, 1).reshape(n * h, w, c).numpy()
-        out = _shift_hue_uint8(rgb, np.broadcast_to(factors, (n,)))
-        return torch.from_numpy(out).view(n, h, w, c).permute(0, 3, 1, 2).reshape(x.shape)
-    unit = x if x.is_floating_point() else to_dtype_tensor(x, torch.float32)
-    hsv = rgb_to_hsv_tensor(unit)
-    hue = hsv[..., :1, :, :] + _per_sample(factor, x, unit.dtype)  # hsv_to_rgb wraps the turn
-    rgb = hsv_to_rgb_tensor(torch.cat([hue, hsv[..., 1:, :, :]], dim=-3))
-    return rgb if x.is_floating_point() else to_dtype_tensor(rgb, x.dtype)
+        return _shift_hue_uint8_tensor(x, factor)
+    return _finish(_rotate_hue_work(_work(x), factor, x.dtype), x.dtype)
 
 
 @numpy_kernel
@@ -523,6 +551,130 @@ def permute_channels_numpy(x: np.ndarray, permutation: Sequence[int]) -> np.ndar
     return x if c == 1 else np.ascontiguousarray(x[:, :, permutation])
 
 
+# -- colour jitter ------------------------------------------------------------------------------------
+
+JITTER_OPS = ("brightness", "contrast", "saturation", "hue")
+_JITTER_IDENTITY = (1.0, 1.0, 1.0, 0.0)
+
+
+def _jitter_schedule(factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """``(n, 4 positions, 4 ops)``: the factor of op k where image i runs it at that position,
+    the identity elsewhere."""
+    ops = torch.arange(4, device=order.device)
+    chosen = order.to(torch.long).unsqueeze(-1) == ops
+    identity = torch.tensor(_JITTER_IDENTITY, dtype=factors.dtype, device=factors.device)
+    return torch.where(chosen, factors.T.unsqueeze(1), identity)
+
+
+def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Factor = 1.0,
+                        saturation: Factor = 1.0, hue: Factor = 0.0,
+                        order: Sequence[int] | torch.Tensor = (0, 1, 2, 3)) -> torch.Tensor:
+    """Adjust brightness, contrast, saturation and hue in ``order``: the same result as calling
+    the four kernels one after the other, in one float buffer.
+
+    ``order`` lists the ops (0 brightness, 1 contrast, 2 saturation, 3 hue) as a sequence (all
+    images) or a ``(B, 4)`` tensor (one order per image); factors are numbers or ``(B,)`` tensors.
+    Ops at their identity factor are skipped; saturation and hue leave 1-channel images as they are.
+    At each position the brightness, contrast and saturation of all images are one per-image blend
+    ``x * scale + (1 - scale) * reference``. uint8 tensors on the CPU run the OpenCV kernels of
+    :func:`color_jitter_numpy` image by image (the same results as arrays, and faster).
+
+    >>> x = torch.tensor([[[0.2, 0.6]]])
+    >>> color_jitter_tensor(x, brightness=2.0, contrast=0.5, order=[1, 0, 2, 3]).tolist()
+    [[[0.6000000238418579, 1.0]]]
+    """
+    _require(x, "color_jitter")
+    for value, name, low, high in ((brightness, "brightness", 0.0, None), (contrast, "contrast", 0.0, None),
+                                   (saturation, "saturation", 0.0, None), (hue, "hue", -0.5, 0.5)):
+        _check_factor(value, name, low, high)
+    lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
+    n = math.prod(lead)
+    work = _work_dtype(x)
+    factors = torch.stack([torch.as_tensor(f, dtype=work, device=x.device).reshape(-1).expand(n)
+                           for f in (brightness, contrast, saturation, hue)])
+    order = torch.as_tensor(order, device=x.device).reshape(-1, 4).expand(n, 4)
+    if x.dtype == torch.uint8 and x.device.type == "cpu":
+        return _color_jitter_uint8_cpu(x, factors, order)
+    schedule = _jitter_schedule(factors, order)  # (n, position, op)
+    cpu = x.device.type == "cpu"
+    # on the CPU, skip the steps no image needs (one host sync); elsewhere compute them all
+    identity = torch.tensor(_JITTER_IDENTITY, dtype=work, device=x.device)
+    needed = (schedule != identity).any(0).tolist() if cpu else [[True] * 4] * 4
+    scales = schedule[:, :, :3].prod(-1)  # brightness, contrast or saturation factor, else 1
+    y = x.reshape(n, c, h, w).to(work, copy=True)
+    white = max_value(x.dtype)
+    for position in range(4):
+        run_brightness, run_contrast, run_saturation, run_hue = needed[position]
+        run_saturation, run_hue = run_saturation and c == 3, run_hue and c == 3
+        if run_brightness or run_contrast or run_saturation:
+            scale = scales[:, position].view(n, 1, 1, 1)
+            gray = None
+            if run_saturation:
+                gray = rgb_to_gray_tensor(y)
+                if not x.is_floating_point():
+                    gray = gray.floor_()
+            bias = None
+            if run_contrast:
+                mean = _luma_mean_tensor(y, integral=not x.is_floating_point()).to(work)
+                bias = (1.0 - schedule[:, position, 1]).view(n, 1, 1, 1) * mean.view(n, 1, 1, 1)
+            y.mul_(scale)
+            if bias is not None:
+                y.add_(bias)
+            if gray is not None:
+                y.add_(gray.mul_(1.0 - schedule[:, position, 2].view(n, 1, 1, 1)))
+        if run_hue:
+            turns = schedule[:, position, 3]
+            if cpu:
+                index = (turns != 0).nonzero().squeeze(1)
+                y.index_copy_(0, index, _rotate_hue_work(y[index], turns[index], x.dtype))
+            else:
+                y = torch.where((turns != 0).view(n, 1, 1, 1), _rotate_hue_work(y, turns, x.dtype), y)
+        if x.is_floating_point():
+            y.clamp_(0, white)
+        else:
+            y.round_().clamp_(0, white)
+    return _finish(y, x.dtype).reshape(x.shape)
+
+
+def _color_jitter_uint8_cpu(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """uint8 on the CPU: :func:`color_jitter_numpy` on each image of one HWC copy. Its tables
+    and OpenCV colour ops run several times faster than float tensor arithmetic, and tensors then
+    give exactly the results of arrays and PIL images."""
+    c, h, w = x.shape[-3:]
+    hwc = x.reshape(-1, c, h, w).permute(0, 2, 3, 1).contiguous().numpy()
+    out = np.empty((len(hwc), h, w, c), np.uint8)
+    for image, target, image_factors, image_order in zip(hwc, out, factors.T.tolist(), order.tolist()):
+        target[...] = color_jitter_numpy(image, *image_factors, order=image_order).reshape(h, w, c)
+    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous().reshape(x.shape)
+
+
+@numpy_kernel
+def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float = 1.0,
+                       saturation: float = 1.0, hue: float = 0.0,
+                       order: Sequence[int] = (0, 1, 2, 3)) -> np.ndarray:
+    """:func:`color_jitter_tensor` on an HW/HWC array. On uint8, brightness and contrast are
+    lookup tables, and consecutive ones compose into one table."""
+    factors = dict(zip(JITTER_OPS, (float(brightness), float(contrast), float(saturation), float(hue))))
+    channels = _channels(x)
+    pending = None  # uint8: the composed table of the brightness and contrast steps not applied yet
+    for op in (JITTER_OPS[int(i)] for i in np.asarray(order).reshape(-1)):
+        factor = factors[op]
+        if factor == _JITTER_IDENTITY[JITTER_OPS.index(op)] or (op in ("saturation", "hue") and channels == 1):
+            continue
+        if x.dtype == np.uint8 and op in ("brightness", "contrast"):
+            if op == "contrast" and pending is not None:  # the mean is of the image after the table
+                x, pending = cv2.LUT(x, pending), None
+            bias = (1.0 - factor) * _luma_mean_numpy(x) if op == "contrast" else 0.0
+            lut = _affine_lut(factor, bias)
+            pending = lut if pending is None else lut[pending]
+            continue
+        if pending is not None:
+            x, pending = cv2.LUT(x, pending), None
+        x = {"brightness": adjust_brightness_numpy, "contrast": adjust_contrast_numpy,
+             "saturation": adjust_saturation_numpy, "hue": adjust_hue_numpy}[op](x, factor)
+    return x if pending is None else cv2.LUT(x, pending)
+
+
 adjust_brightness = dispatch(adjust_brightness_tensor, adjust_brightness_numpy)
 adjust_contrast = dispatch(adjust_contrast_tensor, adjust_contrast_numpy)
 adjust_saturation = dispatch(adjust_saturation_tensor, adjust_saturation_numpy)
@@ -534,3 +686,4 @@ equalize = dispatch(equalize_tensor, equalize_numpy)
 autocontrast = dispatch(autocontrast_tensor, autocontrast_numpy)
 invert = dispatch(invert_tensor, invert_numpy)
 permute_channels = dispatch(permute_channels_tensor, permute_channels_numpy)
+color_jitter = dispatch(color_jitter_tensor, color_jitter_numpy)
