@@ -27,6 +27,7 @@ from typing import Union
 
 import cv2
 import numpy as np
+import stringzilla
 import torch
 import torch.nn.functional as nnf
 
@@ -115,6 +116,14 @@ def _affine_tensor(x: torch.Tensor, scale: Factor, bias: Factor) -> torch.Tensor
     return _finish(_work(x) * scale + bias, x.dtype)
 
 
+def _lookup(x: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[x]`` for a uint8 array and a 256-entry uint8 table: a byte translation, about ten
+    times faster than ``cv2.LUT``."""
+    out = np.array(x, order="C")
+    stringzilla.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
+    return out
+
+
 def _affine_lut(scale: float, bias: float) -> np.ndarray:
     """The uint8 table of ``x * scale + bias``, rounded and clamped (float32 as the tensor kernels)."""
     levels = np.arange(256, dtype=np.float32)
@@ -124,7 +133,7 @@ def _affine_lut(scale: float, bias: float) -> np.ndarray:
 def _affine_numpy(x: np.ndarray, scale: float, bias: float) -> np.ndarray:
     """``x * scale + bias`` (bias in the image's value range), clamped; a LUT on uint8."""
     if x.dtype == np.uint8:
-        return cv2.LUT(x, _affine_lut(scale, bias))
+        return _lookup(x, _affine_lut(scale, bias))
     y = np.multiply(x, np.float32(scale), dtype=np.float32)
     y += np.float32(bias)
     return _finish_numpy(y, x.dtype)
@@ -242,7 +251,7 @@ def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
     steps = _hue_steps(factors)
     hsv = rgb_to_hsv_numpy(rgb)
     hue = hsv.reshape(len(factors), -1, 3)[:, :, 0]
-    hue += steps[:, None]  # uint8 arithmetic wraps around the turn
+    hue += steps[:, None] if len(steps) > 1 else steps[0]  # uint8 arithmetic wraps around the turn
     out = hsv_to_rgb_numpy(hsv)
     still = steps == 0  # images whose hue does not move are kept exactly (no 8-bit round trip)
     if still.any():
@@ -250,15 +259,34 @@ def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
     return out
 
 
+def _hwc(image: np.ndarray) -> np.ndarray:
+    """One CHW uint8 image as an HWC (or HW) array; OpenCV interleaves planes far faster than a
+    strided tensor copy."""
+    return image[0] if len(image) == 1 else cv2.merge([np.ascontiguousarray(plane) for plane in image])
+
+
+def _to_chw(image: np.ndarray, out: np.ndarray) -> None:
+    """Write the HW/HWC array ``image`` into the CHW array ``out``."""
+    for target, plane in zip(out, [image] if image.ndim == 2 else cv2.split(image)):
+        target[...] = plane
+
+
+def _per_image_uint8(x: torch.Tensor, kernel, *per_image: list) -> torch.Tensor:
+    """Run the NumPy ``kernel(hwc, *args)`` on each image of a uint8 CPU tensor ``(..., C, H, W)``,
+    with the i-th entry of each list of ``per_image`` arguments."""
+    images = x.reshape(-1, *x.shape[-3:]).numpy()
+    out = np.empty(images.shape, np.uint8)
+    for image, target, *args in zip(images, out, *per_image):
+        _to_chw(kernel(_hwc(image), *args), target)
+    return torch.from_numpy(out).reshape(x.shape)
+
+
 def _shift_hue_uint8_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
-    """:func:`_shift_hue_uint8` on a uint8 CPU tensor ``(..., 3, H, W)``, through one HWC copy."""
-    lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
-    n = math.prod(lead)
-    factors = factor.detach().cpu().double().numpy().reshape(-1) if isinstance(factor, torch.Tensor) \
-        else np.array([factor])
-    rgb = x.reshape(n, c, h, w).permute(0, 2, 3, 1).reshape(n * h, w, c).numpy()
-    out = _shift_hue_uint8(rgb, np.broadcast_to(factors, (n,)))
-    return torch.from_numpy(out).view(n, h, w, c).permute(0, 3, 1, 2).reshape(x.shape)
+    """:func:`_shift_hue_uint8` on each image of a uint8 CPU tensor ``(..., 3, H, W)``."""
+    n = math.prod(x.shape[:-3])
+    factors = factor.detach().cpu().double().reshape(-1).expand(n).tolist() if isinstance(factor, torch.Tensor) \
+        else [float(factor)] * n
+    return _per_image_uint8(x, lambda rgb, f: _shift_hue_uint8(rgb, np.array([f])), factors)
 
 
 def _rotate_hue_work(y: torch.Tensor, factor: Factor, dtype: torch.dtype) -> torch.Tensor:
@@ -437,7 +465,7 @@ def solarize_numpy(x: np.ndarray, threshold: float) -> np.ndarray:
     level = np.float32(threshold) * np.float32(max_value(x.dtype))
     if x.dtype == np.uint8:
         levels = np.arange(256, dtype=np.uint8)
-        return cv2.LUT(x, np.where(levels >= level, 255 - levels, levels).astype(np.uint8))
+        return _lookup(x, np.where(levels >= level, 255 - levels, levels).astype(np.uint8))
     return np.where(x >= level, invert_numpy(x), x).astype(x.dtype, copy=False)
 
 
@@ -637,15 +665,11 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
 
 
 def _color_jitter_uint8_cpu(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
-    """uint8 on the CPU: :func:`color_jitter_numpy` on each image of one HWC copy. Its tables
-    and OpenCV colour ops run several times faster than float tensor arithmetic, and tensors then
-    give exactly the results of arrays and PIL images."""
-    c, h, w = x.shape[-3:]
-    hwc = x.reshape(-1, c, h, w).permute(0, 2, 3, 1).contiguous().numpy()
-    out = np.empty((len(hwc), h, w, c), np.uint8)
-    for image, target, image_factors, image_order in zip(hwc, out, factors.T.tolist(), order.tolist()):
-        target[...] = color_jitter_numpy(image, *image_factors, order=image_order).reshape(h, w, c)
-    return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous().reshape(x.shape)
+    """uint8 on the CPU: :func:`color_jitter_numpy` on each image. Its tables and OpenCV colour
+    ops run several times faster than float tensor arithmetic, and tensors then give exactly the
+    results of arrays and PIL images."""
+    return _per_image_uint8(x, lambda image, f, o: color_jitter_numpy(image, *f, order=o),
+                            factors.T.tolist(), order.tolist())
 
 
 @numpy_kernel
@@ -663,16 +687,16 @@ def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float =
             continue
         if x.dtype == np.uint8 and op in ("brightness", "contrast"):
             if op == "contrast" and pending is not None:  # the mean is of the image after the table
-                x, pending = cv2.LUT(x, pending), None
+                x, pending = _lookup(x, pending), None
             bias = (1.0 - factor) * _luma_mean_numpy(x) if op == "contrast" else 0.0
             lut = _affine_lut(factor, bias)
             pending = lut if pending is None else lut[pending]
             continue
         if pending is not None:
-            x, pending = cv2.LUT(x, pending), None
+            x, pending = _lookup(x, pending), None
         x = {"brightness": adjust_brightness_numpy, "contrast": adjust_contrast_numpy,
              "saturation": adjust_saturation_numpy, "hue": adjust_hue_numpy}[op](x, factor)
-    return x if pending is None else cv2.LUT(x, pending)
+    return x if pending is None else _lookup(x, pending)
 
 
 adjust_brightness = dispatch(adjust_brightness_tensor, adjust_brightness_numpy)

@@ -100,10 +100,10 @@ class ColorJitter(Transform):
         self.same_on_batch = bool(same_on_batch)
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        draws = torch.rand(spec.n, 8, generator=generator, device=spec.device)  # one call: 4 factors, 4 keys
-        low = torch.tensor([getattr(self, op)[0] for op in JITTER_OPS], device=spec.device)
-        high = torch.tensor([getattr(self, op)[1] for op in JITTER_OPS], device=spec.device)
-        factors = (draws[:, :4] * (high - low) + low).T
+        draws = torch.rand(spec.n, 8, generator=generator, device=spec.device)  # 4 factors, 4 order keys
+        low, high = zip(*(getattr(self, op) for op in JITTER_OPS))
+        bounds = torch.tensor([low, [b - a for a, b in zip(low, high)]], device=spec.device)
+        factors = draws[:, :4].mul(bounds[1]).add_(bounds[0]).T
         return {**dict(zip(JITTER_OPS, factors)), "order": draws[:, 4:].argsort(dim=1)}
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
