@@ -75,7 +75,10 @@ def rgb_to_gray_tensor(x: torch.Tensor, channels: int = 1) -> torch.Tensor:
     """
     _require_channels(x.shape[-3], 3, "rgb_to_gray")
     r, g, b = _to_unit(x).unbind(-3)
-    luma = (r * LUMA[0] + g * LUMA[1] + b * LUMA[2]).unsqueeze(-3)
+    luma, term = r * LUMA[0], g * LUMA[1]  # in place after these two: big temporaries are slow
+    luma += term
+    luma += torch.mul(b, LUMA[2], out=term)
+    luma = luma.unsqueeze(-3)
     out = _from_unit(luma, x.dtype)
     return out.expand(*x.shape).contiguous() if channels == 3 else out
 
