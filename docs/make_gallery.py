@@ -1,7 +1,7 @@
 """Render the docs gallery: one PNG of augmented samples per entry of ``docs/gallery_specs.py``.
 
 Each image is ``augkit.viz.grid`` of 8 samples (seed 0) of the entry's transform on its sample
-photo, stored as a 256-colour PNG to keep the docs small.
+photo, stored as a dithered 256-colour PNG to keep the docs small.
 
     python docs/make_gallery.py                      # every entry, into docs/gallery/
     python docs/make_gallery.py --only CLAHE Resize  # some entries
@@ -36,9 +36,11 @@ def render(name: str, out_dir: Path) -> Path:
     figure.savefig(buffer, format="png")
     path = out_dir / f"{name}.png"
     with Image.open(buffer) as image:
-        palette = image.convert("RGB").quantize(COLOURS, method=Image.Quantize.MEDIANCUT,
-                                                dither=Image.Dither.NONE)
-        palette.save(path, optimize=True)
+        rgb = image.convert("RGB")
+        # dithered onto the palette: without dithering, smooth regions of recoloured photos
+        # break into flat blotches that the transform did not make
+        palette = rgb.quantize(COLOURS, method=Image.Quantize.MEDIANCUT)
+        rgb.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG).save(path, optimize=True)
     return path
 
 

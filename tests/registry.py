@@ -83,7 +83,7 @@ CASES = [
     Case(lambda: augkit.RandomZoomOut(fill=(0.2, 0.4, 0.6), side_range=(1.0, 2.0), p=0.6),
          "RandomZoomOut", channels=(3,), kernel_atol=_WARP_ATOL),
     Case(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1, p=0.8), "ColorJitter", channels=(3,),
-         kernel_atol={"uint8": 2, "uint16": 257, "float32": 1e-5}),
+         kernel_atol={"uint16": 257, "float32": 1e-5}),
     Case(lambda: augkit.ColorJitter(0.5, 0.5, p=0.8, same_on_batch=True), "ColorJitter[gray]",
          kernel_atol={"uint8": 1, "uint16": 1, "float32": 1e-5}),
     Case(lambda: augkit.Brightness(0.5, p=0.7), "Brightness", kernel_atol={"uint16": 1, "float32": 1e-6}),

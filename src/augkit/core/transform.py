@@ -182,10 +182,7 @@ class Transform:
         out_part = self._apply_all(part, spec._replace(n=len(index)), params[index])
         _check_same_shape(self, part, out_part)
         out = x.clone()
-        if out.dtype == torch.uint16:  # index_put has no uint16 kernel; scatter the bits as int16
-            out.view(torch.int16)[index] = out_part.view(torch.int16)
-        else:
-            out[index] = out_part
+        put_rows(out, index, out_part)
         return out
 
     def _apply_all(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
@@ -193,6 +190,15 @@ class Transform:
         if spec.kind is Kind.TENSOR:
             return self._apply_tensor(image, params)
         return run_numpy(self._apply_numpy, image, spec, params)
+
+
+def put_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> None:
+    """``x[index] = rows`` in place, for every image dtype (index_put has no uint16 kernel, so
+    uint16 bits move as int16)."""
+    if x.dtype == torch.uint16:
+        x.view(torch.int16)[index] = rows.view(torch.int16)
+    else:
+        x[index] = rows
 
 
 def _check_same_shape(transform: Transform, x: torch.Tensor, out: torch.Tensor) -> None:

@@ -75,7 +75,10 @@ def rgb_to_gray_tensor(x: torch.Tensor, channels: int = 1) -> torch.Tensor:
     """
     _require_channels(x.shape[-3], 3, "rgb_to_gray")
     r, g, b = _to_unit(x).unbind(-3)
-    luma = (r * LUMA[0] + g * LUMA[1] + b * LUMA[2]).unsqueeze(-3)
+    luma, term = r * LUMA[0], g * LUMA[1]  # in place after these two: big temporaries are slow
+    luma += term
+    luma += torch.mul(b, LUMA[2], out=term)
+    luma = luma.unsqueeze(-3)
     out = _from_unit(luma, x.dtype)
     return out.expand(*x.shape).contiguous() if channels == 3 else out
 
@@ -102,24 +105,48 @@ def gray_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
 
 
 # -- HSV ------------------------------------------------------------------------------------------
+# Both directions run on max, min and chroma with elementwise arithmetic (no argmax, gather or
+# remainder, which are slow on the CPU); the hue rotation of ``adjust_hue`` uses the same pieces.
+
+_SIXTH_OFFSETS = (5.0, 3.0, 1.0)  # red, green, blue: f(n) = v - c * clamp(min(k, 4 - k), 0, 1)
+
+
+def _hue_sixths(rgb: torch.Tensor, value: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
+    """Hue of the unit RGB ``(..., 3, H, W)`` tensor in sixths of a turn, in ``[-1, 5]`` (0 for
+    greys); the channel holding the maximum ``value`` decides, red before green before blue."""
+    r, g, b = rgb.unbind(-3)
+    red = value == r
+    green = (value == g) & ~red
+    blue = ~(red | green)
+    numerator = torch.where(red, g - b, torch.where(green, b - r, r - g))
+    hue = numerator.div_(chroma.clamp(min=torch.finfo(chroma.dtype).tiny))  # greys: 0 / tiny = 0
+    return hue.add_(green * 2.0).add_(blue * 4.0)
+
+
+def _rgb_from_sixths(sixths: torch.Tensor, low: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
+    """RGB ``(..., 3, H, W)`` of pixels with hue ``sixths`` (any real, one turn is 6), minimum
+    ``low`` and chroma ``chroma`` (each ``(..., H, W)``)."""
+    offsets = torch.tensor(_SIXTH_OFFSETS, device=sixths.device, dtype=sixths.dtype).view(3, 1, 1)
+    k = sixths.unsqueeze(-3) + offsets
+    k = k.sub_(torch.floor(k.mul(1.0 / 6.0)).mul_(6.0))  # k mod 6, in [0, 6)
+    # v - c * clamp(min(k, 4 - k), 0, 1) = low + c * clamp(|k - 2| - 1, 0, 1)
+    weight = k.sub_(2.0).abs_().clamp_(1.0, 2.0).sub_(1.0)
+    return weight.mul_(chroma.unsqueeze(-3)).add_(low.unsqueeze(-3))
+
 
 def rgb_to_hsv_tensor(x: torch.Tensor) -> torch.Tensor:
     """RGB to HSV with all three channels in the dtype's full range (see the module doc)."""
     _require_channels(x.shape[-3], 3, "rgb_to_hsv")
     rgb = _to_unit(x)
-    value, argmax = rgb.max(dim=-3)
-    chroma = value - rgb.min(dim=-3).values
-    safe_chroma = torch.where(chroma > 0, chroma, torch.ones_like(chroma))
-    r, g, b = rgb.unbind(-3)
-    # hue sector offsets: red 0, green 2, blue 4 (in units of 60 degrees)
-    candidates = torch.stack([(g - b) / safe_chroma, (b - r) / safe_chroma + 2, (r - g) / safe_chroma + 4], -3)
-    hue = candidates.gather(-3, argmax.unsqueeze(-3)).squeeze(-3)
-    hue = torch.where(chroma > 0, (hue / 6).remainder(1.0), torch.zeros_like(hue))
-    saturation = torch.where(value > 0, chroma / torch.where(value > 0, value, torch.ones_like(value)),
-                             torch.zeros_like(value))
+    value, low = rgb.amax(dim=-3), rgb.amin(dim=-3)
+    chroma = value - low
+    sixths = _hue_sixths(rgb, value, chroma)
+    hue = sixths.add_((sixths < 0) * 6.0).mul_(1.0 / 6.0)  # in [0, 1)
+    saturation = chroma.div_(value.clamp(min=torch.finfo(value.dtype).tiny))
     out = _from_unit(torch.stack([hue, saturation, value], -3), x.dtype)
     if x.dtype == torch.uint8:  # 256 hue steps per turn
-        out[..., 0, :, :] = hue.mul(256).round_().remainder_(256).to(torch.uint8)
+        steps = hue.mul_(256).round_()
+        out[..., 0, :, :] = steps.sub_((steps >= 256) * 256.0).to(torch.uint8)
     return out
 
 
@@ -128,13 +155,11 @@ def hsv_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     _require_channels(x.shape[-3], 3, "hsv_to_rgb")
     hue, saturation, value = _to_unit(x).unbind(-3)
     if x.dtype == torch.uint8:  # 256 hue steps per turn
-        hue = x[..., 0, :, :].to(hue.dtype) / 256
-    # f(n) = v - v s max(0, min(k, 4 - k, 1)) with k = (n + 6 h) mod 6, for n = 5, 3, 1
-    n = torch.tensor([5.0, 3.0, 1.0], device=x.device, dtype=hue.dtype).view(3, 1, 1)
-    k = (n + hue.unsqueeze(-3) * 6).remainder(6)
-    weight = torch.minimum(k, 4 - k).clamp(0, 1)
-    rgb = value.unsqueeze(-3) * (1 - saturation.unsqueeze(-3) * weight)
-    return _from_unit(rgb, x.dtype)
+        sixths = x[..., 0, :, :].to(hue.dtype) * (6.0 / 256)
+    else:
+        sixths = hue * 6.0
+    chroma = value * saturation
+    return _from_unit(_rgb_from_sixths(sixths, value - chroma, chroma), x.dtype)
 
 
 @numpy_kernel

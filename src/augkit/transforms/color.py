@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .. import functional as F
+from ..functional.color import JITTER_OPS
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.random import uniform
@@ -71,15 +72,6 @@ _KERNELS: dict[str, tuple[Callable, Callable, float]] = {  # tensor kernel, NumP
     "hue": (F.adjust_hue_tensor, F.adjust_hue_numpy, 0.0),
     "sharpness": (F.adjust_sharpness_tensor, F.adjust_sharpness_numpy, 1.0),
 }
-_JITTER_OPS = ("brightness", "contrast", "saturation", "hue")
-
-
-def _put_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> None:
-    """``x[index] = rows``, in place."""
-    if x.dtype == torch.uint16:  # index_put has no uint16 kernel; move the bits as int16
-        x.view(torch.int16)[index] = rows.view(torch.int16)
-    else:
-        x[index] = rows
 
 
 class ColorJitter(Transform):
@@ -107,45 +99,20 @@ class ColorJitter(Transform):
         self.hue = _hue_range(hue)
         self.same_on_batch = bool(same_on_batch)
 
-    def _active(self) -> list[str]:
-        return [op for op in _JITTER_OPS if getattr(self, op) != (_KERNELS[op][2],) * 2]
-
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        draws = {op: uniform(spec.n, *getattr(self, op), generator=generator, device=spec.device)
-                 for op in _JITTER_OPS}
-        order = torch.rand(spec.n, 4, generator=generator, device=spec.device).argsort(dim=1)
-        return {**draws, "order": order}
+        draws = torch.rand(spec.n, 8, generator=generator, device=spec.device)  # 4 factors, 4 order keys
+        low, high = zip(*(getattr(self, op) for op in JITTER_OPS))
+        bounds = torch.tensor([low, [b - a for a, b in zip(low, high)]], device=spec.device)
+        factors = draws[:, :4].mul(bounds[1]).add_(bounds[0]).T
+        return {**dict(zip(JITTER_OPS, factors)), "order": draws[:, 4:].argsort(dim=1)}
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        active = self._active()
-        owned = False  # whether x is a tensor of ours, safe to write in place
-        for position in range(4):
-            for op in active:
-                kernel, _, identity = _KERNELS[op]
-                op_index = _JITTER_OPS.index(op)
-                chosen = params.order[:, position] == op_index
-                factor = getattr(params, op)
-                if x.device.type != "cpu":  # no host sync: identity factors where not chosen
-                    out = kernel(x, torch.where(chosen, factor, identity))
-                    x = torch.where(chosen.view(-1, 1, 1, 1), out, x)
-                    continue
-                index = chosen.nonzero().squeeze(1)
-                if len(index) == len(x):
-                    x, owned = kernel(x, factor), True
-                elif len(index):
-                    rows = kernel(x[index], factor[index])
-                    if not owned:
-                        x, owned = x.clone(), True
-                    _put_rows(x, index, rows)
-        return x
+        return F.color_jitter_tensor(x, params.brightness, params.contrast, params.saturation, params.hue,
+                                     params.order)
 
     def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
-        active = self._active()
-        for op_index in params.order[0].tolist():
-            op = _JITTER_OPS[op_index]
-            if op in active:
-                x = _KERNELS[op][1](x, float(getattr(params, op)[0]))
-        return x
+        factors = torch.stack([params.brightness, params.contrast, params.saturation, params.hue]).tolist()
+        return F.color_jitter_numpy(x, *(f[0] for f in factors), order=params.order[0].tolist())
 
 
 class _Adjust(Transform):

@@ -43,12 +43,11 @@ import torch
 from .. import functional as F
 from ..core.image import ImageSpec
 from ..core.params import Params
-from ..core.transform import Transform
+from ..core.transform import Transform, put_rows
 from ..core.validation import check_number, check_sequence
 from ..functional.convert import max_value
 from ..functional.geometry import WARP_INTERPOLATIONS
 from ..mixing.beta import sample_beta, sample_dirichlet
-from .color import _put_rows
 from .geometry import _check_choice, _check_fill
 
 __all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AugMix", "AUTOAUGMENT_POLICIES",
@@ -369,7 +368,7 @@ class _Policy(Transform):
                 rows = self._pixel(kernel, x[index], m[index])
                 if not owned:
                     x, owned = x.clone(), True
-                _put_rows(x, index, rows)
+                put_rows(x, index, rows)
         return x
 
     @staticmethod
@@ -403,7 +402,7 @@ class _Policy(Transform):
             return rows, True
         if not owned:
             x = x.clone()
-        _put_rows(x, index, rows)
+        put_rows(x, index, rows)
         return x, True
 
     # -- arrays
