@@ -433,15 +433,17 @@ def _clahe_planes(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: 
     else:
         v_lut = v
     th, tw = v_lut.shape[-2] // rows, v_lut.shape[-1] // cols
-    area, tiles = th * tw, rows * cols
+    area, tiles, cells = th * tw, rows * cols, (rows + 1) * (cols + 1)
+    # int32 index arithmetic (half the memory traffic of int64) whenever every index fits
+    index_dtype = torch.int32 if n * cells * levels < 2 ** 31 else torch.int64
 
     # histograms: (N, tiles, levels), one bincount over every pixel of every plane
-    tile_row = (torch.arange(v_lut.shape[-2], device=device) // th).view(-1, 1)
-    tile_col = (torch.arange(v_lut.shape[-1], device=device) // tw).view(1, -1)
-    plane = (torch.arange(n, device=device) * (tiles * levels)).view(n, 1, 1)
-    bins = ((tile_row * cols + tile_col) * levels).unsqueeze(0) + plane
-    hist = torch.bincount((v_lut.long() + bins).flatten(), minlength=n * tiles * levels)
-    hist = hist.view(n, tiles, levels)
+    tile_row = (torch.arange(v_lut.shape[-2], device=device, dtype=index_dtype) // th).view(-1, 1)
+    tile_col = (torch.arange(v_lut.shape[-1], device=device, dtype=index_dtype) // tw).view(1, -1)
+    bins = v_lut.to(index_dtype, copy=True).add_((tile_row * cols + tile_col) * levels)
+    bins += (torch.arange(n, device=device, dtype=index_dtype) * (tiles * levels)).view(n, 1, 1)
+    hist = torch.bincount(bins.view(-1), minlength=n * tiles * levels).view(n, tiles, levels)
+    del bins
 
     # clip and redistribute the excess: evenly, then the remainder one by one at a stride
     clip = (clip_limit.to(torch.float64) * area / levels).floor().clamp_(min=1).to(torch.int64).view(n, 1, 1)
@@ -470,20 +472,18 @@ def _clahe_planes(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: 
 
     row_cell, ya, y1, y2 = axis(h, th, rows)
     col_cell, xa, x1, x2 = axis(w, tw, cols)
-    lut = lut.view(n, rows, cols, levels)
+    lut = lut.to(torch.uint8 if levels <= 256 else torch.int32).view(n, rows, cols, levels)
     corners = [lut[:, ys][:, :, xs] for ys in (y1, y2) for xs in (x1, x2)]
-    table = torch.stack(corners, -1).view(-1, 4)  # (n * cells * levels, 4)
-    cells = (rows + 1) * (cols + 1)
-    cell = (row_cell.view(h, 1) * (cols + 1) + col_cell.view(1, w)).view(1, h * w)
-    plane = (torch.arange(n, device=device) * (cells * levels)).view(n, 1)
-    index = v.reshape(n, h * w).long() + (cell * levels + plane)
-    values = F.embedding(index, table)  # (n, h * w, 4)
-    xa = xa.view(1, w).expand(h, w).reshape(1, h * w)
-    ya = ya.view(h, 1).expand(h, w).reshape(1, h * w)
+    table = torch.stack(corners, -1).view(-1, 4)  # (n * cells * levels, 4), integer LUT values
+    cell = (row_cell.view(h, 1) * (cols + 1) + col_cell.view(1, w)).to(index_dtype)
+    index = v.to(index_dtype, copy=True).add_(cell * levels)
+    index += (torch.arange(n, device=device, dtype=index_dtype) * (cells * levels)).view(n, 1, 1)
+    values = F.embedding(index, table)  # (n, h, w, 4)
+    xa, ya = xa.view(1, 1, w), ya.view(1, h, 1)
     xa1, ya1 = 1.0 - xa, 1.0 - ya
-    top = values[..., 0] * xa1 + values[..., 1] * xa
-    bottom = values[..., 2] * xa1 + values[..., 3] * xa
-    return top.mul_(ya1).add_(bottom.mul_(ya)).round_().clamp_(0, levels - 1).view(n, h, w)
+    top = (values[..., 0] * xa1).add_(values[..., 1] * xa)
+    bottom = (values[..., 2] * xa1).add_(values[..., 3] * xa)
+    return top.mul_(ya1).add_(bottom.mul_(ya)).round_().clamp_(0, levels - 1)
 
 
 def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: Sequence[int] = (8, 8),
@@ -497,7 +497,9 @@ def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: S
     Colour images are equalized on the lightness of Lab (``colour="lab"``, uint8 and float RGB) or
     on every channel (``colour="per_channel"``, and always for uint16). Sizes that do not divide
     into the grid are padded (reflect-101, bottom and right) for the histograms, as OpenCV does.
-    All tiles of all images are computed at once (no Python loop over tiles or images).
+    CPU tensors go through ``cv2.createCLAHE`` plane by plane (the OpenCV twin, see the module
+    doc); on other devices all tiles of all images are computed at once (no Python loop over
+    tiles or images).
 
     >>> clahe_tensor(torch.arange(64, dtype=torch.uint8).view(1, 8, 8), 2.0, (2, 2)).shape
     torch.Size([1, 8, 8])
@@ -515,14 +517,23 @@ def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: S
     clip = per_sample(clip_limit, b, x.device, torch.float64)
     if c == 3 and colour == "lab" and x.dtype == torch.uint8:
         lab = rgb_to_lab_tensor(planes)
-        lightness = _clahe_planes(lab[:, 0], 256, clip, (rows, cols)).to(torch.uint8)
+        lightness = _equalize(lab[:, 0], 256, clip, (rows, cols))
         out = lab_to_rgb_tensor(torch.cat([lightness.unsqueeze(1), lab[:, 1:]], 1))
         return out.reshape(shape)
     if c != 1 and colour == "lab" and x.dtype == torch.uint8:
         raise ValueError(f"clahe with colour='lab' takes 1- or 3-channel images; got {c} channels")
     levels = 256 if x.dtype == torch.uint8 else 65536
-    out = _clahe_planes(planes.reshape(b * c, h, w), levels, clip.repeat_interleave(c), (rows, cols))
-    return cast_result(out, x.dtype).reshape(shape)
+    return _equalize(planes.reshape(b * c, h, w), levels, clip.repeat_interleave(c), (rows, cols)).reshape(shape)
+
+
+def _equalize(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """CLAHE of integer planes ``(N, H, W)``: ``cv2.createCLAHE`` plane by plane on the CPU (the
+    OpenCV twin, equal to the torch kernel), :func:`_clahe_planes` for all planes at once elsewhere."""
+    if opencv_twin(v, (torch.uint8, torch.uint16)):
+        clips = clip_limit.tolist()
+        equalizers = {c: cv2.createCLAHE(clipLimit=c, tileGridSize=(grid[1], grid[0])) for c in set(clips)}
+        return opencv_planes(v, lambda src, dst, p: equalizers[clips[p]].apply(src, dst))
+    return cast_result(_clahe_planes(v, levels, clip_limit, grid), v.dtype)
 
 
 @numpy_kernel
