@@ -50,9 +50,7 @@ def check_positive_range(value: Any, name: str, low: float = 0.0) -> tuple[float
 def draw_range(bounds: tuple[float, float], spec: ImageSpec, generator: torch.Generator | None,
                dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``spec.n`` draws from ``U[bounds)`` on ``spec.device`` (exactly ``lo`` when ``lo == hi``)."""
-    lo, hi = bounds
-    u = torch.rand(spec.n, generator=generator, device=spec.device, dtype=dtype)
-    return u * (hi - lo) + lo
+    return torch.empty(spec.n, device=spec.device, dtype=dtype).uniform_(*bounds, generator=generator)
 
 
 @dataclass(frozen=True, kw_only=True)
