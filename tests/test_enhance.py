@@ -12,8 +12,18 @@ from torchvision.transforms.v2 import functional as TF
 
 import augkit
 import augkit.functional as F
+from augkit.functional import enhance as E
 
 from .helpers import assert_close, photo_array
+
+
+@pytest.fixture(params=["opencv", "torch"])
+def both_paths(request, monkeypatch):
+    """Run a test on both paths of the CPU tensor kernels: the OpenCV twin and the batched torch
+    kernel that other devices take."""
+    if request.param == "torch":
+        monkeypatch.setattr(E, "opencv_twin", lambda x, dtypes: False)
+    return request.param
 
 
 def _tensor(array: np.ndarray) -> torch.Tensor:
@@ -33,6 +43,7 @@ def _gray16(height, width, name="coffee"):
 
 # -- Gaussian blur -------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("kernel_size,sigma", [(3, 0.8), (5, 1.5), (7, 2.0), ((9, 5), 0.3)])
 def test_gaussian_blur_matches_torchvision_and_opencv(kernel_size, sigma):
     image = photo_array(64, 80, 3)
@@ -47,6 +58,7 @@ def test_gaussian_blur_matches_torchvision_and_opencv(kernel_size, sigma):
                  TF.gaussian_blur(_tensor(floats), [kx, ky], [sigma, sigma]), atol=1e-6)
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_gaussian_blur_uses_one_sigma_per_image():
     batch = torch.stack([_tensor(photo_array(32, 32, 3, name=n)) for n in ("astronaut", "coffee")])
     out = F.gaussian_blur_tensor(batch, 7, torch.tensor([0.5, 2.5]))
@@ -56,6 +68,7 @@ def test_gaussian_blur_uses_one_sigma_per_image():
 
 # -- median --------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("k", [3, 5, 7, 9])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_median_blur_equals_opencv_including_borders(k, channels):
@@ -64,13 +77,44 @@ def test_median_blur_equals_opencv_including_borders(k, channels):
     assert_close(F.median_blur_numpy(image, k), cv2.medianBlur(image, k))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_median_blur_uint16_and_float():
     image16 = _gray16(33, 47)
-    for k in (3, 5, 7):
+    for k in (3, 5, 7):  # 7: OpenCV takes uint16 only up to 5x5, both paths use the network
         out = F.median_blur_tensor(_tensor(image16), k)
         assert out.dtype == torch.uint16
         assert_close(out, F.median_blur_numpy(image16, k))
     assert_close(F.median_blur_numpy(image16, 5), cv2.medianBlur(image16, 5))
+    floats = photo_array(29, 31, 3, "float32", name="chelsea")
+    for k in (3, 5):
+        assert_close(F.median_blur_tensor(_tensor(floats), k), cv2.medianBlur(floats, k))
+
+
+def test_median_networks_select_the_median_of_any_window():
+    # ties and few distinct values stress the pruned comparators; 9x9 is not pruned by the 0-1 check
+    values = torch.randint(0, 4, (2, 3, 19, 23), dtype=torch.uint8)
+    for k in (3, 5, 7, 9):
+        windows = torch.nn.functional.pad(values.float(), (k // 2,) * 4, mode="replicate").unfold(-2, k, 1).unfold(-2, k, 1)
+        expected = windows.reshape(2, 3, 19, 23, k * k).sort(-1).values[..., k * k // 2]
+        assert torch.equal(E._median_blur_torch(values, k).float(), expected), k
+
+
+def test_opencv_twin_equals_the_torch_kernel_on_a_batch():
+    batch = torch.stack([_tensor(photo_array(70, 90, 3, name=n)) for n in ("astronaut", "coffee", "rocket")])
+    clips = torch.tensor([1.0, 3.0, 0.0], dtype=torch.float64)
+    twin, network = F.median_blur_tensor(batch, 5), E._median_blur_torch(batch, 5)
+    assert torch.equal(twin, network)
+    twin = F.clahe_tensor(batch, clips, (4, 4), "per_channel")
+    torch_path = E.cast_result(E._clahe_planes(batch.reshape(9, 70, 90), 256, clips.repeat_interleave(3), (4, 4)),
+                               torch.uint8)
+    assert torch.equal(twin, torch_path.view(3, 3, 70, 90))
+    sigmas = torch.tensor([0.5, 1.2, 2.0])
+    # OpenCV's fixed-point uint8 blur against the float torch kernel: within 1 grey level
+    difference = F.gaussian_blur_tensor(batch, 5, sigmas).int() - E._gaussian_blur_torch(batch, (5, 5), sigmas).int()
+    assert difference.abs().max() <= 1
+    # tensors that need a gradient keep the differentiable torch kernel
+    blurred = F.gaussian_blur_tensor(batch.float().requires_grad_(), 5, sigmas)
+    assert blurred.requires_grad and not E.opencv_twin(batch.float().requires_grad_(), (torch.float32,))
 
 
 # -- bilateral -----------------------------------------------------------------------------------
@@ -115,6 +159,7 @@ def _cv_clahe(plane, clip, grid):
     return cv2.createCLAHE(clipLimit=clip, tileGridSize=(grid[1], grid[0])).apply(plane)
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("size", [(512, 512), (375, 500), (511, 513), (24, 32), (7, 9)])
 @pytest.mark.parametrize("clip", [2.0, 4.0, 0.0])
 def test_clahe_uint8_grayscale_equals_opencv(size, clip):
@@ -123,12 +168,14 @@ def test_clahe_uint8_grayscale_equals_opencv(size, clip):
     assert_close(F.clahe_numpy(image, clip, (8, 8)), _cv_clahe(image, clip, (8, 8)))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_clahe_non_square_grid_and_per_channel_colour():
     image = photo_array(375, 500, 3, name="chelsea")
     expected = np.dstack([_cv_clahe(np.ascontiguousarray(image[:, :, i]), 3.0, (4, 6)) for i in range(3)])
     assert_close(F.clahe_tensor(_tensor(image), 3.0, (4, 6), "per_channel"), expected)
 
 
+@pytest.mark.usefixtures("both_paths")
 @pytest.mark.parametrize("size,grid", [((375, 500), (8, 8)), ((257, 300), (4, 6))])
 def test_clahe_uint16_equals_opencv(size, grid):
     image = _gray16(*size, name="rocket")
@@ -137,6 +184,7 @@ def test_clahe_uint16_equals_opencv(size, grid):
     assert_close(out, _cv_clahe(image, 2.0, grid))
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_clahe_lab_equalizes_lightness_like_opencv():
     image = photo_array(200, 260, 3, name="coffee")
     # on the same L plane the kernel is exact; the Lab conversions differ by at most 1 level on L
@@ -148,6 +196,7 @@ def test_clahe_lab_equalizes_lightness_like_opencv():
     assert np.abs(out - reference).mean() < 1.5
 
 
+@pytest.mark.usefixtures("both_paths")
 def test_clahe_per_sample_clip_limits_in_one_call():
     batch = torch.stack([_tensor(_gray(64, 64, name)) for name in ("astronaut", "coffee", "rocket")])
     clips = torch.tensor([1.0, 3.0, 0.0], dtype=torch.float64)

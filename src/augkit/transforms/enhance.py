@@ -50,9 +50,9 @@ def check_positive_range(value: Any, name: str, low: float = 0.0) -> tuple[float
 def draw_range(bounds: tuple[float, float], spec: ImageSpec, generator: torch.Generator | None,
                dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """``spec.n`` draws from ``U[bounds)`` on ``spec.device`` (exactly ``lo`` when ``lo == hi``)."""
-    lo, hi = bounds
-    u = torch.rand(spec.n, generator=generator, device=spec.device, dtype=dtype)
-    return u * (hi - lo) + lo
+    if bounds[0] == bounds[1]:  # a fixed value: no draw (one tensor op less per call)
+        return torch.full((spec.n,), bounds[0], device=spec.device, dtype=dtype)
+    return torch.empty(spec.n, device=spec.device, dtype=dtype).uniform_(*bounds, generator=generator)
 
 
 @dataclass(frozen=True, kw_only=True)
