@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .compare import DEFAULT_TRAIN_PER_CLASS, CompareConfig, print_table, run_compare
 from .models import MODELS
-from .recipes import DEFAULT_RECIPES, RECIPES, RecipeUnavailable
+from .recipes import DEFAULT_RECIPES, RECIPES
 from .training import TrainSettings
 
 __all__ = ["configure", "main"]
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         summary = run_compare(config)
-    except (RecipeUnavailable, ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError) as error:
         print(f"augkit compare: error: {error}", file=sys.stderr)
         return 1
     print_table(summary)

@@ -2,23 +2,21 @@
 
 A recipe is a train transform (run on ``(B, C, H, W)`` uint8 training batches) and an optional
 batch mixer (run on the float batch and its integer labels, returning soft labels). Validation
-and test images never go through either. A recipe built from augkit pieces this installation
-lacks raises :class:`RecipeUnavailable` naming them.
+and test images never go through either.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import torch
 
 from ..core.transform import Transform
-from ..transforms import Compose, HorizontalFlip
+from ..mixing import CutMix, MixUp, RandomMix
+from ..transforms import Compose, HorizontalFlip, RandAugment, RandomCrop
 
-__all__ = ["RECIPES", "DEFAULT_RECIPES", "Mixer", "Recipe", "RecipeSpec", "RecipeUnavailable", "TaskInfo",
-           "build_recipes", "from_augkit"]
+__all__ = ["RECIPES", "DEFAULT_RECIPES", "Mixer", "Recipe", "RecipeSpec", "TaskInfo", "build_recipes"]
 
 
 class Mixer(Protocol):
@@ -59,28 +57,11 @@ class RecipeSpec:
         return Recipe(name, self.description, self.transform and self.transform(info), self.mix and self.mix(info))
 
 
-class RecipeUnavailable(RuntimeError):
-    """A recipe needs an augkit component that this installation does not have."""
-
-
-def from_augkit(name: str) -> Any:
-    """``augkit.<name>`` (e.g. ``"RandomCrop"``, ``"mixing.MixUp"``), or :class:`RecipeUnavailable`.
-
-    >>> from_augkit("HorizontalFlip").__name__
-    'HorizontalFlip'
-    """
-    module_name, _, attribute = f"augkit.{name}".rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError):
-        raise RecipeUnavailable(f"augkit.{name} is missing from this augkit installation") from None
-
-
 def crop_flip(info: TaskInfo) -> Transform:
     """Random crop after zero padding by 1/14 of the side (2 pixels at 28x28), then a horizontal
     flip with p = 0.5: the classic light augmentation for small images."""
     padding = max(1, round(min(info.size) / 14))
-    return Compose([from_augkit("RandomCrop")(info.size, padding=padding), HorizontalFlip()])
+    return Compose([RandomCrop(info.size, padding=padding), HorizontalFlip()])
 
 
 RECIPES: dict[str, RecipeSpec] = {
@@ -88,13 +69,13 @@ RECIPES: dict[str, RecipeSpec] = {
     "flip": RecipeSpec("horizontal flip (p=0.5)", lambda i: HorizontalFlip()),
     "basic": RecipeSpec("random crop with 1/14 padding + horizontal flip", crop_flip),
     "randaugment": RecipeSpec("basic + RandAugment (defaults)",
-                              lambda i: Compose([crop_flip(i), from_augkit("RandAugment")()])),
+                              lambda i: Compose([crop_flip(i), RandAugment()])),
     "mixup": RecipeSpec("basic + MixUp (alpha=0.2)", crop_flip,
-                        lambda i: from_augkit("mixing.MixUp")(0.2, num_classes=i.num_classes)),
+                        lambda i: MixUp(0.2, num_classes=i.num_classes)),
     "cutmix": RecipeSpec("basic + CutMix (alpha=1)", crop_flip,
-                         lambda i: from_augkit("mixing.CutMix")(1.0, num_classes=i.num_classes)),
+                         lambda i: CutMix(1.0, num_classes=i.num_classes)),
     "mixup+cutmix": RecipeSpec("basic + MixUp (alpha=0.2) or CutMix (alpha=1), p=0.5 each", crop_flip,
-                               lambda i: from_augkit("mixing.RandomMix")(
+                               lambda i: RandomMix(
                                    mixup_alpha=0.2, cutmix_alpha=1.0, p_mixup=0.5, p_cutmix=0.5,
                                    num_classes=i.num_classes)),
 }
@@ -102,8 +83,7 @@ DEFAULT_RECIPES = ("none", "basic", "randaugment", "mixup", "cutmix", "mixup+cut
 
 
 def build_recipes(names: list[str] | tuple[str, ...], info: TaskInfo) -> list[Recipe]:
-    """Build the recipes ``names`` for ``info``; unknown names raise ``ValueError``, and recipes whose
-    augkit components are missing raise one :class:`RecipeUnavailable` listing all of them.
+    """Build the recipes ``names`` for ``info``; unknown or repeated names raise ``ValueError``.
 
     >>> [r.name for r in build_recipes(["none", "flip"], TaskInfo((28, 28), 1, 10))]
     ['none', 'flip']
@@ -113,12 +93,4 @@ def build_recipes(names: list[str] | tuple[str, ...], info: TaskInfo) -> list[Re
         raise ValueError(f"unknown recipe(s) {', '.join(unknown)}; choose from {', '.join(RECIPES)}")
     if len(set(names)) != len(names):
         raise ValueError(f"recipes must not repeat; got {', '.join(names)}")
-    recipes, missing = [], []
-    for name in names:
-        try:
-            recipes.append(RECIPES[name].build(name, info))
-        except RecipeUnavailable as error:
-            missing.append(f"{name}: {error}")
-    if missing:
-        raise RecipeUnavailable("cannot build recipe(s): " + "; ".join(missing))
-    return recipes
+    return [RECIPES[name].build(name, info) for name in names]
