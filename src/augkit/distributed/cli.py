@@ -1,8 +1,8 @@
 """The ``augkit preprocess`` subcommand.
 
-``configure(subparsers)`` adds it to the ``augkit`` command; ``main(argv)`` runs it on its own:
+``configure(subparsers)`` adds it to the ``augkit`` command (:mod:`augkit.cli`):
 
-    python -m augkit.distributed.cli preprocess photos/ out/ --transform eval.json
+    augkit preprocess photos/ out/ --transform eval.json
 """
 
 from __future__ import annotations
@@ -99,15 +99,3 @@ def run(args: argparse.Namespace) -> int:
     if counts["failed"] > _FAILURES_SHOWN:
         print(f"  ... and {counts['failed'] - _FAILURES_SHOWN} more, listed in the manifest")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``augkit preprocess ...`` as a standalone command line."""
-    parser = argparse.ArgumentParser(prog="augkit")
-    configure(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,6 @@
 """``augkit compare``: which augmentation recipe helps on this data, and by how much?
 
-``configure(subparsers)`` adds the subcommand to the ``augkit`` command; ``main(argv)`` runs this
-module on its own: ``python -m augkit.experiments.cli compare [DATA] ...``.
+``configure(subparsers)`` adds the subcommand to the ``augkit`` command (:mod:`augkit.cli`).
 """
 
 from __future__ import annotations
@@ -112,15 +111,3 @@ def run(args: argparse.Namespace) -> int:
     print_table(summary)
     print(f"\nreports in {args.out}: summary.md, summary.json, curves.png, recipes.png")
     return EXIT_INTERRUPTED if summary["status"] == "interrupted" else 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m augkit.experiments.cli compare ...``"""
-    parser = argparse.ArgumentParser(prog="augkit")
-    configure(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
