@@ -4,6 +4,7 @@ and some kernels)."""
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -28,3 +29,21 @@ def photo_tensor(height: int, width: int, index: int = 0) -> torch.Tensor:
 def photo_batch(n: int, height: int, width: int, dtype: torch.dtype = torch.uint8) -> torch.Tensor:
     batch = torch.stack([photo_tensor(height, width, i) for i in range(n)])
     return batch if dtype == torch.uint8 else batch.to(dtype) / 255
+
+
+class Inputs(NamedTuple):
+    """The inputs most tasks share: one photo as an array and a tensor, a float batch of photos."""
+
+    side: int
+    batch_n: int
+    array: np.ndarray
+    image: torch.Tensor
+    batch: torch.Tensor
+
+
+def standard_inputs(scale: float = 1.0, height: int = 224, width: int = 224) -> Inputs:
+    """One ``height x width`` photo (scaled) and a float batch of 64 (scaled) 224x224 photos."""
+    side = max(16, int(224 * scale))
+    h, w = max(16, int(height * scale)), max(16, int(width * scale))
+    batch_n = max(2, int(64 * scale))
+    return Inputs(side, batch_n, photo(h, w), photo_tensor(h, w), photo_batch(batch_n, side, side, torch.float32))

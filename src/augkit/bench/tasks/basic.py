@@ -8,15 +8,12 @@ import augkit
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
-from ..inputs import photo, photo_batch, photo_tensor
+from ..inputs import standard_inputs
 from ..peers import peers
 
 
 def tasks(scale: float = 1.0) -> list[Task]:
-    side = max(16, int(224 * scale))
-    batch_n = max(2, int(64 * scale))
-    array, image = photo(side, side), photo_tensor(side, side)
-    batch = photo_batch(batch_n, side, side, torch.float32)
+    side, batch_n, array, image, batch = standard_inputs(scale)
     lib = peers()
     g = torch.Generator().manual_seed(0)
 

@@ -11,18 +11,15 @@ import augkit
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
-from ..inputs import photo, photo_batch, photo_tensor
+from ..inputs import standard_inputs
 from ..peers import peers
 
 JITTER = (0.4, 0.4, 0.4, 0.1)
 
 
 def tasks(scale: float = 1.0) -> list[Task]:
-    h, w = max(24, int(375 * scale)), max(32, int(500 * scale))
-    side = max(16, int(224 * scale))
-    batch_n = max(2, int(64 * scale))
-    array, image = photo(h, w), photo_tensor(h, w)
-    batch = photo_batch(batch_n, side, side, torch.float32)
+    side, batch_n, array, image, batch = standard_inputs(scale, 375, 500)
+    h, w = array.shape[:2]
     lib = peers()
     g = torch.Generator().manual_seed(0)
 
