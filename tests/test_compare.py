@@ -124,6 +124,20 @@ def test_budget_stops_before_a_run_that_would_not_fit(tmp_path):
     assert summary["skipped"] == [{"recipe": "flip", "seed": 0}]
 
 
+def test_jobs_train_runs_in_worker_processes_with_the_same_results(tmp_path):
+    args = ["compare", "--recipes", "none,flip", *TINY[:-2], "--seeds", "2"]
+    assert main([*args, "--threads", "1", "-o", str(tmp_path / "serial")]) == 0
+    assert main([*args, "--threads", "2", "--jobs", "2", "-o", str(tmp_path / "jobs")]) == 0
+    serial, jobs = (json.loads((tmp_path / name / "summary.json").read_text()) for name in ("serial", "jobs"))
+    assert jobs["status"] == "complete" and jobs["skipped"] == []
+
+    def runs(summary):
+        return {(run["recipe"], run["seed"]): (run["val_accuracy"], run["test_accuracy"], run["history"])
+                for entry in summary["recipes"] for run in entry["runs"]}
+
+    assert runs(jobs) == runs(serial) and len(runs(jobs)) == 4
+
+
 def _write_folder(root, classes=("cat", "dog", "fox"), per_class=10, size=12):
     rng = np.random.default_rng(0)
     for c, name in enumerate(classes):

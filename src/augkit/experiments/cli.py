@@ -85,6 +85,8 @@ def configure(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
                         help="start no run that would end after this many minutes; report what finished")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
+    parser.add_argument("--jobs", type=_positive_int, default=1,
+                        help="runs trained at once, each in its own process with threads/jobs threads")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("-o", "--out", type=Path, default=Path("runs/compare"), help="output folder")
     parser.set_defaults(run=run)
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                             lr=args.lr, weight_decay=args.weight_decay, eval_every=args.eval_every,
                             device=args.device),
         train_per_class=args.train_per_class, val_split=args.val_split, split_seed=args.split_seed,
-        image_size=args.image_size, budget_minutes=args.budget_minutes, threads=args.threads,
+        image_size=args.image_size, budget_minutes=args.budget_minutes, threads=args.threads, jobs=args.jobs,
         progress=not args.no_progress,
     )
     try:
