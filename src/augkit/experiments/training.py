@@ -32,6 +32,8 @@ class TrainSettings:
 
     The optimizer is SGD with Nesterov momentum and weight decay; the learning rate follows a
     one-cycle schedule (linear warm-up over ``warmup`` of the steps, then cosine decay to zero).
+    Every epoch reshuffles the training set and drops the incomplete last batch (a batch of a few
+    images makes batch-norm statistics, and so small-data training, unstable).
     The validation set is evaluated every ``eval_every`` epochs (default: often enough for about
     25 points on the curves) and after the last epoch.
     """
@@ -124,7 +126,9 @@ def train_run(recipe: Recipe, splits: Splits, settings: TrainSettings, seed: int
     optimizer = torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum, nesterov=True,
                                 weight_decay=settings.weight_decay)
     n = len(splits.train)
-    steps_per_epoch = math.ceil(n / settings.batch_size)
+    batch_size = min(settings.batch_size, n)
+    steps_per_epoch = n // batch_size
+    seen = steps_per_epoch * batch_size
     scheduler = _one_cycle(optimizer, settings, settings.epochs * steps_per_epoch)
     eval_every = settings.eval_every or math.ceil(settings.epochs / 25)
     history = []
@@ -133,8 +137,8 @@ def train_run(recipe: Recipe, splits: Splits, settings: TrainSettings, seed: int
         order = torch.randperm(n, generator=order_generator)
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
-        for start in range(0, n, settings.batch_size):
-            index = order[start:start + settings.batch_size]
+        for start in range(0, seen, batch_size):
+            index = order[start:start + batch_size]
             x, y = splits.train.images[index], splits.train.labels[index]
             if recipe.transform is not None:
                 x = recipe.transform(x, generator=augment_generator)
@@ -151,7 +155,7 @@ def train_run(recipe: Recipe, splits: Splits, settings: TrainSettings, seed: int
             loss_sum += loss.detach() * len(index)
             dominant = target if target.ndim == 1 else target.argmax(1)
             correct += (logits.argmax(1) == dominant).sum()
-        stats = EpochStats(epoch + 1, float(loss_sum) / n, int(correct) / n)
+        stats = EpochStats(epoch + 1, float(loss_sum) / seen, int(correct) / seen)
         if (epoch + 1) % eval_every == 0 or epoch + 1 == settings.epochs:
             stats.val_loss, val_predictions = evaluate(model, splits.val, batch_size=settings.eval_batch_size,
                                                        device=device)
