@@ -215,7 +215,7 @@ class Transform:
             return self._apply_all(x, spec, params)
         if len(index) == 0:
             return x
-        part = x[index]
+        part = x.index_select(0, index)
         out_part = self._apply_all(part, spec._replace(n=len(index)), params[index])
         _check_same_shape(self, part, out_part)
         out = x.clone()

@@ -720,16 +720,21 @@ def _jitter_steps(y: torch.Tensor, schedule: torch.Tensor, needed: list[list[boo
     integral = not dtype.is_floating_point
     for position in range(4):
         run_brightness, run_contrast, run_saturation, run_hue = needed[position]
+        changed = None  # the images this position changed (a slice), if not all
         if run_brightness or run_contrast or (run_saturation and c == 3):
             _blend_(y, scales[:, position], schedule[:, position, 1] if run_contrast else None,
                     schedule[:, position, 2] if run_saturation and c == 3 else None, integral)
+            changed = slice(None)
         turns = schedule[:, position, 3]
         if run_hue and c == 3 and hue_slices is None:
             y = torch.where((turns != 0).view(-1, 1, 1, 1), _rotate_hue_work(y.clone(), turns, dtype), y)
+            changed = slice(None)
         elif run_hue and c == 3 and hue_slices[position] < hue_slices[position + 1]:
             part = slice(hue_slices[position], hue_slices[position + 1])
             y[part] = _rotate_hue_work(y[part], turns[part], dtype)
-        _round_clamp_(y, dtype)
+            changed = changed or part
+        if changed is not None:  # the other images are clamped already
+            _round_clamp_(y[changed], dtype)
     return y
 
 
