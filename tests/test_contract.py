@@ -136,6 +136,23 @@ def test_batched_result_equals_per_image_results(case):
 
 
 @cases
+def test_cpu_batches_in_blocks_equal_one_call(case, monkeypatch):
+    if "tensor" not in case.kinds:
+        pytest.skip("no tensor backend")
+    import augkit.core.transform as core
+
+    t = case.make()
+    for dtype in case.dtypes:
+        x = make_image("tensor", dtype, batch=7)
+        params = t.sample_params(x, generator=_gen(3))
+        monkeypatch.setattr(core, "TILE_BYTES", 1 << 40)
+        whole = t.apply(x, params)
+        monkeypatch.setattr(core, "TILE_BYTES", 1)  # blocks of 2, 2 and 3 images
+        assert core._tile_bounds(inspect_image(x), (1, 1)) == [0, 2, 4, 7]
+        assert same(t.apply(x, params), whole), f"{case.id} ({dtype})"
+
+
+@cases
 def test_kinds_agree_for_the_same_params(case):
     if "tensor" not in case.kinds:
         pytest.skip("no tensor backend")

@@ -129,3 +129,17 @@ def test_a_subclass_must_store_its_arguments():
 
     with pytest.raises(AttributeError, match="self.strength"):
         repr(_Forgetful())
+
+
+def test_tiling_applies_to_multi_pass_transforms_and_chains_of_per_image_transforms(monkeypatch):
+    import augkit.core.transform as core
+
+    x = make_image("tensor", "float32", batch=6)
+    monkeypatch.setattr(core, "TILE_BYTES", 1)
+    seen = []
+    spy = augkit.Lambda(lambda batch: seen.append(len(batch)) or batch)
+    flips = augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])
+    assert flips.tiled and augkit.ColorJitter(0.2).tiled and not augkit.HorizontalFlip().tiled
+    assert torch.equal(flips(x), x.flip(-1).flip(-2))
+    augkit.Compose([flips, spy])(x)  # a Lambda sees the whole batch, so its container is not tiled
+    assert seen == [6]

@@ -335,13 +335,13 @@ def test_random_resized_crop_draws_the_same_boxes_for_one_image_and_for_a_batch(
         assert torch.stack(t._first_valid_batched(u, 60, 90), 1).tolist() == one_by_one, seed
 
 
-def test_batched_resampling_in_blocks_equals_one_block(monkeypatch):
-    import augkit.functional.geometry as G
-
+def test_batched_resampling_of_blocks_equals_one_call():
+    # transforms hand large CPU batches to the kernels in blocks (augkit.core.transform)
     x = make_image("tensor", "uint8", 60, 80, batch=5)
     box = [torch.tensor(v) for v in ([0, 5, 10, 30, 2], [3, 0, 20, 60, 1], [50, 30, 40, 8, 58],
                                      [60, 70, 45, 20, 79])]
-    whole = F.resized_crop(x, *box, (32, 28)), F.resize(x, (24, 30), "area")
-    monkeypatch.setattr(G, "_BLOCK_BYTES", 1)  # one image per block
-    assert torch.equal(F.resized_crop(x, *box, (32, 28)), whole[0])
-    assert torch.equal(F.resize(x, (24, 30), "area"), whole[1])
+    whole = F.resized_crop(x, *box, (32, 28))
+    blocks = [F.resized_crop(x[part], *(v[part] for v in box), (32, 28)) for part in (slice(0, 2), slice(2, 5))]
+    assert torch.equal(torch.cat(blocks), whole)
+    assert torch.equal(torch.cat([F.resize(x[:2], (24, 30), "area"), F.resize(x[2:], (24, 30), "area")]),
+                       F.resize(x, (24, 30), "area"))

@@ -15,6 +15,17 @@ Subclasses implement:
 
 The base class handles input kinds, layouts, the per-sample probability ``p``, ``same_on_batch``,
 configs and ``repr``.
+
+Cache tiling: transforms that make several passes over the pixels set ``tiled = True`` (so do
+containers of several transforms). They transform a CPU batch larger than :data:`TILE_BYTES` in
+blocks of whole images of about that size (at least two images each), every block one vectorized
+call with its slice of the params, written into one output allocated once. A ``Compose`` runs its
+whole chain on a block before the next, so the intermediates stay in the CPU caches and their
+memory is reused instead of mapping fresh pages (a transform making a single pass would only gain
+a copy). Each image's result depends only on that image and its params, so the output is the
+same as in one call; a transform whose tensor path sees the whole batch at once (``Lambda``)
+says so with ``_per_image() -> False``, and a container holding one is not tiled. Other devices
+always get one call.
 """
 
 from __future__ import annotations
@@ -32,7 +43,11 @@ from .params import Params
 from .random import bernoulli, draw_device
 from .validation import check_probability
 
-__all__ = ["Transform"]
+__all__ = ["Transform", "TILE_BYTES"]
+
+#: CPU batches above this many bytes (counted as float32 at the larger of the input and output
+#: sizes) are transformed block by block; about the size of a core's L2 cache.
+TILE_BYTES = 1 << 22
 
 
 class Transform:
@@ -55,6 +70,7 @@ class Transform:
     params_type: ClassVar[type[Params]] = Params
     p: float = 1.0
     same_on_batch: bool = False
+    tiled: ClassVar[bool] = False  # large CPU batches in cache-sized blocks (see the module doc)
 
     def __init__(self, p: float = 1.0) -> None:
         self.p = check_probability(p)
@@ -124,6 +140,11 @@ class Transform:
         """The random fields of the params for ``spec.n`` images, on ``spec.device``."""
         return {}
 
+    def _per_image(self) -> bool:
+        """Whether each image's result depends only on that image and its params (so a CPU batch
+        may be transformed in blocks of images)."""
+        return True
+
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no tensor kernel")
 
@@ -152,11 +173,27 @@ class Transform:
     def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
         if spec.kind is Kind.TENSOR:
             x = image if spec.batched else image.unsqueeze(0)
-            out = self._apply_masked(x, spec._replace(batched=True), params)
+            out = self._apply_tiled(x, spec._replace(batched=True), params)
             return out if spec.batched else out.squeeze(0)
         if params.applied is not None and not bool(params.applied[0]):
             return image
         return self._apply_all(image, spec, params)
+
+    def _apply_tiled(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
+        """:meth:`_apply_masked` on the BCHW batch ``x``, block by block on the CPU (see the
+        module doc)."""
+        bounds = _tile_bounds(spec, self.output_size(spec.size, params)) \
+            if self.tiled and x.device.type == "cpu" and self._per_image() else None
+        if bounds is None:
+            return self._apply_masked(x, spec, params)
+        out = None
+        for start, stop in zip(bounds, bounds[1:]):
+            part = slice(start, stop)
+            y = self._apply_masked(x[part], spec._replace(n=stop - start), params[part])
+            if out is None:
+                out = torch.empty((spec.n, *y.shape[1:]), dtype=y.dtype, device=y.device)
+            out[part] = y
+        return out
 
     def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
         """Apply to the images of the BCHW batch ``x`` that ``params.applied`` selects.
@@ -178,7 +215,7 @@ class Transform:
             return self._apply_all(x, spec, params)
         if len(index) == 0:
             return x
-        part = x[index]
+        part = x.index_select(0, index)
         out_part = self._apply_all(part, spec._replace(n=len(index)), params[index])
         _check_same_shape(self, part, out_part)
         out = x.clone()
@@ -190,6 +227,16 @@ class Transform:
         if spec.kind is Kind.TENSOR:
             return self._apply_tensor(image, params)
         return run_numpy(self._apply_numpy, image, spec, params)
+
+
+def _tile_bounds(spec: ImageSpec, out_size: tuple[int, int]) -> list[int] | None:
+    """Block boundaries ``[0, ..., n]`` splitting a batch into blocks of about :data:`TILE_BYTES`
+    and at least two images, or ``None`` for one block."""
+    pixels = max(spec.size[0] * spec.size[1], out_size[0] * out_size[1])
+    blocks = min(-(-spec.n * spec.channels * pixels * 4 // TILE_BYTES), spec.n // 2)
+    if blocks <= 1:
+        return None
+    return [i * spec.n // blocks for i in range(blocks + 1)]
 
 
 def put_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> None:

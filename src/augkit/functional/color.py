@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as nnf
 
 from ..core.dispatch import dispatch, numpy_kernel
-from .colorspace import LUMA, _hue_sixths, _rgb_from_sixths, hsv_to_rgb_numpy, rgb_to_gray_numpy
+from .colorspace import LUMA, hsv_to_rgb_numpy, rgb_to_gray_numpy
 from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
 
@@ -293,20 +293,60 @@ def _shift_hue_uint8_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     return _per_image_uint8(x, lambda rgb, f: _shift_hue_uint8(rgb, np.array([f])), factors)
 
 
+# per channel (red, green, blue), added to the hue in sixths so that ``||k| - 3|`` is the distance
+# from the hue to where the channel is at its minimum (see _rotate_hue_unit_)
+_HUE_OFFSETS = (-6.0, -2.0, -4.0)
+
+
+def _rotate_hue_unit_(y: torch.Tensor, turns: Factor) -> torch.Tensor:
+    """Rotate the hue of the float ``(n, 3, H, W)`` batch ``y`` (values in ``[0, 1]``) by ``turns``
+    (a number or ``(n,)``), in place, as the HSV round trip of torchvision: every pixel keeps its
+    maximum ``v`` and chroma ``c``, and channel ``k`` becomes ``v - c + c * clamp(d_k, 1, 2)``,
+    with ``d_k`` the distance (in sixths of a turn) from the new hue to the hue where channel
+    ``k`` is the minimum. Plain float arithmetic on a few planes: no masks, no remainder."""
+    n, _, h, w = y.shape
+    r, g, b = y.unbind(-3)
+    planes = torch.empty(9, n, h, w, dtype=y.dtype, device=y.device)
+    value, low, chroma, safe, nr, ng, nb, pick_r, to_r = planes.unbind(0)
+    torch.maximum(r, g, out=value).clamp_min_(b)
+    torch.minimum(r, g, out=low).clamp_max_(b)
+    torch.sub(value, low, out=chroma)
+    torch.clamp_min(chroma, torch.finfo(y.dtype).tiny, out=safe)
+    # distances above the minimum in units of chroma: exactly 1 for the maximum, 0 for greys
+    for channel, normed in zip((r, g, b), (nr, ng, nb)):
+        torch.sub(channel, low, out=normed).div_(safe)
+    # the channel holding the maximum, red before green before blue, as exact 0/1 weights
+    torch.floor(nr, out=pick_r)
+    pick_b = torch.mul(pick_r, -1.0, out=safe).add_(1.0)
+    pick_g = torch.floor(ng, out=value).mul_(pick_b)
+    pick_b.sub_(pick_g)
+    # the hue in sixths for each case: red ng - nb, green 2 + nb - nr, blue 4 + nr - ng
+    torch.sub(ng, nb, out=to_r).mul_(pick_r)
+    to_g = nb.sub_(nr).add_(2.0).mul_(pick_g)
+    sixths = nr.sub_(ng).add_(4.0).mul_(pick_b).add_(to_r).add_(to_g)
+    if isinstance(turns, torch.Tensor):
+        sixths.add_(turns.to(y.dtype).reshape(-1, 1, 1) * 6.0)
+    else:
+        sixths.add_(float(turns) * 6.0)
+    turn = torch.mul(sixths, 1.0 / 6.0, out=ng).floor_().mul_(6.0)
+    sixths.sub_(turn)  # in [0, 6)
+    offsets = torch.tensor(_HUE_OFFSETS, dtype=y.dtype, device=y.device).view(3, 1, 1)
+    out = torch.add(sixths.unsqueeze(-3), offsets, out=y)
+    out.abs_().sub_(3.0).abs_().clamp_(1.0, 2.0)
+    return out.mul_(chroma.unsqueeze(-3)).add_(low.sub_(chroma).unsqueeze(-3))
+
+
 def _rotate_hue_work(y: torch.Tensor, factor: Factor, dtype: torch.dtype) -> torch.Tensor:
     """Rotate the hue of ``y`` (float values in the range of ``dtype``, integral for integer
-    dtypes) by ``factor`` turns, straight from RGB to RGB: the maximum and the chroma are kept
-    and the hue sixths move (HSV hue, as torchvision, without building an HSV image)."""
+    dtypes) by ``factor`` turns; overwrites ``y``."""
     if dtype == torch.uint8 and y.device.type == "cpu":
         return _shift_hue_uint8_tensor(y.to(torch.uint8), factor).to(y.dtype)
     white = max_value(dtype)
-    unit = y if white == 1.0 else y / white
-    value, low = unit.amax(dim=-3), unit.amin(dim=-3)
-    chroma = value - low
-    sixths = _hue_sixths(unit, value, chroma)
+    unit = y if white == 1.0 else y.div_(white)
+    lead = y.shape[:-3]
     turns = _per_sample(factor, y)
-    sixths += (turns[..., 0, :, :] if isinstance(turns, torch.Tensor) else turns) * 6.0
-    out = _rgb_from_sixths(sixths, low, chroma)
+    turns = turns.reshape(-1) if isinstance(turns, torch.Tensor) else turns
+    out = _rotate_hue_unit_(unit.reshape(-1, *y.shape[-3:]), turns).reshape(*lead, *y.shape[-3:])
     return out if white == 1.0 else out.mul_(white)
 
 
@@ -322,7 +362,7 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         return _shift_hue_uint8_tensor(x, factor)
-    return _finish(_rotate_hue_work(_work(x), factor, x.dtype), x.dtype)
+    return _finish(_rotate_hue_work(x.to(_work_dtype(x), copy=True), factor, x.dtype), x.dtype)
 
 
 @numpy_kernel
@@ -649,44 +689,82 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         return _color_jitter_uint8_cpu(x, factors, order)
     schedule = _jitter_schedule(factors, order)  # (n, position, op)
-    cpu = x.device.type == "cpu"
-    # on the CPU, skip the steps no image needs (one host sync); elsewhere compute them all
+    y = x.reshape(n, c, h, w)
+    if x.device.type != "cpu":  # every step on every image: no host sync
+        return _finish(_jitter_steps(y.to(work, copy=True), schedule, [[True] * 4] * 4, None, x.dtype),
+                       x.dtype).reshape(x.shape)
+    # on the CPU, skip the steps no image needs, and sort the images by the position of their hue
+    # step so that each step rotates one slice of images in place
     identity = torch.tensor(_JITTER_IDENTITY, dtype=work, device=x.device)
-    needed = (schedule != identity).any(0).tolist() if cpu else [[True] * 4] * 4
+    needed = (schedule != identity).any(0).tolist()
+    turns = schedule[:, :, 3]
+    hue_position = torch.where(turns != 0, torch.arange(4), 4).amin(1) if c == 3 else torch.full((n,), 4)
+    hue_position, perm = hue_position.sort(stable=True)
+    bounds = torch.searchsorted(hue_position, torch.arange(5)).tolist()
+    sorted_ = bool((perm == torch.arange(n)).all())
+    y = y.to(work, copy=True) if sorted_ else y.index_select(0, perm).to(work)
+    y = _jitter_steps(y, schedule if sorted_ else schedule[perm], needed, bounds, x.dtype)
+    if not sorted_:
+        y = y.index_select(0, perm.argsort())
+    return _finish(y, x.dtype).reshape(x.shape)
+
+
+def _jitter_steps(y: torch.Tensor, schedule: torch.Tensor, needed: list[list[bool]],
+                  hue_slices: list[int] | None, dtype: torch.dtype) -> torch.Tensor:
+    """The four jitter positions on the work batch ``y`` (in place where possible): the ops of
+    ``needed[position]`` run; hue rotates images ``hue_slices[p]:hue_slices[p + 1]`` at position
+    ``p`` (the images sorted by the position of their hue step), or, without ``hue_slices``, every
+    image, keeping the old values where the turn is 0."""
+    c = y.shape[1]
     scales = schedule[:, :, :3].prod(-1)  # brightness, contrast or saturation factor, else 1
-    y = x.reshape(n, c, h, w).to(work, copy=True)
-    white = max_value(x.dtype)
+    integral = not dtype.is_floating_point
     for position in range(4):
         run_brightness, run_contrast, run_saturation, run_hue = needed[position]
-        run_saturation, run_hue = run_saturation and c == 3, run_hue and c == 3
-        if run_brightness or run_contrast or run_saturation:
-            scale = scales[:, position].view(n, 1, 1, 1)
-            gray = None
-            if run_saturation:
-                gray = rgb_to_gray_tensor(y)
-                if not x.is_floating_point():
-                    gray = gray.floor_()
-            bias = None
-            if run_contrast:
-                mean = _luma_mean_tensor(y, integral=not x.is_floating_point()).to(work)
-                bias = (1.0 - schedule[:, position, 1]).view(n, 1, 1, 1) * mean.view(n, 1, 1, 1)
-            y.mul_(scale)
-            if bias is not None:
-                y.add_(bias)
-            if gray is not None:
-                y.add_(gray.mul_(1.0 - schedule[:, position, 2].view(n, 1, 1, 1)))
-        if run_hue:
-            turns = schedule[:, position, 3]
-            if cpu:
-                index = (turns != 0).nonzero().squeeze(1)
-                y.index_copy_(0, index, _rotate_hue_work(y[index], turns[index], x.dtype))
-            else:
-                y = torch.where((turns != 0).view(n, 1, 1, 1), _rotate_hue_work(y, turns, x.dtype), y)
-        if x.is_floating_point():
-            y.clamp_(0, white)
-        else:
-            y.round_().clamp_(0, white)
-    return _finish(y, x.dtype).reshape(x.shape)
+        changed = None  # the images this position changed (a slice), if not all
+        if run_brightness or run_contrast or (run_saturation and c == 3):
+            _blend_(y, scales[:, position], schedule[:, position, 1] if run_contrast else None,
+                    schedule[:, position, 2] if run_saturation and c == 3 else None, integral)
+            changed = slice(None)
+        turns = schedule[:, position, 3]
+        if run_hue and c == 3 and hue_slices is None:
+            y = torch.where((turns != 0).view(-1, 1, 1, 1), _rotate_hue_work(y.clone(), turns, dtype), y)
+            changed = slice(None)
+        elif run_hue and c == 3 and hue_slices[position] < hue_slices[position + 1]:
+            part = slice(hue_slices[position], hue_slices[position + 1])
+            y[part] = _rotate_hue_work(y[part], turns[part], dtype)
+            changed = changed or part
+        if changed is not None:  # the other images are clamped already
+            _round_clamp_(y[changed], dtype)
+    return y
+
+
+def _blend_(y: torch.Tensor, scale: torch.Tensor, contrast: torch.Tensor | None,
+            saturation: torch.Tensor | None, integral: bool) -> None:
+    """One jitter position on the ``(n, C, H, W)`` work batch ``y``, in place: every image is
+    blended ``y * scale + term`` with its mean grey (``contrast``), its grayscale image
+    (``saturation``) or black (brightness), ``term`` being ``(1 - factor) * reference``. The
+    factor of an op an image does not run here is 1, so its term is an exact 0 and its result is
+    bit for bit the single kernel's."""
+    n = len(y)
+    term = None
+    if saturation is not None:
+        gray = rgb_to_gray_tensor(y)
+        if integral:
+            gray = gray.floor_()  # as torchvision does
+        term = gray.mul_((1.0 - saturation).view(n, 1, 1, 1))
+    if contrast is not None:
+        bias = (1.0 - contrast).view(n, 1, 1, 1) * _luma_mean_tensor(y, integral).to(y.dtype).view(n, 1, 1, 1)
+        term = bias if term is None else term.add_(bias)
+    y.mul_(scale.view(n, 1, 1, 1))
+    if term is not None:
+        y.add_(term)
+
+
+def _round_clamp_(y: torch.Tensor, dtype: torch.dtype) -> None:
+    """Clamp the work values ``y`` in place to the range of ``dtype`` (integers rounded first)."""
+    if not dtype.is_floating_point:
+        y.round_()
+    y.clamp_(0, max_value(dtype))
 
 
 def _color_jitter_uint8_cpu(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:

@@ -106,7 +106,7 @@ def gray_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
 
 # -- HSV ------------------------------------------------------------------------------------------
 # Both directions run on max, min and chroma with elementwise arithmetic (no argmax, gather or
-# remainder, which are slow on the CPU); the hue rotation of ``adjust_hue`` uses the same pieces.
+# remainder, which are slow on the CPU); ``adjust_hue`` rotates RGB in place without the masks.
 
 _SIXTH_OFFSETS = (5.0, 3.0, 1.0)  # red, green, blue: f(n) = v - c * clamp(min(k, 4 - k), 0, 1)
 

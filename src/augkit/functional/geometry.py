@@ -220,27 +220,18 @@ def _filter_rows(x: torch.Tensor, index: torch.Tensor, weight: torch.Tensor) -> 
     return out.view(s, n_out, m)
 
 
-# CPU batches are resampled in blocks whose float intermediates stay about this size (bytes):
-# they stay in cache, and the allocator reuses their memory instead of mapping fresh pages
-_BLOCK_BYTES = 1 << 22
-
-
 def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: torch.Tensor,
                height: torch.Tensor, width: torch.Tensor, interpolation: str, antialias: bool) -> torch.Tensor:
     """Resample per-image boxes of a BCHW batch to ``size`` in two separable passes over rows:
-    the input's rows, then the rows of the transposed intermediate."""
+    the input's rows, then the rows of the transposed intermediate. (Transforms hand large CPU
+    batches over in cache-sized blocks, see :mod:`augkit.core.transform`.)"""
     (b, c, h, w), (oh, ow) = x.shape, size
     rows = _taps(h, oh, top, height, interpolation, antialias)
     cols = _taps(w, ow, left, width, interpolation, antialias)
-    out = torch.empty(b, c, oh, ow, dtype=x.dtype, device=x.device)
-    step = b if x.device.type != "cpu" else max(1, _BLOCK_BYTES // (4 * c * oh * max(w, ow)))
-    for i in range(0, b, step):  # one block on GPUs; cache-sized blocks of images on the CPU
-        part = slice(i, i + step) if len(rows[0]) > 1 else slice(0, 1)
-        y = _filter_rows(_to_work(x[i:i + step]).reshape(-1, h, w), rows[0][part], rows[1][part])
-        y = _filter_rows(y.transpose(1, 2).contiguous(), cols[0][part], cols[1][part])  # (n*C, ow, oh)
-        y = _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
-        out[i:i + step].copy_(y.view(-1, c, ow, oh).transpose(2, 3))
-    return out
+    y = _filter_rows(_to_work(x).reshape(-1, h, w), *rows)
+    y = _filter_rows(y.transpose(1, 2).contiguous(), *cols)  # (b*C, ow, oh)
+    y = _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
+    return y.view(b, c, ow, oh).transpose(2, 3).contiguous()
 
 
 def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:

@@ -89,6 +89,7 @@ class ColorJitter(Transform):
     """
 
     params_type = ColorJitterParams
+    tiled = True  # several passes over every block (augkit.core.transform)
 
     def __init__(self, brightness: Range = 0.0, contrast: Range = 0.0, saturation: Range = 0.0,
                  hue: Range = 0.0, p: float = 1.0, same_on_batch: bool = False) -> None:
@@ -120,6 +121,7 @@ class _Adjust(Transform):
 
     params_type = FactorParams
     op: str = ""
+    tiled = True
 
     def __init__(self, factor: Range, p: float = 1.0, same_on_batch: bool = False) -> None:
         super().__init__(p)

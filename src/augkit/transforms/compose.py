@@ -75,6 +75,13 @@ class Compose(Transform):
             size = t.output_size(size, child)
         return size
 
+    @property
+    def tiled(self) -> bool:  # blocks keep the intermediates between children in the caches
+        return len(self.transforms) > 1 or any(t.tiled for t in self.transforms)
+
+    def _per_image(self) -> bool:
+        return all(t._per_image() for t in self.transforms)
+
     def _apply_all(self, image: ImageLike, spec: ImageSpec, params: ComposeParams) -> ImageLike:
         for t, child in zip(self.transforms, params.children):
             image = t.apply(image, child)
@@ -200,6 +207,9 @@ class Lambda(Transform):
     def __init__(self, fn: Callable[[ImageLike], ImageLike] | str, p: float = 1.0) -> None:
         super().__init__(p)
         self.fn = resolve_function(fn, "fn")
+
+    def _per_image(self) -> bool:
+        return False  # fn sees the whole batch
 
     def _apply_all(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
         return self.fn(image)

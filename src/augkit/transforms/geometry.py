@@ -133,6 +133,7 @@ class Resize(Transform):
     torch.Size([3, 256, 341])
     """
 
+    tiled = True  # float intermediates per block (augkit.core.transform)
     def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> None:
         super().__init__()
@@ -243,6 +244,7 @@ class ResizedCenterCrop(Transform):
     torch.Size([3, 224, 224])
     """
 
+    tiled = True  # float intermediates per block (augkit.core.transform)
     def __init__(self, size: int | Sequence[int], crop_ratio: float = 0.875,
                  interpolation: str = "bilinear", antialias: bool = True) -> None:
         super().__init__()
@@ -363,6 +365,7 @@ class RandomResizedCrop(Transform):
     """
 
     params_type = ResizedCropParams
+    tiled = True  # float intermediates per block (augkit.core.transform)
     tries = 10
 
     def __init__(self, size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),
