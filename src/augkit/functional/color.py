@@ -258,8 +258,10 @@ def _shift_hue_uint8(rgb: np.ndarray, factor: float) -> np.ndarray:
     if step == 0:  # an image whose hue does not move is kept exactly (no 8-bit round trip)
         return rgb.copy()
     hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)
-    hue = hsv[:, :, 0]
-    hue += np.uint8(step)  # uint8 arithmetic wraps around the turn
+    rows = hsv.reshape(len(hsv), -1)
+    shift = np.zeros(rows.shape[1], np.uint8)
+    shift[::3] = step
+    rows += shift  # uint8 arithmetic wraps around the turn; whole rows add far faster than a strided channel
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 

@@ -304,7 +304,8 @@ def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, an
         return x.copy()
     downscale = size[0] < h or size[1] < w
     if antialias and (interpolation in ("bicubic", "lanczos") or (downscale and interpolation == "bilinear")):
-        out = _resample_tensor(_torch_view(x), size, interpolation, antialias)[0].permute(1, 2, 0).numpy()
+        view = _torch_view(np.ascontiguousarray(x))  # NumPy copies a crop faster than torch
+        out = _resample_tensor(view, size, interpolation, antialias)[0].permute(1, 2, 0).numpy()
         return np.ascontiguousarray(out if x.ndim == 3 else out[:, :, 0])
     flag = _CV2_INTER[interpolation]
     if interpolation == "area" and not downscale:
