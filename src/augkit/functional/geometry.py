@@ -270,7 +270,7 @@ def _resample_tensor(x: torch.Tensor, size: tuple[int, int], interpolation: str,
     if tuple(x.shape[-2:]) == tuple(size):
         return x.clone()
     lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
-    x4 = x.reshape(-1, c, h, w)
+    x4 = x if x.ndim == 4 else x.reshape(-1, c, h, w)  # a reshape would blur a channels-last batch of one
     if interpolation in ("area", "lanczos"):
         zero, one = torch.zeros(1, device=x.device), torch.ones(1, device=x.device)
         out = _separable(x4, size, zero, zero, one * h, one * w, interpolation, antialias)
