@@ -51,4 +51,7 @@ def uniform(n: int, low: float, high: float, *, generator: torch.Generator | Non
 
 def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
     """``n`` bool draws that are True with probability ``p``."""
-    return torch.rand(n, generator=generator, device=device) < p
+    u = torch.rand(n, generator=generator, device=device)
+    if u.device.type == "cpu":  # the same float32 comparison in NumPy: a few times cheaper per call
+        return torch.from_numpy(u.numpy() < p)
+    return u < p

@@ -35,8 +35,8 @@ import stringzilla
 import torch
 import torch.nn.functional as nnf
 
-from ..core.dispatch import dispatch, numpy_kernel
-from .colorspace import LUMA, hsv_to_rgb_numpy, rgb_to_gray_numpy
+from ..core.dispatch import dispatch, numpy_kernel, run_numpy_per_image
+from .colorspace import LUMA, _hue_sixths, _rgb_from_sixths, hsv_to_rgb_numpy, rgb_to_gray_numpy
 from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
 
@@ -56,6 +56,8 @@ __all__ = [
 ]
 
 Factor = Union[float, torch.Tensor]
+_EYE = np.eye(3, dtype=np.float32)
+_LUMA_ROWS = np.float32([LUMA] * 3)  # each row gives the luma: the grayscale matrix
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -128,10 +130,14 @@ def _lookup(x: np.ndarray, table: np.ndarray) -> np.ndarray:
     return out
 
 
+_LEVELS = np.arange(256, dtype=np.float32)
+
+
 def _affine_lut(scale: float, bias: float) -> np.ndarray:
     """The uint8 table of ``x * scale + bias``, rounded and clamped (float32 as the tensor kernels)."""
-    levels = np.arange(256, dtype=np.float32)
-    return np.clip(np.rint(levels * np.float32(scale) + np.float32(bias)), 0, 255).astype(np.uint8)
+    lut = _LEVELS * np.float32(scale)
+    lut += np.float32(bias)
+    return np.rint(lut, out=lut).clip(0, 255, out=lut).astype(np.uint8)
 
 
 def _affine_numpy(x: np.ndarray, scale: float, bias: float) -> np.ndarray:
@@ -240,57 +246,35 @@ def adjust_saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
     factor = float(factor)
-    matrix = np.float32(factor) * np.eye(3, dtype=np.float32) + np.float32(1.0 - factor) * np.float32([LUMA] * 3)
+    matrix = np.float32(factor) * _EYE + np.float32(1.0 - factor) * _LUMA_ROWS
     out = cv2.transform(x, matrix)
     return np.clip(out, 0.0, 1.0, out=out) if x.dtype == np.float32 else out
 
 
-def _hue_steps(factor: np.ndarray) -> np.ndarray:
-    """Hue factors as uint8 shifts of the 256-step hue of ``HSV_FULL`` (wrapping)."""
-    return (np.rint(np.asarray(factor, np.float64) * 256).astype(np.int64) % 256).astype(np.uint8)
+def _shift_hue_uint8(rgb: np.ndarray, factor: float) -> np.ndarray:
+    """Rotate the hue of an HWC uint8 RGB image by ``factor`` turns on the 8-bit hue of OpenCV's
+    ``HSV_FULL`` (256 steps per turn, wrapping)."""
+    step = round(factor * 256) % 256
+    if step == 0:  # an image whose hue does not move is kept exactly (no 8-bit round trip)
+        return rgb.copy()
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)
+    rows = hsv.reshape(len(hsv), -1)
+    shift = np.zeros(rows.shape[1], np.uint8)
+    shift[::3] = step
+    rows += shift  # uint8 arithmetic wraps around the turn; whole rows add far faster than a strided channel
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
-def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """Rotate the hue of ``len(factors)`` RGB images stacked vertically in one HWC uint8 array."""
-    steps = _hue_steps(factors)
-    hsv = rgb_to_hsv_numpy(rgb)
-    hue = hsv.reshape(len(factors), -1, 3)[:, :, 0]
-    hue += steps[:, None] if len(steps) > 1 else steps[0]  # uint8 arithmetic wraps around the turn
-    out = hsv_to_rgb_numpy(hsv)
-    still = steps == 0  # images whose hue does not move are kept exactly (no 8-bit round trip)
-    if still.any():
-        out.reshape(len(factors), -1, 3)[still] = rgb.reshape(len(factors), -1, 3)[still]
-    return out
-
-
-def _hwc(image: np.ndarray) -> np.ndarray:
-    """One CHW uint8 image as an HWC (or HW) array; OpenCV interleaves planes far faster than a
-    strided tensor copy."""
-    return image[0] if len(image) == 1 else cv2.merge([np.ascontiguousarray(plane) for plane in image])
-
-
-def _to_chw(image: np.ndarray, out: np.ndarray) -> None:
-    """Write the HW/HWC array ``image`` into the CHW array ``out``."""
-    for target, plane in zip(out, [image] if image.ndim == 2 else cv2.split(image)):
-        target[...] = plane
-
-
-def _per_image_uint8(x: torch.Tensor, kernel, *per_image: list) -> torch.Tensor:
-    """Run the NumPy ``kernel(hwc, *args)`` on each image of a uint8 CPU tensor ``(..., C, H, W)``,
-    with the i-th entry of each list of ``per_image`` arguments."""
-    images = x.reshape(-1, *x.shape[-3:]).numpy()
-    out = np.empty(images.shape, np.uint8)
-    for image, target, *args in zip(images, out, *per_image):
-        _to_chw(kernel(_hwc(image), *args), target)
-    return torch.from_numpy(out).reshape(x.shape)
+def _per_image_values(value: Factor, n: int) -> list[float]:
+    """One Python number per image from a number or a tensor of 1 or ``n`` values."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().reshape(-1).expand(n).tolist()
+    return [float(value)] * n
 
 
 def _shift_hue_uint8_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """:func:`_shift_hue_uint8` on each image of a uint8 CPU tensor ``(..., 3, H, W)``."""
-    n = math.prod(x.shape[:-3])
-    factors = factor.detach().cpu().double().reshape(-1).expand(n).tolist() if isinstance(factor, torch.Tensor) \
-        else [float(factor)] * n
-    return _per_image_uint8(x, lambda rgb, f: _shift_hue_uint8(rgb, np.array([f])), factors)
+    return run_numpy_per_image(x, _shift_hue_uint8, _per_image_values(factor, math.prod(x.shape[:-3])))
 
 
 # per channel (red, green, blue), added to the hue in sixths so that ``||k| - 3|`` is the distance
@@ -371,7 +355,7 @@ def adjust_hue_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     _require(x, "adjust_hue", (3,))
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == np.uint8:
-        return _shift_hue_uint8(x, np.array([factor]))
+        return _shift_hue_uint8(x, float(factor))
     unit = x if x.dtype == np.float32 else to_dtype_numpy(x, "float32")
     hsv = rgb_to_hsv_numpy(unit)
     hue = hsv[:, :, 0]
@@ -682,12 +666,12 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
         _check_factor(value, name, low, high)
     lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
     n = math.prod(lead)
+    if x.dtype == torch.uint8 and x.device.type == "cpu":
+        return _color_jitter_uint8_cpu(x, (brightness, contrast, saturation, hue), order)
     work = _work_dtype(x)
     factors = torch.stack([torch.as_tensor(f, dtype=work, device=x.device).reshape(-1).expand(n)
                            for f in (brightness, contrast, saturation, hue)])
     order = torch.as_tensor(order, device=x.device).reshape(-1, 4).expand(n, 4)
-    if x.dtype == torch.uint8 and x.device.type == "cpu":
-        return _color_jitter_uint8_cpu(x, factors, order)
     schedule = _jitter_schedule(factors, order)  # (n, position, op)
     y = x.reshape(n, c, h, w)
     if x.device.type != "cpu":  # every step on every image: no host sync
@@ -767,12 +751,15 @@ def _round_clamp_(y: torch.Tensor, dtype: torch.dtype) -> None:
     y.clamp_(0, max_value(dtype))
 
 
-def _color_jitter_uint8_cpu(x: torch.Tensor, factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+def _color_jitter_uint8_cpu(x: torch.Tensor, factors: tuple[Factor, ...],
+                            order: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """uint8 on the CPU: :func:`color_jitter_numpy` on each image. Its tables and OpenCV colour
     ops run several times faster than float tensor arithmetic, and tensors then give exactly the
     results of arrays and PIL images."""
-    return _per_image_uint8(x, lambda image, f, o: color_jitter_numpy(image, *f, order=o),
-                            factors.T.tolist(), order.tolist())
+    n = math.prod(x.shape[:-3])
+    orders = torch.as_tensor(order).reshape(-1, 4).expand(n, 4).tolist()
+    return run_numpy_per_image(x, lambda image, *f: color_jitter_numpy(image, *f[:4], order=f[4]),
+                               *(_per_image_values(f, n) for f in factors), orders)
 
 
 @numpy_kernel
@@ -781,24 +768,24 @@ def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float =
                        order: Sequence[int] = (0, 1, 2, 3)) -> np.ndarray:
     """:func:`color_jitter_tensor` on an HW/HWC array. On uint8, brightness and contrast are
     lookup tables, and consecutive ones compose into one table."""
-    factors = dict(zip(JITTER_OPS, (float(brightness), float(contrast), float(saturation), float(hue))))
-    channels = _channels(x)
+    factors = (float(brightness), float(contrast), float(saturation), float(hue))
+    kernels = (adjust_brightness_numpy, adjust_contrast_numpy, adjust_saturation_numpy, adjust_hue_numpy)
+    tables = x.dtype == np.uint8
+    gray = _channels(x) == 1
     pending = None  # uint8: the composed table of the brightness and contrast steps not applied yet
-    for op in (JITTER_OPS[int(i)] for i in np.asarray(order).reshape(-1)):
+    for op in np.asarray(order).reshape(-1).tolist():
         factor = factors[op]
-        if factor == _JITTER_IDENTITY[JITTER_OPS.index(op)] or (op in ("saturation", "hue") and channels == 1):
+        if factor == _JITTER_IDENTITY[op] or (op >= 2 and gray):  # saturation, hue: RGB only
             continue
-        if x.dtype == np.uint8 and op in ("brightness", "contrast"):
-            if op == "contrast" and pending is not None:  # the mean is of the image after the table
+        if tables and op < 2:  # brightness or contrast
+            if op == 1 and pending is not None:  # the mean is of the image after the table
                 x, pending = _lookup(x, pending), None
-            bias = (1.0 - factor) * _luma_mean_numpy(x) if op == "contrast" else 0.0
-            lut = _affine_lut(factor, bias)
+            lut = _affine_lut(factor, (1.0 - factor) * _luma_mean_numpy(x) if op == 1 else 0.0)
             pending = lut if pending is None else lut[pending]
             continue
         if pending is not None:
             x, pending = _lookup(x, pending), None
-        x = {"brightness": adjust_brightness_numpy, "contrast": adjust_contrast_numpy,
-             "saturation": adjust_saturation_numpy, "hue": adjust_hue_numpy}[op](x, factor)
+        x = kernels[op](x, factor)
     return x if pending is None else _lookup(x, pending)
 
 

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from ..core.dispatch import dispatch, numpy_kernel
+from ..core.dispatch import dispatch, numpy_kernel, run_numpy_per_image
 
 __all__ = [
     "INTERPOLATIONS", "PADDING_MODES",
@@ -241,9 +241,14 @@ def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, ant
             return nnf.interpolate(x.to(torch.float32), size=size, mode="nearest").to(x.dtype)
         return nnf.interpolate(x, size=size, mode="nearest")
     if x.dtype == torch.uint8 and x.device.type == "cpu":
-        # torch's fixed-point uint8 path wants dense data: a crop of an HWC array stays channels-last
-        # (so is its result), a crop of a CHW tensor is copied to a dense CHW block
-        layout = torch.channels_last if x.shape[1] > 1 and x.stride(1) == 1 else torch.contiguous_format
+        # torch's fixed-point uint8 path runs on interleaved (channels-last) pixels: a crop of an
+        # HWC array stays channels-last (so is its result); CHW images are interleaved by OpenCV
+        # (far faster than torch's own strided copy) and their results split back into CHW
+        if x.shape[1] > 1 and x.stride(1) != 1:
+            return run_numpy_per_image(
+                x, lambda image: _interpolate(_torch_view(image), size, interpolation, antialias)[0]
+                .permute(1, 2, 0).numpy())
+        layout = torch.channels_last if x.shape[1] > 1 else torch.contiguous_format
         return nnf.interpolate(x.contiguous(memory_format=layout), size=size, mode=interpolation,
                                antialias=antialias, align_corners=False)
     y = nnf.interpolate(_to_work(x), size=size, mode=interpolation, antialias=antialias, align_corners=False)
@@ -256,7 +261,7 @@ def _resample_tensor(x: torch.Tensor, size: tuple[int, int], interpolation: str,
     if tuple(x.shape[-2:]) == tuple(size):
         return x.clone()
     lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
-    x4 = x.reshape(-1, c, h, w)
+    x4 = x if x.ndim == 4 else x.reshape(-1, c, h, w)  # a reshape would blur a channels-last batch of one
     if interpolation in ("area", "lanczos"):
         zero, one = torch.zeros(1, device=x.device), torch.ones(1, device=x.device)
         out = _separable(x4, size, zero, zero, one * h, one * w, interpolation, antialias)
@@ -280,7 +285,7 @@ def _torch_view(x: np.ndarray) -> torch.Tensor:
     x = x if x.ndim == 3 else x[:, :, None]
     if not x.flags.writeable:
         x = x.copy()
-    return torch.from_numpy(x).permute(2, 0, 1)[None]
+    return torch.from_numpy(x).unsqueeze(0).permute(0, 3, 1, 2)  # batch stride H*W*C: channels-last
 
 
 def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, antialias: bool) -> np.ndarray:
@@ -290,7 +295,8 @@ def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, an
         return x.copy()
     downscale = size[0] < h or size[1] < w
     if antialias and (interpolation in ("bicubic", "lanczos") or (downscale and interpolation == "bilinear")):
-        out = _resample_tensor(_torch_view(x), size, interpolation, antialias)[0].permute(1, 2, 0).numpy()
+        view = _torch_view(np.ascontiguousarray(x))  # NumPy copies a crop faster than torch
+        out = _resample_tensor(view, size, interpolation, antialias)[0].permute(1, 2, 0).numpy()
         return np.ascontiguousarray(out if x.ndim == 3 else out[:, :, 0])
     flag = _CV2_INTER[interpolation]
     if interpolation == "area" and not downscale:

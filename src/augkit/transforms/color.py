@@ -103,7 +103,13 @@ class ColorJitter(Transform):
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         draws = torch.rand(spec.n, 8, generator=generator, device=spec.device)  # 4 factors, 4 order keys
         low, high = zip(*(getattr(self, op) for op in JITTER_OPS))
-        bounds = torch.tensor([low, [b - a for a, b in zip(low, high)]], device=spec.device)
+        bounds = np.float32([low, [b - a for a, b in zip(low, high)]])
+        if draws.device.type == "cpu":  # the same float32 arithmetic in NumPy, without torch's per-op cost
+            u = draws.numpy()
+            factors = (u[:, :4] * bounds[1] + bounds[0]).T
+            return {**{op: torch.from_numpy(f) for op, f in zip(JITTER_OPS, factors)},
+                    "order": torch.from_numpy(u[:, 4:].argsort(axis=1))}
+        bounds = torch.from_numpy(bounds).to(spec.device)
         factors = draws[:, :4].mul(bounds[1]).add_(bounds[0]).T
         return {**dict(zip(JITTER_OPS, factors)), "order": draws[:, 4:].argsort(dim=1)}
 

@@ -395,7 +395,7 @@ class RandomResizedCrop(Transform):
         u = _rand(spec, generator, self.tries, 4)  # per try: area, log-aspect, top, left
         if u.device.type == "cpu" and spec.n <= _FEW:  # a few images: plain Python is faster
             boxes = [self._first_valid(tries, *spec.size) for tries in u.tolist()]
-            box = torch.tensor(boxes, dtype=torch.int64).unbind(1)
+            box = [torch.from_numpy(row) for row in np.array(boxes, dtype=np.int64).T]
         else:
             box = self._first_valid_batched(u, *spec.size)
         return dict(zip(("top", "left", "height", "width"), box))
