@@ -45,6 +45,7 @@ from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform, put_rows
 from ..core.validation import check_number, check_sequence
+from ..functional.color import _hwc
 from ..functional.convert import max_value
 from ..functional.geometry import WARP_INTERPOLATIONS
 from ..mixing.beta import sample_beta, sample_dirichlet
@@ -335,9 +336,9 @@ class _Policy(Transform):
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         if x.device.type == "cpu" and len(x) == 1 and x.dtype in _NUMPY_DTYPES:
-            hwc = x[0].permute(1, 2, 0).contiguous().numpy()
-            out = self._apply_numpy(hwc, params)
-            return torch.from_numpy(np.ascontiguousarray(out).reshape(hwc.shape)).permute(2, 0, 1)[None]
+            c, h, w = x.shape[1:]
+            out = self._apply_numpy(_hwc(x[0].numpy()), params)
+            return torch.from_numpy(np.ascontiguousarray(out).reshape(h, w, c)).permute(2, 0, 1)[None]
         return self._run(x, params.ops, params.magnitudes)
 
     def _run(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
