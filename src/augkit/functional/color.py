@@ -436,7 +436,8 @@ def _posterize_per_sample(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
     levels = torch.ones_like(bits).bitwise_left_shift_(bits)
     if x.is_floating_point():
         levels = levels.to(x.dtype)
-        return torch.minimum(x.mul(levels).floor_(), levels - 1).clamp_(min=0).div_(levels)
+        y = x.mul(levels).floor_()
+        return torch.minimum(y, levels - 1, out=y).clamp_(min=0).div_(levels)
     width = 16 if x.dtype == torch.uint16 else 8
     mask = (levels - 1).bitwise_left_shift_(width - bits)
     if x.dtype == torch.uint16:
@@ -487,7 +488,12 @@ def solarize_tensor(x: torch.Tensor, threshold: Factor) -> torch.Tensor:
     """
     _check_threshold(threshold)
     level = _per_sample(threshold, x, torch.float32) * max_value(x.dtype)
-    return torch.where(_work(x) >= level, invert_tensor(x), x)
+    if not x.is_floating_point():
+        return torch.where(_work(x) >= level, invert_tensor(x), x)
+    # a {0, 1} weight: lerp picks x or 1 - x exactly, several times faster than where on the CPU
+    weight = torch.ge(x, level, out=torch.empty_like(x))
+    inverse = invert_tensor(x)
+    return torch.lerp(x, inverse, weight, out=inverse)
 
 
 @numpy_kernel
@@ -577,7 +583,7 @@ def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
     low, high = y.amin(dim=(-2, -1), keepdim=True), y.amax(dim=(-2, -1), keepdim=True)
     flat = high == low
     scale = torch.where(flat, 1.0, max_value(x.dtype) / torch.where(flat, 1.0, high - low))
-    return _finish((y - torch.where(flat, 0.0, low)) * scale, x.dtype)
+    return _finish((y - torch.where(flat, 0.0, low)).mul_(scale), x.dtype)
 
 
 @numpy_kernel
