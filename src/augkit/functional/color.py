@@ -264,7 +264,7 @@ def _shift_hue_uint8(rgb: np.ndarray, factors: np.ndarray) -> np.ndarray:
 
 
 def _hwc(image: np.ndarray) -> np.ndarray:
-    """One CHW uint8 image as an HWC (or HW) array; OpenCV interleaves planes far faster than a
+    """One CHW image as an HWC (or HW) array; OpenCV interleaves planes far faster than a
     strided tensor copy."""
     return image[0] if len(image) == 1 else cv2.merge([np.ascontiguousarray(plane) for plane in image])
 

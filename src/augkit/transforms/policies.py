@@ -20,9 +20,10 @@ same to draw as one image.
 Application: a batch is processed position by position; at each position all images that chose
 a geometric op (ShearX/Y, TranslateX/Y, Rotate) are warped by one ``grid_sample`` call with a
 matrix per image, and each pixel op runs once on the images that chose it (on the CPU the subset
-is gathered; on other devices every image is computed and blended with ``torch.where``, without a
-host sync). A single image on the CPU (a tensor, array or PIL image) goes through the OpenCV
-kernels, on an HWC view of a tensor, which is several times faster.
+is gathered and its result written into one output tensor, allocated once per call; on other
+devices every image is computed and blended with ``torch.where``, without a host sync). A single
+image on the CPU (a tensor, array or PIL image) goes through the OpenCV kernels, on an HWC copy
+of a tensor made by ``cv2.merge``, which is several times faster.
 
 Dtypes: uint8 and float images (uint16 where every op of the policy supports it; Equalize does
 not), 1 or 3 channels (``Color`` leaves gray images alone, as torchvision does). Integer results
@@ -375,8 +376,8 @@ class _Policy(Transform):
             op, m = ops[:, position], magnitudes[:, position]
             present = [k for k in op.unique().tolist() if k >= 0]
             geometric = [k for k in present if KERNELS[self.space[k][0]].matrix is not None]
-            groups = [(geometric, None)] if geometric else []
-            groups += [([k], KERNELS[self.space[k][0]]) for k in present if KERNELS[self.space[k][0]].tensor is not None]
+            pixel = [k for k in present if KERNELS[self.space[k][0]].tensor is not None]
+            groups = ([(geometric, None)] if geometric else []) + [([k], KERNELS[self.space[k][0]]) for k in pixel]
             if not groups:
                 continue
             src = x if out is None else out
