@@ -84,7 +84,9 @@ def test_validation_and_test_images_never_see_the_train_augmentation():
 
     result = train_run(Recipe("spy", "records its inputs", spy, mix), splits, SETTINGS, seed=0)
     seen = torch.cat(spy.seen)
-    assert len(seen) == SETTINGS.epochs * len(splits.train) == sum(len(m) for m in mixed)
+    full_batches = len(splits.train) // SETTINGS.batch_size  # the incomplete last batch is dropped
+    assert all(len(batch) == SETTINGS.batch_size for batch in spy.seen)
+    assert len(seen) == SETTINGS.epochs * full_batches * SETTINGS.batch_size == sum(len(m) for m in mixed)
     assert _rows(seen) <= _rows(splits.train.images)
     assert not _rows(seen) & (_rows(splits.val.images) | _rows(splits.test.images))
     assert len(result.history) == SETTINGS.epochs and result.test_accuracy is not None

@@ -560,6 +560,21 @@ def _sample(x: torch.Tensor, grid: torch.Tensor, interpolation: str, fill: Fill)
     return _from_work(out, x.dtype, clamp=interpolation == "bicubic")
 
 
+def _affine_grid(source: torch.Tensor, oh: int, ow: int) -> torch.Tensor:
+    """The ``(B, oh, ow, 2)`` float32 sampling grid of ``(B, 3, 3)`` maps from output pixel
+    coordinates to grid_sample's [-1, 1]. Each coordinate is a per-row plus a per-column term:
+    one broadcast add per coordinate into its own plane (a channels-last view, which grid_sample
+    reads as fast), where ``affine_grid`` multiplies matrices and interleaves."""
+    xs = torch.arange(ow, dtype=source.dtype, device=source.device)
+    ys = torch.arange(oh, dtype=source.dtype, device=source.device)
+    grid = torch.empty(len(source), 2, oh, ow, dtype=torch.float32, device=source.device)
+    for k in range(2):
+        columns = (source[:, k, :1] * xs).to(torch.float32)
+        rows = (source[:, k, 1:2] * ys + source[:, k, 2:]).to(torch.float32)
+        torch.add(rows[:, :, None], columns[:, None, :], out=grid[:, k])
+    return grid.permute(0, 2, 3, 1)
+
+
 def _batched(x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
     lead = x.shape[:-3]
     return x.reshape(-1, *x.shape[-3:]), lead
@@ -579,9 +594,7 @@ def affine_tensor(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolatio
     h, w = x4.shape[-2:]
     oh, ow = output_size or (h, w)
     matrix = torch.as_tensor(matrix, dtype=torch.float64, device=x.device).reshape(-1, 2, 3)
-    theta = _normalizer(h, w, device=x.device) @ _invert(matrix) @ torch.linalg.inv(
-        _normalizer(oh, ow, device=x.device))
-    grid = nnf.affine_grid(theta[:, :2].to(torch.float32), [theta.shape[0], 1, oh, ow], align_corners=False)
+    grid = _affine_grid(_normalizer(h, w, device=x.device) @ _invert(matrix), oh, ow)
     out = _sample(x4, grid, interpolation, fill)
     return out.reshape(*lead, x4.shape[1], oh, ow)
 

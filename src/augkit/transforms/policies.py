@@ -20,9 +20,10 @@ same to draw as one image.
 Application: a batch is processed position by position; at each position all images that chose
 a geometric op (ShearX/Y, TranslateX/Y, Rotate) are warped by one ``grid_sample`` call with a
 matrix per image, and each pixel op runs once on the images that chose it (on the CPU the subset
-is gathered; on other devices every image is computed and blended with ``torch.where``, without a
-host sync). A single image on the CPU (a tensor, array or PIL image) goes through the OpenCV
-kernels, on an HWC view of a tensor, which is several times faster.
+is gathered and its result written into one output tensor, allocated once per call; on other
+devices every image is computed and blended with ``torch.where``, without a host sync). A single
+image on the CPU (a tensor, array or PIL image) goes through the OpenCV kernels, on an HWC copy
+of a tensor made by ``cv2.merge``, which is several times faster.
 
 Dtypes: uint8 and float images (uint16 where every op of the policy supports it; Equalize does
 not), 1 or 3 channels (``Color`` leaves gray images alone, as torchvision does). Integer results
@@ -41,6 +42,7 @@ import numpy as np
 import torch
 
 from .. import functional as F
+from ..core.dispatch import run_numpy_per_image
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform, put_rows
@@ -335,41 +337,74 @@ class _Policy(Transform):
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         if x.device.type == "cpu" and len(x) == 1 and x.dtype in _NUMPY_DTYPES:
-            hwc = x[0].permute(1, 2, 0).contiguous().numpy()
-            out = self._apply_numpy(hwc, params)
-            return torch.from_numpy(np.ascontiguousarray(out).reshape(hwc.shape)).permute(2, 0, 1)[None]
+            return run_numpy_per_image(x, self._apply_numpy, [params])
         return self._run(x, params.ops, params.magnitudes)
 
     def _run(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
              blend: bool | None = None) -> torch.Tensor:
         """Apply the ``(B, P)`` ops position by position to the batch ``x``: on subsets gathered
         on the CPU, or (``blend``, the default off the CPU) on all images, blended."""
-        on_cpu = x.device.type == "cpu" if blend is None else not blend
-        owned = False  # whether x is a tensor of ours, safe to write in place
+        if x.device.type == "cpu" if blend is None else not blend:
+            return self._run_subsets(x, ops, magnitudes)
+        return self._run_blended(x, ops, magnitudes)
+
+    def _run_blended(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
+        """Every op computed on every image and blended in with ``torch.where``: no host sync."""
+        size = tuple(x.shape[-2:])
+        geometric = [k for k, (name, _) in enumerate(self.space) if KERNELS[name].matrix is not None]
         for position in range(ops.shape[1]):
             op, m = ops[:, position], magnitudes[:, position]
-            present = set(op.unique().tolist()) if on_cpu else range(len(self.space))
-            geometric = [k for k in present if k >= 0 and KERNELS[self.space[k][0]].matrix is not None]
             if geometric:
-                x, owned = self._warp(x, op, m, geometric, owned, on_cpu)
-            for k in present:
-                kernel = KERNELS[self.space[k][0]] if k >= 0 else None
-                if kernel is None or kernel.tensor is None:
-                    continue
-                chosen = op == k
-                if not on_cpu:  # every image computed, blended without a host sync
+                out = F.affine_tensor(x, self._matrices(op, m, size, geometric), self.interpolation, self.fill)
+                x = torch.where(self._chosen(op, geometric).view(-1, 1, 1, 1), out, x)
+            for k, (name, _) in enumerate(self.space):
+                kernel = KERNELS[name]
+                if kernel.tensor is not None:
+                    chosen = op == k
                     out = self._pixel(kernel, x, torch.where(chosen, m, 0.0))
-                    x, owned = torch.where(chosen.view(-1, 1, 1, 1), out, x), True
-                    continue
-                index = chosen.nonzero().squeeze(1)
-                if len(index) == len(x):
-                    x, owned = self._pixel(kernel, x, m), True
-                    continue
-                rows = self._pixel(kernel, x[index], m[index])
-                if not owned:
-                    x, owned = x.clone(), True
-                put_rows(x, index, rows)
+                    x = torch.where(chosen.view(-1, 1, 1, 1), out, x)
         return x
+
+    def _run_subsets(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
+        """Each op on the images that chose it (gathered; all geometric ops in one warp), the
+        results written into one output tensor, allocated once: no full-batch temporaries."""
+        size = tuple(x.shape[-2:])
+        out = None  # ours once allocated, written in place
+        for position in range(ops.shape[1]):
+            op, m = ops[:, position], magnitudes[:, position]
+            present = [k for k in op.unique().tolist() if k >= 0]
+            geometric = [k for k in present if KERNELS[self.space[k][0]].matrix is not None]
+            pixel = [k for k in present if KERNELS[self.space[k][0]].tensor is not None]
+            groups = ([(geometric, None)] if geometric else []) + [([k], KERNELS[self.space[k][0]]) for k in pixel]
+            if not groups:
+                continue
+            src = x if out is None else out
+            if out is None:  # the images this position leaves alone come along once
+                out = torch.empty_like(x)
+                idle = (~self._chosen(op, [k for ks, _ in groups for k in ks])).nonzero().squeeze(1)
+                if len(idle):
+                    put_rows(out, idle, x.index_select(0, idle))
+            for ks, kernel in groups:
+                index = self._chosen(op, ks).nonzero().squeeze(1)
+                whole = len(index) == len(x)
+                rows = src if whole else src.index_select(0, index)
+                op_rows, m_rows = (op, m) if whole else (op[index], m[index])
+                if kernel is None:
+                    result = F.affine_tensor(rows, self._matrices(op_rows, m_rows, size, ks),
+                                             self.interpolation, self.fill)
+                else:
+                    result = self._pixel(kernel, rows, m_rows)
+                if whole and result is not x:
+                    out = result
+                else:
+                    put_rows(out, index, result)
+        return x if out is None else out
+
+    def _chosen(self, op: torch.Tensor, ks: Sequence[int]) -> torch.Tensor:
+        """Whether each image's op (an index into the space, -1 for none) is one of ``ks``."""
+        table = torch.zeros(len(self.space) + 1, dtype=torch.bool, device=op.device)
+        table[torch.tensor(ks, dtype=torch.long, device=op.device) + 1] = True
+        return table[op + 1]
 
     @staticmethod
     def _pixel(kernel: Kernel, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
@@ -384,26 +419,6 @@ class _Policy(Transform):
             candidate = KERNELS[self.space[k][0]].matrix(m, size).to(op.device)
             matrix = torch.where((op == k).view(-1, 1, 1), candidate, matrix)
         return matrix
-
-    def _warp(self, x: torch.Tensor, op: torch.Tensor, m: torch.Tensor, geometric: list[int],
-              owned: bool, on_cpu: bool) -> tuple[torch.Tensor, bool]:
-        """One affine warp of every image whose op at this position is geometric."""
-        size = tuple(x.shape[-2:])
-        table = torch.zeros(len(self.space) + 1, dtype=torch.bool, device=op.device)
-        table[torch.tensor(geometric, device=op.device) + 1] = True
-        chosen = table[op + 1]
-        if not on_cpu:
-            out = F.affine_tensor(x, self._matrices(op, m, size, geometric), self.interpolation, self.fill)
-            return torch.where(chosen.view(-1, 1, 1, 1), out, x), True
-        index = chosen.nonzero().squeeze(1)
-        rows = F.affine_tensor(x[index], self._matrices(op[index], m[index], size, geometric),
-                               self.interpolation, self.fill)
-        if len(index) == len(x):
-            return rows, True
-        if not owned:
-            x = x.clone()
-        put_rows(x, index, rows)
-        return x, True
 
     # -- arrays
 
