@@ -25,7 +25,7 @@ $(VENV)/.dev: $(VENV)/.torch pyproject.toml
 # (docs/compare.md): about 10 minutes on 2 CPU cores; the budget stops it before 15 in any case.
 demo: $(VENV)/.dev
 	$(PY) examples/quickstart.py --out runs/demo
-	$(VENV)/bin/augkit compare --threads 2 --budget-minutes 13 -o runs/compare
+	$(VENV)/bin/augkit compare --jobs 2 --threads 2 --budget-minutes 13 -o runs/compare
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
