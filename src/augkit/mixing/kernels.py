@@ -6,14 +6,15 @@
 
 How ``mix_images`` computes: pixels taken from the partner are selected with a ``{0, 1}`` weight
 (``torch.lerp`` on float images, wrapping integer arithmetic on uint8), never with a boolean
-``torch.where``, which is a slow scalar loop on the CPU. On a GPU (and while compiling) the batch
-is one vectorised computation. On the CPU, where every new full-batch tensor costs page faults
-and a pass over memory, the output is allocated once and filled in blocks of a few samples
-(``BLOCK_BYTES``, so that a block and its scratch stay in the L2 cache), each block mixed by the
-same vectorised ops: its partners are gathered into a small reused scratch buffer (in place, all
-partners are gathered first, before any sample is overwritten). Pasted boxes (CutMix) read the
-boxes on the host to mix only the rows and columns that a block's boxes cover; the rest of the
-block is copied. Both paths give identical results.
+``torch.where``, which is a slow scalar loop on the CPU. On a GPU (while compiling, and for float
+blends on the CPU) the batch is one vectorised computation that writes into the gathered partners
+(out of place) or into the images (in place). On the CPU, pasted boxes (CutMix) and uint8 images,
+whose blends run in float32, are mixed in blocks of a few samples (``BLOCK_BYTES``, so that a block
+and its scratch stay in the L2 cache), each by the same vectorised ops, into an output allocated
+once: a block's partners are gathered into a small reused scratch buffer (in place, all partners
+are gathered first, before any sample is overwritten), and pasted boxes, read on the host, only
+mix the rows and columns that a block's boxes cover; the rest of the block is copied. Every path
+gives the same results.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | N
     start of the flat ``storage``."""
     channels_last = like.is_contiguous(memory_format=torch.channels_last) and not like.is_contiguous()
     n, c, h, w = shape
-    flat = torch.empty(n * c * h * w, dtype=like.dtype) if storage is None else storage[: n * c * h * w]
+    flat = torch.empty(n * c * h * w, dtype=like.dtype, device=like.device) if storage is None \
+        else storage[: n * c * h * w]
     return flat.view(n, h, w, c).permute(0, 3, 1, 2) if channels_last else flat.view(shape)
 
 
@@ -173,9 +175,11 @@ def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor |
         weight = torch.ones(images.shape[0], device=images.device)
     blend_dtype = images.dtype if images.is_floating_point() or pasted else torch.float32
     factors = _pixel_factors(box, weight, height, width, blend_dtype)
-    if images.device.type == "cpu" and not torch.compiler.is_compiling():
+    blocks = pasted or not images.is_floating_point()
+    if blocks and images.device.type == "cpu" and not torch.compiler.is_compiling():
         return _mix_blocks(images, index, factors, pasted, box.tolist() if pasted else None, inplace)
-    target = images if inplace else torch.empty_like(images)
-    whole = slice(None)
-    _mix_window(target, images, images[index], _pixel_weights(factors, pasted, whole, whole, whole), pasted, inplace)
-    return target
+    everything = slice(None)
+    partner = _gather(images, index, everything, everything)
+    _mix_window(images if inplace else partner, images, partner,
+                _pixel_weights(factors, pasted, everything, everything, everything), pasted, inplace)
+    return images if inplace else partner
