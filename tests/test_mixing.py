@@ -10,7 +10,8 @@ import torch
 from hypothesis import given, strategies as st
 
 import augkit
-from augkit.mixing import CutMix, MixCollate, MixParams, MixUp, RandomMix, sample_beta, soft_labels
+from augkit.mixing import (CutMix, MixCollate, MixParams, MixUp, RandomMix, box_mask, draw_boxes, kernels,
+                           mix_images, sample_beta, soft_labels)
 from tests.helpers import make_image
 
 timm_mixup = pytest.importorskip("timm.data.mixup")
@@ -172,6 +173,48 @@ def test_mixup_uint8_is_rounded_float_result():
     lam = params.lam.view(-1, 1, 1, 1)
     ref = (lam * x.float() + (1 - lam) * x[params.index].float()).round()
     assert out.dtype == torch.uint8 and (out.float() - ref).abs().max() <= 1
+
+
+# -- the mixing kernel: CPU blocks and the one vectorised computation ------------------------------
+
+@pytest.mark.parametrize("path", ["blocks of one", "blocks of three", "one block", "vectorised"])
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "bfloat16"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels_last):
+    n, size = 7, 12
+    x = batch(n, "float32", size).to(getattr(torch, dtype)) if dtype == "bfloat16" else batch(n, dtype, size)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    item = size * size * 3 * 4
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", {"blocks of one": 1, "blocks of three": 3 * item}.get(path, 1 << 30))
+    if path == "vectorised":   # the computation used on GPUs and while compiling
+        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    g = gen(11)
+    index = torch.randperm(n, generator=g)
+    box = draw_boxes(sample_beta(1.0, 1.0, n, generator=g), (size, size), generator=g)
+    box[2] = torch.tensor([3, 3, 0, size])                     # an empty box
+    weight = torch.rand(n, generator=g).to(x.dtype if x.is_floating_point() else torch.float32).float()
+    before, partner, mask = x.clone(), x[index], box_mask(box, size, size)
+    wide = torch.float32 if dtype == "uint8" else x.dtype
+
+    def blend(share: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+        share = share.to(wide)
+        if dtype == "uint8":
+            return torch.lerp(partner.to(wide), x.to(wide), share).round_().to(x.dtype)
+        return torch.lerp(x, partner, 1.0 - share) if inplace else torch.lerp(partner, x, share)
+
+    shares = {"blend": weight.view(-1, 1, 1, 1), "both": torch.where(mask, 0.0, weight.view(-1, 1, 1, 1))}
+    for inplace in (False, True):
+        expected = {"paste": torch.where(mask, partner, x), "neither": x,
+                    **{name: blend(share, inplace) for name, share in shares.items()}}
+        for name, kwargs in [("paste", {"box": box}), ("blend", {"weight": weight}),
+                             ("both", {"weight": weight, "box": box}), ("neither", {})]:
+            target = x.clone() if inplace else x
+            out = mix_images(target, index, inplace=inplace, **kwargs)
+            assert torch.equal(out, expected[name]), (name, inplace)
+            assert out.dtype == x.dtype and out.stride() == x.stride()
+            assert (out.data_ptr() == target.data_ptr()) == inplace
+            assert torch.equal(x, before)
 
 
 # -- RandomMix ------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import torch
 
 from ..core.config import init_arguments
 from ..core.validation import check_number
-from .kernels import box_mask, mix_images
+from .kernels import mix_images
 from .labels import mix_labels, soft_labels
 
 __all__ = ["MixParams", "Mixer", "from_config"]
@@ -149,8 +149,7 @@ class Mixer:
             rounded = weight.to(images.dtype).to(torch.float32)
             lam = torch.where(weight == lam, rounded, lam)
             weight = rounded
-        mask = None if params.box is None else box_mask(params.box, *images.shape[-2:])
-        mixed = mix_images(images, params.index, weight, mask, inplace=self.inplace)
+        mixed = mix_images(images, params.index, weight, params.box, inplace=self.inplace)
         return mixed, mix_labels(rows, params.index, lam)
 
     def soft_labels(self, labels: torch.Tensor, images: torch.Tensor | None = None) -> torch.Tensor:

@@ -3,6 +3,18 @@
 ``box_mask`` turns per-sample boxes into a ``(B, 1, H, W)`` mask by broadcast comparisons, and
 ``mix_images`` blends or pastes each image with its partner ``images[index]``. Both are pure
 (no randomness) and run on any device without host synchronisation.
+
+How ``mix_images`` computes: pixels taken from the partner are selected with a ``{0, 1}`` weight
+(``torch.lerp`` on float images, wrapping integer arithmetic on uint8), never with a boolean
+``torch.where``, which is a slow scalar loop on the CPU. On a GPU (while compiling, and for float
+blends on the CPU) the batch is one vectorised computation that writes into the gathered partners
+(out of place) or into the images (in place). On the CPU, pasted boxes (CutMix) and uint8 images,
+whose blends run in float32, are mixed in blocks of a few samples (``BLOCK_BYTES``, so that a block
+and its scratch stay in the L2 cache), each by the same vectorised ops, into an output allocated
+once: a block's partners are gathered into a small reused scratch buffer (in place, all partners
+are gathered first, before any sample is overwritten), and pasted boxes, read on the host, only
+mix the rows and columns that a block's boxes cover; the rest of the block is copied. Every path
+gives the same results.
 """
 
 from __future__ import annotations
@@ -10,6 +22,18 @@ from __future__ import annotations
 import torch
 
 __all__ = ["box_mask", "box_kept_fraction", "mix_images"]
+
+BLOCK_BYTES = 1 << 21
+"""Bytes of images mixed per block on the CPU path, counted at 4 bytes a value at least (uint8
+blends run in float32): 2 MiB, so that a block, its partners and its weights fit in a 4 MiB L2
+cache."""
+
+
+def _box_sides(boxes: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bool ``(B, 1, h, 1)`` and ``(B, 1, 1, w)``: which of ``rows`` and ``cols`` each box spans."""
+    top, bottom, left, right = (boxes[:, i].view(-1, 1, 1, 1) for i in range(4))
+    rows, cols = rows.view(1, 1, -1, 1), cols.view(1, 1, 1, -1)
+    return (rows >= top) & (rows < bottom), (cols >= left) & (cols < right)
 
 
 def box_mask(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -20,10 +44,9 @@ def box_mask(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
     >>> box_mask(torch.tensor([[0, 1, 1, 3]]), 2, 3).int().tolist()
     [[[[0, 1, 1], [0, 0, 0]]]]
     """
-    rows = torch.arange(height, device=boxes.device).view(1, 1, height, 1)
-    cols = torch.arange(width, device=boxes.device).view(1, 1, 1, width)
-    top, bottom, left, right = (boxes[:, i].view(-1, 1, 1, 1) for i in range(4))
-    return (rows >= top) & (rows < bottom) & (cols >= left) & (cols < right)
+    in_rows, in_cols = _box_sides(boxes, torch.arange(height, device=boxes.device),
+                                  torch.arange(width, device=boxes.device))
+    return in_rows & in_cols
 
 
 def box_kept_fraction(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -32,39 +55,131 @@ def box_kept_fraction(boxes: torch.Tensor, height: int, width: int) -> torch.Ten
     return 1.0 - area.to(torch.float32) / float(height * width)
 
 
-def _partner(images: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    # index_select is the faster gather on contiguous batches; advanced indexing keeps a
-    # channels-last layout.
-    return images.index_select(0, index) if images.is_contiguous() else images[index]
+_Factors = tuple[torch.Tensor, torch.Tensor | None]
+
+
+def _pixel_factors(box: torch.Tensor | None, weight: torch.Tensor | None, height: int, width: int,
+                   dtype: torch.dtype) -> _Factors:
+    """Per-row and per-column factors of the pixel weights of the batch (see ``_pixel_weights``),
+    small tensors ``(B, 1, H, 1)`` and ``(B, 1, 1, W)``, or ``(B, 1, 1, 1)`` and ``None`` without
+    boxes. Boxes are pasted when ``weight`` is ``None``."""
+    if box is None:
+        return weight.to(dtype).view(-1, 1, 1, 1), None
+    in_rows, in_cols = _box_sides(box, torch.arange(height, device=box.device), torch.arange(width, device=box.device))
+    if weight is None:   # pasted boxes
+        return in_rows.to(dtype), in_cols.to(dtype)
+    share = weight.to(dtype).view(-1, 1, 1, 1)
+    return share * (~in_rows).to(dtype), share * (~in_cols).to(dtype)
+
+
+def _pixel_weights(factors: _Factors, pasted: bool, part: slice, rows: slice, cols: slice) -> torch.Tensor:
+    """The pixel weights of the samples ``part`` in the window ``rows x cols``: when ``pasted`` (no
+    blend weight), 1 inside the box (the partner's pixels) and 0 outside; otherwise the share of
+    the image itself, ``weight`` outside the box and 0 inside (outside the box is outside its rows
+    or its columns: ``max(weight * ~in_rows, weight * ~in_cols)``)."""
+    by_rows, by_cols = factors
+    if by_cols is None:
+        return by_rows[part]
+    return (torch.mul if pasted else torch.maximum)(by_rows[part, :, rows], by_cols[part, :, :, cols])
+
+
+def _mix_window(target: torch.Tensor, own: torch.Tensor, partner: torch.Tensor, pixel: torch.Tensor,
+                pasted: bool, inplace: bool) -> None:
+    """Write into ``target`` the mix of ``own`` and ``partner`` (the same window of a block of
+    samples and of their partners) with ``pixel`` weights; ``partner`` may be overwritten."""
+    if pasted:
+        # Partner pixels where the weight is 1, exactly (lerp at 0 and 1 gives its ends).
+        if target.is_floating_point():
+            torch.lerp(own, partner, pixel, out=target)
+        else:   # uint8: own + 1 * (partner - own) wraps around to partner
+            torch.addcmul(own, torch.sub(partner, own, out=partner), pixel, out=target)
+    elif not target.is_floating_point():
+        target.copy_(torch.lerp(partner.to(torch.float32), own.to(torch.float32), pixel).round_())
+    elif inplace:
+        torch.lerp(own, partner, 1.0 - pixel, out=target)
+    else:
+        torch.lerp(partner, own, pixel, out=target)
+
+
+def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | None = None) -> torch.Tensor:
+    """A tensor of ``shape`` in the layout of ``like`` (channels-last or contiguous), new or at the
+    start of the flat ``storage``."""
+    channels_last = like.is_contiguous(memory_format=torch.channels_last) and not like.is_contiguous()
+    n, c, h, w = shape
+    flat = torch.empty(n * c * h * w, dtype=like.dtype, device=like.device) if storage is None \
+        else storage[: n * c * h * w]
+    return flat.view(n, h, w, c).permute(0, 3, 1, 2) if channels_last else flat.view(shape)
+
+
+def _window(spans: list[list[int]], height: int, width: int) -> tuple[slice, slice]:
+    """The rows and columns that the non-empty boxes ``spans`` (top, bottom, left, right) cover."""
+    spans = [b for b in spans if b[0] < b[1] and b[2] < b[3]]
+    if not spans:
+        return slice(0, 0), slice(0, 0)
+    top, bottom, left, right = zip(*spans)
+    return slice(min(top), max(bottom)), slice(min(left), max(right))
+
+
+def _gather(images: torch.Tensor, index: torch.Tensor, rows: slice, cols: slice,
+            storage: torch.Tensor | None = None) -> torch.Tensor:
+    """The window ``rows x cols`` of the samples ``images[index]``, new or in ``storage``."""
+    source = images[:, :, rows, cols]
+    return torch.index_select(source, 0, index, out=_empty((index.shape[0], *source.shape[1:]), images, storage))
+
+
+def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pasted: bool,
+                spans: list[list[int]] | None, inplace: bool) -> torch.Tensor:
+    """The CPU path: blocks of samples, each mixed by the vectorised ops. With the ``spans`` of
+    pasted boxes (top, bottom, left, right), a block only mixes the rows and columns they cover."""
+    n, height, width = images.shape[0], *images.shape[-2:]
+    step = max(1, BLOCK_BYTES // max(1, images[0].numel() * max(4, images.element_size())))
+    parts = [slice(start, min(start + step, n)) for start in range(0, n, step)]
+    whole = slice(0, height), slice(0, width)
+    blocks = [(part, *(whole if spans is None else _window(spans[part], height, width))) for part in parts]
+    if inplace:   # every partner is read before any sample is overwritten
+        partners = [_gather(images, index[part], rows, cols) for part, rows, cols in blocks]
+        target = images
+    else:         # one block's partners at a time, in a reused scratch buffer
+        scratch = torch.empty(min(step, n) * images[0].numel(), dtype=images.dtype)
+        partners = (_gather(images, index[part], rows, cols, scratch) for part, rows, cols in blocks)
+        target = torch.empty_like(images)
+    for (part, rows, cols), partner in zip(blocks, partners):
+        own, window = images[part, :, rows, cols], target[part, :, rows, cols]
+        if not inplace and own.shape[-2:] != images.shape[-2:]:
+            target[part].copy_(images[part])
+            own = window   # the copy just made, still in the cache
+        if own.numel():
+            _mix_window(window, own, partner, _pixel_weights(factors, pasted, part, rows, cols), pasted, inplace)
+    return target
 
 
 def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None = None,
-               mask: torch.Tensor | None = None, *, inplace: bool = False) -> torch.Tensor:
+               box: torch.Tensor | None = None, *, inplace: bool = False) -> torch.Tensor:
     """Mix every image ``images[i]`` with its partner ``images[index[i]]``.
 
-    ``weight`` (shape ``(B,)``) is the share of the image itself, as in MixUp; ``mask``
-    (``(B, 1, H, W)`` bool) marks the pixels taken from the partner, as in CutMix (there the
-    share is 0); pixels outside the mask get ``weight`` (1 when ``None``). Blends use
-    ``torch.lerp``, so shares of 0 and 1 give exact copies; integer images are blended in float32
-    and rounded. With ``inplace`` the result is written into ``images``.
+    ``weight`` (shape ``(B,)``) is the share of the image itself, as in MixUp; ``box`` (int64
+    ``(B, 4)`` as top, bottom, left, right, see :func:`box_mask`) marks the pixels taken from the
+    partner, as in CutMix (there the share is 0); pixels outside the box get ``weight`` (1 when
+    ``None``: the partner's box is pasted exactly). Blends use ``torch.lerp``, so shares of 0 and 1
+    give exact copies; integer images are blended in float32 and rounded. With ``inplace`` the
+    result is written into ``images``. See the module docstring for how it is computed.
 
     >>> import torch
     >>> x = torch.tensor([0.0, 1.0]).view(2, 1, 1, 1)
     >>> mix_images(x, torch.tensor([1, 0]), weight=torch.tensor([0.25, 1.0])).flatten().tolist()
     [0.75, 1.0]
     """
-    partner = _partner(images, index)
-    if weight is None and mask is not None:
-        return torch.where(mask, partner, images, out=images if inplace else partner)
-    share = torch.ones(1, dtype=torch.float32, device=images.device) if weight is None else weight
-    share = share.to(torch.float32).view(-1, 1, 1, 1)
-    if mask is not None:
-        share = torch.where(mask, 0.0, share)
-    if not images.is_floating_point():
-        mixed = torch.lerp(partner.to(torch.float32), images.to(torch.float32), share)
-        mixed = mixed.round_().to(images.dtype)
-        return images.copy_(mixed) if inplace else mixed
-    share = share.to(images.dtype)
-    if inplace:
-        return images.lerp_(partner, 1.0 - share)
-    return partner.lerp_(images, share)
+    height, width = images.shape[-2:]
+    pasted = weight is None and box is not None
+    if weight is None and box is None:
+        weight = torch.ones(images.shape[0], device=images.device)
+    blend_dtype = images.dtype if images.is_floating_point() or pasted else torch.float32
+    factors = _pixel_factors(box, weight, height, width, blend_dtype)
+    blocks = pasted or not images.is_floating_point()
+    if blocks and images.device.type == "cpu" and not torch.compiler.is_compiling():
+        return _mix_blocks(images, index, factors, pasted, box.tolist() if pasted else None, inplace)
+    everything = slice(None)
+    partner = _gather(images, index, everything, everything)
+    _mix_window(images if inplace else partner, images, partner,
+                _pixel_weights(factors, pasted, everything, everything, everything), pasted, inplace)
+    return images if inplace else partner
