@@ -44,7 +44,7 @@ class TrainSettings:
     batch_size: int = 32
     lr: float = 0.05
     momentum: float = 0.9
-    weight_decay: float = 5e-4
+    weight_decay: float = 5e-5
     warmup: float = 0.15
     eval_every: int | None = None
     eval_batch_size: int = 1000
