@@ -117,14 +117,20 @@ def test_p_zero_is_identity(case):
             assert same(out, image), kind
 
 
+def _tensor_batches(case, *, batch: int, seed: int):
+    """``(transform, dtype, batch, params)`` for each dtype of ``case``: one transform, a tensor
+    batch of ``batch`` images and params drawn with ``seed``."""
+    t = case.make()
+    for dtype in case.dtypes:
+        x = make_image("tensor", dtype, batch=batch)
+        yield t, dtype, x, t.sample_params(x, generator=_gen(seed))
+
+
 @cases
 def test_batched_result_equals_per_image_results(case):
     if "tensor" not in case.kinds:
         pytest.skip("no tensor backend")
-    t = case.make()
-    for dtype in case.dtypes:
-        x = make_image("tensor", dtype, batch=12)
-        params = t.sample_params(x, generator=_gen(1))
+    for t, dtype, x, params in _tensor_batches(case, batch=12, seed=1):
         out = t.apply(x, params)
         atol = case.batch_atol.get(dtype)
         for i in range(len(x)):
@@ -141,10 +147,7 @@ def test_cpu_batches_in_blocks_equal_one_call(case, monkeypatch):
         pytest.skip("no tensor backend")
     import augkit.core.transform as core
 
-    t = case.make()
-    for dtype in case.dtypes:
-        x = make_image("tensor", dtype, batch=7)
-        params = t.sample_params(x, generator=_gen(3))
+    for t, dtype, x, params in _tensor_batches(case, batch=7, seed=3):
         monkeypatch.setattr(core, "TILE_BYTES", 1 << 40)
         whole = t.apply(x, params)
         monkeypatch.setattr(core, "TILE_BYTES", 1)  # blocks of 2, 2 and 3 images

@@ -242,9 +242,9 @@ def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, ant
         return nnf.interpolate(x, size=size, mode="nearest")
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         # torch's fixed-point uint8 path runs on interleaved (channels-last) pixels: a crop of an
-        # HWC array stays channels-last (so is its result); CHW images are interleaved by OpenCV
-        # (far faster than torch's own strided copy) and their results split back into CHW
-        if x.shape[1] > 1 and x.stride(1) != 1:
+        # HWC array stays channels-last (so is its result); a single CHW image is interleaved by
+        # OpenCV (far faster than torch's own strided copy) and its result split back into CHW
+        if len(x) == 1 and x.shape[1] > 1 and x.stride(1) != 1:
             return run_numpy_per_image(
                 x, lambda image: _interpolate(_torch_view(image), size, interpolation, antialias)[0]
                 .permute(1, 2, 0).numpy())

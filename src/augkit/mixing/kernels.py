@@ -12,9 +12,8 @@ blends on the CPU) the batch is one vectorised computation that writes into the 
 whose blends run in float32, are mixed in blocks of a few samples (``BLOCK_BYTES``, so that a block
 and its scratch stay in the L2 cache), each by the same vectorised ops, into an output allocated
 once: a block's partners are gathered into a small reused scratch buffer (in place, all partners
-are gathered first, before any sample is overwritten), and pasted boxes, read on the host, only
-mix the rows and columns that a block's boxes cover; the rest of the block is copied. Every path
-gives the same results.
+are gathered first, before any sample is overwritten). No path reads values back to the host.
+Every path gives the same results.
 """
 
 from __future__ import annotations
@@ -111,15 +110,6 @@ def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | N
     return flat.view(n, h, w, c).permute(0, 3, 1, 2) if channels_last else flat.view(shape)
 
 
-def _window(spans: list[list[int]], height: int, width: int) -> tuple[slice, slice]:
-    """The rows and columns that the non-empty boxes ``spans`` (top, bottom, left, right) cover."""
-    spans = [b for b in spans if b[0] < b[1] and b[2] < b[3]]
-    if not spans:
-        return slice(0, 0), slice(0, 0)
-    top, bottom, left, right = zip(*spans)
-    return slice(min(top), max(bottom)), slice(min(left), max(right))
-
-
 def _gather(images: torch.Tensor, index: torch.Tensor, rows: slice, cols: slice,
             storage: torch.Tensor | None = None) -> torch.Tensor:
     """The window ``rows x cols`` of the samples ``images[index]``, new or in ``storage``."""
@@ -128,28 +118,22 @@ def _gather(images: torch.Tensor, index: torch.Tensor, rows: slice, cols: slice,
 
 
 def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pasted: bool,
-                spans: list[list[int]] | None, inplace: bool) -> torch.Tensor:
-    """The CPU path: blocks of samples, each mixed by the vectorised ops. With the ``spans`` of
-    pasted boxes (top, bottom, left, right), a block only mixes the rows and columns they cover."""
+                inplace: bool) -> torch.Tensor:
+    """The CPU path: blocks of samples, each mixed by the vectorised ops."""
     n, height, width = images.shape[0], *images.shape[-2:]
     step = max(1, BLOCK_BYTES // max(1, images[0].numel() * max(4, images.element_size())))
+    rows, cols = slice(0, height), slice(0, width)
     parts = [slice(start, min(start + step, n)) for start in range(0, n, step)]
-    whole = slice(0, height), slice(0, width)
-    blocks = [(part, *(whole if spans is None else _window(spans[part], height, width))) for part in parts]
     if inplace:   # every partner is read before any sample is overwritten
-        partners = [_gather(images, index[part], rows, cols) for part, rows, cols in blocks]
+        partners = [_gather(images, index[part], rows, cols) for part in parts]
         target = images
     else:         # one block's partners at a time, in a reused scratch buffer
         scratch = torch.empty(min(step, n) * images[0].numel(), dtype=images.dtype)
-        partners = (_gather(images, index[part], rows, cols, scratch) for part, rows, cols in blocks)
+        partners = (_gather(images, index[part], rows, cols, scratch) for part in parts)
         target = torch.empty_like(images)
-    for (part, rows, cols), partner in zip(blocks, partners):
+    for part, partner in zip(parts, partners):
         own, window = images[part, :, rows, cols], target[part, :, rows, cols]
-        if not inplace and own.shape[-2:] != images.shape[-2:]:
-            target[part].copy_(images[part])
-            own = window   # the copy just made, still in the cache
-        if own.numel():
-            _mix_window(window, own, partner, _pixel_weights(factors, pasted, part, rows, cols), pasted, inplace)
+        _mix_window(window, own, partner, _pixel_weights(factors, pasted, part, rows, cols), pasted, inplace)
     return target
 
 
@@ -177,7 +161,7 @@ def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor |
     factors = _pixel_factors(box, weight, height, width, blend_dtype)
     blocks = pasted or not images.is_floating_point()
     if blocks and images.device.type == "cpu" and not torch.compiler.is_compiling():
-        return _mix_blocks(images, index, factors, pasted, box.tolist() if pasted else None, inplace)
+        return _mix_blocks(images, index, factors, pasted, inplace)
     everything = slice(None)
     partner = _gather(images, index, everything, everything)
     _mix_window(images if inplace else partner, images, partner,
