@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -143,3 +145,28 @@ def test_tiling_applies_to_multi_pass_transforms_and_chains_of_per_image_transfo
     assert torch.equal(flips(x), x.flip(-1).flip(-2))
     augkit.Compose([flips, spy])(x)  # a Lambda sees the whole batch, so its container is not tiled
     assert seen == [6]
+
+
+def _vm_flags(address: int) -> list[str]:
+    """The ``VmFlags`` of the mapping of this process that holds ``address``."""
+    inside = False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()[0]
+            if "-" in head and not head.endswith(":"):
+                low, high = (int(v, 16) for v in head.split("-"))
+                inside = low <= address < high
+            elif inside and head == "VmFlags:":
+                return line.split()[1:]
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="huge pages are advised on Linux only")
+def test_large_cpu_outputs_are_advised_huge_pages_and_small_ones_are_not():
+    from augkit.core import memory
+
+    large = memory.empty((memory.HUGE_PAGE_MIN_BYTES // 4 + 1,), torch.float32)
+    assert large.dtype == torch.float32 and large.device.type == "cpu"
+    assert "hg" in _vm_flags(large.data_ptr() + large.numel() * 2)  # MADV_HUGEPAGE
+    small = memory.empty((4, 1024), torch.uint8)
+    assert small.shape == (4, 1024) and "hg" not in _vm_flags(small.data_ptr())

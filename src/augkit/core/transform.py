@@ -37,6 +37,7 @@ import numpy as np
 import torch
 
 from . import config as _config
+from . import memory
 from .dispatch import run_numpy
 from .image import ImageLike, ImageSpec, Kind, inspect_image
 from .params import Params
@@ -191,7 +192,7 @@ class Transform:
             part = slice(start, stop)
             y = self._apply_masked(x[part], spec._replace(n=stop - start), params[part])
             if out is None:
-                out = torch.empty((spec.n, *y.shape[1:]), dtype=y.dtype, device=y.device)
+                out = memory.empty((spec.n, *y.shape[1:]), y.dtype, y.device)
             out[part] = y
         return out
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import torch
 
+from ..core import memory
+
 __all__ = ["box_mask", "box_kept_fraction", "mix_images"]
 
 BLOCK_BYTES = 1 << 21
@@ -105,8 +107,7 @@ def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | N
     start of the flat ``storage``."""
     channels_last = like.is_contiguous(memory_format=torch.channels_last) and not like.is_contiguous()
     n, c, h, w = shape
-    flat = torch.empty(n * c * h * w, dtype=like.dtype, device=like.device) if storage is None \
-        else storage[: n * c * h * w]
+    flat = memory.empty((n * c * h * w,), like.dtype, like.device) if storage is None else storage[: n * c * h * w]
     return flat.view(n, h, w, c).permute(0, 3, 1, 2) if channels_last else flat.view(shape)
 
 
@@ -130,7 +131,7 @@ def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pa
     else:         # one block's partners at a time, in a reused scratch buffer
         scratch = torch.empty(min(step, n) * images[0].numel(), dtype=images.dtype)
         partners = (_gather(images, index[part], rows, cols, scratch) for part in parts)
-        target = torch.empty_like(images)
+        target = _empty(images.shape, images)
     for part, partner in zip(parts, partners):
         own, window = images[part, :, rows, cols], target[part, :, rows, cols]
         _mix_window(window, own, partner, _pixel_weights(factors, pasted, part, rows, cols), pasted, inplace)
