@@ -41,7 +41,7 @@ class TrainSettings:
     model: str = "small-cnn"
     width: int | None = None
     epochs: int = 100
-    batch_size: int = 32
+    batch_size: int = 16
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 5e-5
