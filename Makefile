@@ -17,13 +17,18 @@ $(VENV)/.torch: | $(PY)
 	$(PIP) $(TORCH)
 	touch $@
 
+$(VENV)/.viz: $(VENV)/.torch pyproject.toml
+	$(PIP) -e '.[viz]'
+	touch $@
+
 $(VENV)/.dev: $(VENV)/.torch pyproject.toml
 	$(PIP) -e '.[dev,viz]'
 	touch $@
 
 # The augmentation comparison on the embedded Fashion-MNIST subset with its default settings
 # (docs/compare.md): about 10 minutes on 2 CPU cores; the budget stops it before 15 in any case.
-demo: $(VENV)/.dev
+# It needs only augkit and matplotlib, not the development tools.
+demo: $(VENV)/.viz
 	$(PY) examples/quickstart.py --out runs/demo
 	$(VENV)/bin/augkit compare --jobs 2 --threads 2 --budget-minutes 13 -o runs/compare
 
