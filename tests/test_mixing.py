@@ -371,7 +371,10 @@ def test_repr_shows_non_defaults():
 
 
 @pytest.mark.parametrize("cls", [MixUp, CutMix, RandomMix])
-def test_compiles_fullgraph_without_graph_breaks(cls):
+def test_compiles_fullgraph_without_graph_breaks(cls, monkeypatch):
+    from augkit.core import memory
+
+    monkeypatch.setattr(memory, "HUGE_PAGE_MIN_BYTES", 0)  # outputs as large as a real batch's
     torch._dynamo.reset()
     mix = cls(num_classes=5, mode="elem")
     compiled = torch.compile(mix, fullgraph=True, backend="eager")

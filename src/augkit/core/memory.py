@@ -7,7 +7,8 @@ kernel then fills page by page, 4 KiB at a time, on the first write: for a float
 (``madvise(MADV_HUGEPAGE)``, what PyTorch's ``THP_MEM_ALLOC_ENABLE=1`` does for every
 allocation), so it is filled in a few hundred steps instead of ten thousand. This touches only the
 memory of the new tensor: no allocator setting of the process changes. Elsewhere (other systems,
-smaller tensors, other devices, huge pages disabled) it is plain ``torch.empty``.
+smaller tensors, other devices, huge pages disabled, code being compiled by ``torch.compile``) it
+is plain ``torch.empty``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str
     """
     out = torch.empty(shape, dtype=dtype, device=device)
     size = out.numel() * out.element_size()
-    if _madvise is not None and out.device.type == "cpu" and size >= HUGE_PAGE_MIN_BYTES:
+    if (_madvise is not None and out.device.type == "cpu" and size >= HUGE_PAGE_MIN_BYTES
+            and not torch.compiler.is_compiling()):
         start = -(-out.data_ptr() // _HUGE_PAGE) * _HUGE_PAGE  # whole huge pages inside the tensor
         end = (out.data_ptr() + size) // _HUGE_PAGE * _HUGE_PAGE
         _madvise(start, end - start, _MADV_HUGEPAGE)  # advice only: a refusal changes nothing
