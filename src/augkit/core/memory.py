@@ -4,8 +4,8 @@ On Linux the C library serves a request of 32 MiB or more with newly mapped memo
 kernel then fills page by page, 4 KiB at a time, on the first write: for a float32 batch of
 64x3x224x224 (38.5 MB), allocating the output costs more than copying the batch into it.
 :func:`empty` asks the kernel to back such a tensor with 2 MiB transparent huge pages
-(``madvise(MADV_HUGEPAGE)``, what PyTorch's ``THP_MEM_ALLOC_ENABLE=1`` does for every
-allocation), so it is filled in a few hundred steps instead of ten thousand. This touches only the
+(``madvise(MADV_HUGEPAGE)``, what PyTorch's ``THP_MEM_ALLOC_ENABLE=1`` does for all its large
+allocations), so it is filled in a few hundred steps instead of ten thousand. This touches only the
 memory of the new tensor: no allocator setting of the process changes. Elsewhere (other systems,
 smaller tensors, other devices, huge pages disabled, code being compiled by ``torch.compile``) it
 is plain ``torch.empty``.
