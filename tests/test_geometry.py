@@ -36,6 +36,17 @@ def test_flip_kernels_match_torchvision(kernel, reference, dtype):
     assert np.array_equal(kernel(array), expected)
 
 
+@pytest.mark.parametrize("kernel, dim", [(F.hflip_tensor, -1), (F.vflip_tensor, -2)])
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_flip_kernels_mirror_only_the_chosen_images_of_a_batch(kernel, dim, dtype):
+    x = make_image("tensor", dtype, batch=5)
+    which = torch.tensor([True, False, False, True, True])
+    out = kernel(x, which)
+    for image, result, chosen in zip(x, out, which):
+        assert torch.equal(result, image.flip(dim) if chosen else image)
+    assert torch.equal(kernel(x, torch.ones(5, dtype=torch.bool)), kernel(x))
+
+
 def test_pil_numpy_and_tensor_give_the_same_pixels():
     flip = augkit.VerticalFlip(p=1.0)
     tensor, array, pil = (make_image(k, "uint8") for k in ("tensor", "numpy", "pil"))

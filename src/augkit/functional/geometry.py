@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
+from ..core import memory
 from ..core.dispatch import dispatch, numpy_kernel, run_numpy_per_image
 
 __all__ = [
@@ -93,9 +94,26 @@ def _from_work(y: torch.Tensor, dtype: torch.dtype, clamp: bool = True) -> torch
 
 # -- flips ---------------------------------------------------------------------------------------
 
-def hflip_tensor(x: torch.Tensor) -> torch.Tensor:
-    """Mirror left-right a ``(..., C, H, W)`` tensor."""
-    return x.flip(-1)
+def _flip_where(x: torch.Tensor, which: torch.Tensor, dim: int) -> torch.Tensor:
+    """Mirror along ``dim`` the images of the batch ``x`` where ``which`` (bool ``(B,)``) is true,
+    in one gather: each image reads that axis backwards or forwards (no host sync)."""
+    size = x.shape[dim]
+    forwards = torch.arange(size, device=x.device)
+    shape = [len(x)] + [1] * (x.ndim - 1)
+    shape[dim] = size
+    index = torch.where(which.view(-1, *[1] * (x.ndim - 1)), forwards.flip(0).view(shape[1:]),
+                        forwards.view(shape[1:]))
+    return torch.gather(x, dim, index.expand(x.shape), out=memory.empty(x.shape, x.dtype, x.device))
+
+
+def hflip_tensor(x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+    """Mirror left-right a ``(..., C, H, W)`` tensor; with ``which`` (bool ``(B,)``), only the
+    images of the ``(B, C, H, W)`` batch where it is true.
+
+    >>> hflip_tensor(torch.tensor([[[[1, 2]]], [[[3, 4]]]]), torch.tensor([True, False])).flatten().tolist()
+    [2, 1, 3, 4]
+    """
+    return x.flip(-1) if which is None else _flip_where(x, which, -1)
 
 
 @numpy_kernel
@@ -104,9 +122,9 @@ def hflip_numpy(x: np.ndarray) -> np.ndarray:
     return cv2.flip(x, 1)
 
 
-def vflip_tensor(x: torch.Tensor) -> torch.Tensor:
-    """Mirror top-bottom a ``(..., C, H, W)`` tensor."""
-    return x.flip(-2)
+def vflip_tensor(x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
+    """Mirror top-bottom a ``(..., C, H, W)`` tensor; ``which`` as in :func:`hflip_tensor`."""
+    return x.flip(-2) if which is None else _flip_where(x, which, -2)
 
 
 @numpy_kernel

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 import torch
@@ -29,7 +29,29 @@ __all__ = [
 ]
 
 
-class HorizontalFlip(Transform):
+class _Flip(Transform):
+    """A flip with probability ``p`` per image: a batch with per-image choices is mirrored in one
+    gather (each image reads its axis backwards or forwards) instead of on a subset."""
+
+    _tensor_kernel: ClassVar[Callable[..., torch.Tensor]]
+    _numpy_kernel: ClassVar[Callable[[np.ndarray], np.ndarray]]
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__(p)
+
+    def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
+        return self._tensor_kernel(x)
+
+    def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
+        return self._numpy_kernel(x)
+
+    def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
+        if params.applied is None or len(x) == 1 or not x.is_contiguous():
+            return super()._apply_masked(x, spec, params)
+        return self._tensor_kernel(x, params.applied)
+
+
+class HorizontalFlip(_Flip):
     """Mirror images left-right with probability ``p``, drawn per image.
 
     >>> import torch, augkit
@@ -37,17 +59,11 @@ class HorizontalFlip(Transform):
     [[[3, 2, 1]]]
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__(p)
-
-    def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return F.hflip_tensor(x)
-
-    def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
-        return F.hflip_numpy(x)
+    _tensor_kernel = staticmethod(F.hflip_tensor)
+    _numpy_kernel = staticmethod(F.hflip_numpy)
 
 
-class VerticalFlip(Transform):
+class VerticalFlip(_Flip):
     """Mirror images top-bottom with probability ``p``, drawn per image.
 
     >>> import torch, augkit
@@ -55,14 +71,8 @@ class VerticalFlip(Transform):
     [[[2], [1]]]
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__(p)
-
-    def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        return F.vflip_tensor(x)
-
-    def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
-        return F.vflip_numpy(x)
+    _tensor_kernel = staticmethod(F.vflip_tensor)
+    _numpy_kernel = staticmethod(F.vflip_numpy)
 
 
 # -- argument checks -------------------------------------------------------------------------------
