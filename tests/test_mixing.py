@@ -177,7 +177,7 @@ def test_mixup_uint8_is_rounded_float_result():
 
 # -- the mixing kernel: CPU blocks and the one vectorised computation ------------------------------
 
-@pytest.mark.parametrize("path", ["blocks of one", "blocks of three", "one block", "vectorised"])
+@pytest.mark.parametrize("path", ["smallest blocks", "one block", "vectorised"])
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "bfloat16"])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels_last):
@@ -185,8 +185,7 @@ def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels
     x = batch(n, "float32", size).to(getattr(torch, dtype)) if dtype == "bfloat16" else batch(n, dtype, size)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    item = size * size * 3 * 4
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", {"blocks of one": 1, "blocks of three": 3 * item}.get(path, 1 << 30))
+    monkeypatch.setattr(kernels, "BLOCK_BYTES", 1 if path == "smallest blocks" else 1 << 30)
     if path == "vectorised":   # the computation used on GPUs and while compiling
         monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
     g = gen(11)

@@ -1,4 +1,4 @@
-"""Allocation of large CPU outputs.
+"""CPU memory: large outputs, and batches split into cache-sized blocks.
 
 On Linux the C library serves a request of 32 MiB or more with newly mapped memory, which the
 kernel then fills page by page, 4 KiB at a time, on the first write: for a float32 batch of
@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-__all__ = ["empty", "HUGE_PAGE_MIN_BYTES"]
+__all__ = ["empty", "block_bounds", "HUGE_PAGE_MIN_BYTES"]
 
 HUGE_PAGE_MIN_BYTES = 32 << 20
 """Tensors from this size on (the largest threshold of glibc's ``malloc`` for fresh mappings) get
@@ -58,3 +58,17 @@ def empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str
         end = (out.data_ptr() + size) // _HUGE_PAGE * _HUGE_PAGE
         _madvise(start, end - start, _MADV_HUGEPAGE)  # advice only: a refusal changes nothing
     return out
+
+
+def block_bounds(n: int, image_bytes: int, block_bytes: int) -> list[int]:
+    """Boundaries ``[0, ..., n]`` splitting ``n`` images of ``image_bytes`` each into blocks of
+    about ``block_bytes``, as even as possible and of at least two images (one block if ``n < 4``
+    or the batch is small): the blocks a CPU batch is computed in so that each stays in cache.
+
+    >>> block_bounds(7, 100, 1)
+    [0, 2, 4, 7]
+    >>> block_bounds(7, 100, 10_000)
+    [0, 7]
+    """
+    blocks = max(1, min(-(-n * image_bytes // block_bytes), n // 2))
+    return [i * n // blocks for i in range(blocks + 1)]

@@ -234,10 +234,8 @@ def _tile_bounds(spec: ImageSpec, out_size: tuple[int, int]) -> list[int] | None
     """Block boundaries ``[0, ..., n]`` splitting a batch into blocks of about :data:`TILE_BYTES`
     and at least two images, or ``None`` for one block."""
     pixels = max(spec.size[0] * spec.size[1], out_size[0] * out_size[1])
-    blocks = min(-(-spec.n * spec.channels * pixels * 4 // TILE_BYTES), spec.n // 2)
-    if blocks <= 1:
-        return None
-    return [i * spec.n // blocks for i in range(blocks + 1)]
+    bounds = memory.block_bounds(spec.n, spec.channels * pixels * 4, TILE_BYTES)
+    return bounds if len(bounds) > 2 else None
 
 
 def put_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> None:

@@ -9,8 +9,8 @@ How ``mix_images`` computes: pixels taken from the partner are selected with a `
 ``torch.where``, which is a slow scalar loop on the CPU. On a GPU (while compiling, and for float
 blends on the CPU) the batch is one vectorised computation that writes into the gathered partners
 (out of place) or into the images (in place). On the CPU, pasted boxes (CutMix) and uint8 images,
-whose blends run in float32, are mixed in blocks of a few samples (``BLOCK_BYTES``, so that a block
-and its scratch stay in the L2 cache), each by the same vectorised ops, into an output allocated
+whose blends run in float32, are mixed in blocks of at least two samples (about ``BLOCK_BYTES``, so
+that a block and its scratch stay in the L2 cache), each by the same vectorised ops, into an output allocated
 once: a block's partners are gathered into a small reused scratch buffer (in place, all partners
 are gathered first, before any sample is overwritten). No path reads values back to the host.
 Every path gives the same results.
@@ -30,10 +30,11 @@ blends run in float32): 2 MiB, so that a block, its partners and its weights fit
 cache."""
 
 
-def _box_sides(boxes: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bool ``(B, 1, h, 1)`` and ``(B, 1, 1, w)``: which of ``rows`` and ``cols`` each box spans."""
+def _box_sides(boxes: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bool ``(B, 1, H, 1)`` and ``(B, 1, 1, W)``: which rows and which columns each box spans."""
     top, bottom, left, right = (boxes[:, i].view(-1, 1, 1, 1) for i in range(4))
-    rows, cols = rows.view(1, 1, -1, 1), cols.view(1, 1, 1, -1)
+    rows = torch.arange(height, device=boxes.device).view(1, 1, -1, 1)
+    cols = torch.arange(width, device=boxes.device).view(1, 1, 1, -1)
     return (rows >= top) & (rows < bottom), (cols >= left) & (cols < right)
 
 
@@ -45,8 +46,7 @@ def box_mask(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
     >>> box_mask(torch.tensor([[0, 1, 1, 3]]), 2, 3).int().tolist()
     [[[[0, 1, 1], [0, 0, 0]]]]
     """
-    in_rows, in_cols = _box_sides(boxes, torch.arange(height, device=boxes.device),
-                                  torch.arange(width, device=boxes.device))
+    in_rows, in_cols = _box_sides(boxes, height, width)
     return in_rows & in_cols
 
 
@@ -66,28 +66,28 @@ def _pixel_factors(box: torch.Tensor | None, weight: torch.Tensor | None, height
     boxes. Boxes are pasted when ``weight`` is ``None``."""
     if box is None:
         return weight.to(dtype).view(-1, 1, 1, 1), None
-    in_rows, in_cols = _box_sides(box, torch.arange(height, device=box.device), torch.arange(width, device=box.device))
+    in_rows, in_cols = _box_sides(box, height, width)
     if weight is None:   # pasted boxes
         return in_rows.to(dtype), in_cols.to(dtype)
     share = weight.to(dtype).view(-1, 1, 1, 1)
     return share * (~in_rows).to(dtype), share * (~in_cols).to(dtype)
 
 
-def _pixel_weights(factors: _Factors, pasted: bool, part: slice, rows: slice, cols: slice) -> torch.Tensor:
-    """The pixel weights of the samples ``part`` in the window ``rows x cols``: when ``pasted`` (no
+def _pixel_weights(factors: _Factors, pasted: bool, part: slice) -> torch.Tensor:
+    """The pixel weights of the samples ``part``: when ``pasted`` (no
     blend weight), 1 inside the box (the partner's pixels) and 0 outside; otherwise the share of
     the image itself, ``weight`` outside the box and 0 inside (outside the box is outside its rows
     or its columns: ``max(weight * ~in_rows, weight * ~in_cols)``)."""
     by_rows, by_cols = factors
     if by_cols is None:
         return by_rows[part]
-    return (torch.mul if pasted else torch.maximum)(by_rows[part, :, rows], by_cols[part, :, :, cols])
+    return (torch.mul if pasted else torch.maximum)(by_rows[part], by_cols[part])
 
 
-def _mix_window(target: torch.Tensor, own: torch.Tensor, partner: torch.Tensor, pixel: torch.Tensor,
+def _mix(target: torch.Tensor, own: torch.Tensor, partner: torch.Tensor, pixel: torch.Tensor,
                 pasted: bool, inplace: bool) -> None:
-    """Write into ``target`` the mix of ``own`` and ``partner`` (the same window of a block of
-    samples and of their partners) with ``pixel`` weights; ``partner`` may be overwritten."""
+    """Write into ``target`` the mix of ``own`` and ``partner`` (a block of samples and their
+    partners) with ``pixel`` weights; ``partner`` may be overwritten."""
     if pasted:
         # Partner pixels where the weight is 1, exactly (lerp at 0 and 1 gives its ends).
         if target.is_floating_point():
@@ -111,30 +111,26 @@ def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | N
     return flat.view(n, h, w, c).permute(0, 3, 1, 2) if channels_last else flat.view(shape)
 
 
-def _gather(images: torch.Tensor, index: torch.Tensor, rows: slice, cols: slice,
-            storage: torch.Tensor | None = None) -> torch.Tensor:
-    """The window ``rows x cols`` of the samples ``images[index]``, new or in ``storage``."""
-    source = images[:, :, rows, cols]
-    return torch.index_select(source, 0, index, out=_empty((index.shape[0], *source.shape[1:]), images, storage))
+def _gather(images: torch.Tensor, index: torch.Tensor, storage: torch.Tensor | None = None) -> torch.Tensor:
+    """The samples ``images[index]``, new or in ``storage``."""
+    return torch.index_select(images, 0, index, out=_empty((index.shape[0], *images.shape[1:]), images, storage))
 
 
 def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pasted: bool,
                 inplace: bool) -> torch.Tensor:
     """The CPU path: blocks of samples, each mixed by the vectorised ops."""
-    n, height, width = images.shape[0], *images.shape[-2:]
-    step = max(1, BLOCK_BYTES // max(1, images[0].numel() * max(4, images.element_size())))
-    rows, cols = slice(0, height), slice(0, width)
-    parts = [slice(start, min(start + step, n)) for start in range(0, n, step)]
+    n = images.shape[0]
+    bounds = memory.block_bounds(n, images[0].numel() * max(4, images.element_size()), BLOCK_BYTES)
+    parts = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
     if inplace:   # every partner is read before any sample is overwritten
-        partners = [_gather(images, index[part], rows, cols) for part in parts]
+        partners = [_gather(images, index[part]) for part in parts]
         target = images
     else:         # one block's partners at a time, in a reused scratch buffer
-        scratch = torch.empty(min(step, n) * images[0].numel(), dtype=images.dtype)
-        partners = (_gather(images, index[part], rows, cols, scratch) for part in parts)
+        scratch = torch.empty(max(p.stop - p.start for p in parts) * images[0].numel(), dtype=images.dtype)
+        partners = (_gather(images, index[part], scratch) for part in parts)
         target = _empty(images.shape, images)
     for part, partner in zip(parts, partners):
-        own, window = images[part, :, rows, cols], target[part, :, rows, cols]
-        _mix_window(window, own, partner, _pixel_weights(factors, pasted, part, rows, cols), pasted, inplace)
+        _mix(target[part], images[part], partner, _pixel_weights(factors, pasted, part), pasted, inplace)
     return target
 
 
@@ -163,8 +159,7 @@ def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor |
     blocks = pasted or not images.is_floating_point()
     if blocks and images.device.type == "cpu" and not torch.compiler.is_compiling():
         return _mix_blocks(images, index, factors, pasted, inplace)
-    everything = slice(None)
-    partner = _gather(images, index, everything, everything)
-    _mix_window(images if inplace else partner, images, partner,
-                _pixel_weights(factors, pasted, everything, everything, everything), pasted, inplace)
+    partner = _gather(images, index)
+    _mix(images if inplace else partner, images, partner, _pixel_weights(factors, pasted, slice(None)),
+         pasted, inplace)
     return images if inplace else partner

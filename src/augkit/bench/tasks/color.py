@@ -1,5 +1,6 @@
-"""ColorJitter(0.4, 0.4, 0.4, 0.1): per image (uint8 tensor, uint8 array) and on a float batch
-with per-sample factors and order."""
+"""ColorJitter(0.4, 0.4, 0.4, 0.1): per image (uint8 tensor, uint8 array) and on float and uint8
+batches with per-sample factors and order. The uint8 batch row also times augkit on the same batch
+as float32, the vectorized computation other devices use (see docs/contract.md)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,16 @@ def tasks(scale: float = 1.0) -> list[Task]:
     lib = peers()
     g = torch.Generator().manual_seed(0)
     jitter = augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    batch8 = batch.mul(255).round_().to(torch.uint8)
     out = [
         Task(f"ColorJitter(.4,.4,.4,.1) uint8 tensor {side}x{side}", 1, {AUGKIT: lambda: jitter(image, generator=g)}),
         Task(f"ColorJitter(.4,.4,.4,.1) uint8 array {side}x{side}", 1, {AUGKIT: lambda: jitter(array, generator=g)}),
         Task(f"ColorJitter(.4,.4,.4,.1) per sample, float batch {batch_n}x3x{side}x{side}", batch_n, {
             AUGKIT: lambda: jitter(batch, generator=g),
+        }),
+        Task(f"ColorJitter(.4,.4,.4,.1) per sample, uint8 batch {batch_n}x3x{side}x{side}", batch_n, {
+            AUGKIT: lambda: jitter(batch8, generator=g),
+            "augkit, the batch as float32": lambda: jitter(batch, generator=g),
         }),
     ]
     if lib.torchvision:
@@ -29,6 +35,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
         tv_jitter = v2.ColorJitter(0.4, 0.4, 0.4, 0.1)
         out[0].runners["torchvision v2"] = lambda: tv_jitter(image)
         out[2].runners["torchvision v2 (loop)"] = lambda: torch.stack([tv_jitter(x) for x in batch])
+        out[3].runners["torchvision v2 (loop)"] = lambda: torch.stack([tv_jitter(x) for x in batch8])
     if lib.albumentations:
         a_jitter = lib.albumentations.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.0)
         out[1].runners["albumentations"] = lambda: a_jitter(image=array)["image"]
