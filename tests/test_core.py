@@ -171,3 +171,40 @@ def test_large_cpu_outputs_are_advised_huge_pages_and_small_ones_are_not():
     assert "hg" in _vm_flags(large.data_ptr() + large.numel() * 2)  # MADV_HUGEPAGE
     small = memory.empty((4, 1024), torch.uint8)
     assert small.shape == (4, 1024) and "hg" not in _vm_flags(small.data_ptr())
+
+
+def test_large_outputs_reuse_a_buffer_only_once_no_tensor_holds_it(monkeypatch):
+    from augkit.core import memory
+
+    monkeypatch.setattr(memory, "HUGE_PAGE_MIN_BYTES", 1 << 16)
+    memory.clear_cache()
+    first = memory.empty((64, 256), torch.float32)  # 64 KiB
+    address = first.data_ptr()
+    view = first[3:5].fill_(7.0)
+    del first
+    second = memory.empty((64, 256), torch.float32)
+    assert second.data_ptr() != address and bool((view == 7.0).all()), "a view still holds the buffer"
+    del view
+    third = memory.empty((256, 64), torch.float32)
+    assert third.data_ptr() == address, "an idle buffer of the same size is reused"
+    array = third.numpy()  # an array made from the tensor holds it too
+    del third
+    fourth = memory.empty((64, 256), torch.float32)
+    assert fourth.data_ptr() not in (address, second.data_ptr())
+    fresh = fourth.data_ptr()
+    del array, fourth
+    assert memory.empty((128, 128), torch.int32).data_ptr() in (address, fresh)  # any dtype of that size
+
+
+def test_the_buffer_cache_keeps_at_most_its_byte_limit_and_clears(monkeypatch):
+    from augkit.core import memory
+
+    monkeypatch.setattr(memory, "HUGE_PAGE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(memory, "CACHE_MAX_BYTES", 3 << 16)
+    memory.clear_cache()
+    held = [memory.empty((1 << 14,), torch.float32) for _ in range(5)]  # 5 x 64 KiB, all in use
+    assert sum(b.nbytes for b in memory._cache._buffers) <= 3 << 16
+    assert all(t.shape == (1 << 14,) for t in held) and len({t.data_ptr() for t in held}) == 5
+    del held
+    memory.clear_cache()
+    assert memory._cache._buffers == []

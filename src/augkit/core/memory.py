@@ -1,31 +1,40 @@
 """CPU memory: large outputs, and batches split into cache-sized blocks.
 
 On Linux the C library serves a request of 32 MiB or more with newly mapped memory, which the
-kernel then fills page by page, 4 KiB at a time, on the first write: for a float32 batch of
-64x3x224x224 (38.5 MB), allocating the output costs more than copying the batch into it.
-:func:`empty` asks the kernel to back such a tensor with 2 MiB transparent huge pages
-(``madvise(MADV_HUGEPAGE)``, what PyTorch's ``THP_MEM_ALLOC_ENABLE=1`` does for all its large
-allocations), so it is filled in a few hundred steps instead of ten thousand. This touches only the
-memory of the new tensor: no allocator setting of the process changes. Elsewhere (other systems,
-smaller tensors, other devices, huge pages disabled, code being compiled by ``torch.compile``) it
-is plain ``torch.empty``.
+kernel then fills page by page, 4 KiB at a time, on the first write, and unmaps again when the
+tensor is freed: for a float32 batch of 64x3x224x224 (38.5 MB), allocating the output costs more
+than copying the batch into it, on every call. :func:`empty` serves such CPU tensors from a small
+cache of buffers instead, as PyTorch's caching allocator does on a GPU: a buffer is handed out
+again only once no tensor uses it any more (its reference count says so, so a tensor still held
+anywhere, a view of it or an array made from it, is never overwritten). New buffers are backed by
+2 MiB transparent huge pages (``madvise(MADV_HUGEPAGE)``), so that even the first use is filled
+in a few hundred steps instead of ten thousand. Idle buffers take at most :data:`CACHE_MAX_BYTES`;
+:func:`clear_cache` frees them. Elsewhere (smaller tensors, other devices, code being compiled by
+``torch.compile``) it is plain ``torch.empty``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import sys
+import threading
 
+import numpy as np
 import torch
 
-__all__ = ["empty", "block_bounds", "HUGE_PAGE_MIN_BYTES"]
+__all__ = ["empty", "clear_cache", "block_bounds", "HUGE_PAGE_MIN_BYTES", "CACHE_MAX_BYTES"]
 
 HUGE_PAGE_MIN_BYTES = 32 << 20
-"""Tensors from this size on (the largest threshold of glibc's ``malloc`` for fresh mappings) get
-huge pages."""
+"""Tensors from this size on (the largest threshold of glibc's ``malloc`` for fresh mappings) come
+from the cache of huge-page buffers."""
+
+CACHE_MAX_BYTES = 1 << 30
+"""The most bytes of buffers the cache keeps (in use or idle)."""
 
 _HUGE_PAGE = 2 << 20
 _MADV_HUGEPAGE = 14
+_ALIGN = 64  # a cache line: vector loads never straddle two
 
 
 def _load_madvise():
@@ -43,21 +52,73 @@ def _load_madvise():
 _madvise = _load_madvise()
 
 
+def _new_buffer(nbytes: int) -> np.ndarray:
+    """``nbytes`` of fresh, cache-line aligned memory, advised huge pages where the system has them."""
+    raw = np.empty(nbytes + _ALIGN, dtype=np.uint8)
+    skip = -raw.ctypes.data % _ALIGN
+    buffer = raw[skip:skip + nbytes]
+    if _madvise is not None:
+        start = -(-buffer.ctypes.data // _HUGE_PAGE) * _HUGE_PAGE  # whole huge pages inside it
+        end = (buffer.ctypes.data + nbytes) // _HUGE_PAGE * _HUGE_PAGE
+        if end > start:
+            _madvise(start, end - start, _MADV_HUGEPAGE)  # advice only: a refusal changes nothing
+    return buffer
+
+
+class _BufferCache:
+    """Large buffers, reused once idle: a buffer is idle when the cache holds the only reference
+    to it (a tensor made by ``torch.from_numpy`` holds one until its storage is freed)."""
+
+    def __init__(self) -> None:
+        self._buffers: list[np.ndarray] = []  # least recently handed out first
+        self._lock = threading.Lock()
+        self._probe = [np.empty(0)]  # the reference count of an idle buffer, read the same way
+
+    def _idle(self, i: int) -> bool:
+        return sys.getrefcount(self._buffers[i]) <= sys.getrefcount(self._probe[0])
+
+    def take(self, nbytes: int) -> np.ndarray:
+        with self._lock:
+            for i in range(len(self._buffers)):
+                if self._buffers[i].nbytes == nbytes and self._idle(i):
+                    self._buffers.append(self._buffers.pop(i))
+                    return self._buffers[-1]
+            total = nbytes + sum(b.nbytes for b in self._buffers)
+            for i in reversed(range(len(self._buffers))):  # make room: evict idle buffers
+                if total > CACHE_MAX_BYTES and self._idle(i):
+                    total -= self._buffers.pop(i).nbytes
+            buffer = _new_buffer(nbytes)
+            if total <= CACHE_MAX_BYTES:
+                self._buffers.append(buffer)
+            return buffer
+
+    def clear(self) -> None:
+        with self._lock:
+            for i in reversed(range(len(self._buffers))):
+                if self._idle(i):
+                    del self._buffers[i]
+
+
+_cache = _BufferCache()
+
+
 def empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.Tensor:
-    """``torch.empty(shape, dtype=dtype, device=device)``, backed by huge pages where that helps
-    (see the module doc).
+    """``torch.empty(shape, dtype=dtype, device=device)``, from the cache of huge-page buffers for
+    large CPU tensors (see the module doc).
 
     >>> empty((2, 3), torch.float32).shape
     torch.Size([2, 3])
     """
-    out = torch.empty(shape, dtype=dtype, device=device)
-    size = out.numel() * out.element_size()
-    if (_madvise is not None and out.device.type == "cpu" and size >= HUGE_PAGE_MIN_BYTES
-            and not torch.compiler.is_compiling()):
-        start = -(-out.data_ptr() // _HUGE_PAGE) * _HUGE_PAGE  # whole huge pages inside the tensor
-        end = (out.data_ptr() + size) // _HUGE_PAGE * _HUGE_PAGE
-        _madvise(start, end - start, _MADV_HUGEPAGE)  # advice only: a refusal changes nothing
-    return out
+    nbytes = math.prod(shape) * dtype.itemsize
+    if (torch.device(device).type != "cpu" or nbytes < HUGE_PAGE_MIN_BYTES
+            or torch.compiler.is_compiling()):
+        return torch.empty(shape, dtype=dtype, device=device)
+    return torch.from_numpy(_cache.take(nbytes)).view(dtype).view(shape)
+
+
+def clear_cache() -> None:
+    """Free the idle buffers of :func:`empty` (those no tensor uses)."""
+    _cache.clear()
 
 
 def block_bounds(n: int, image_bytes: int, block_bytes: int) -> list[int]:
