@@ -215,3 +215,64 @@ def test_errors_name_the_argument_and_value():
         F.adjust_hue(make_image("tensor"), 0.7)
     with pytest.raises(ValueError, match="permutation"):
         F.permute_channels(make_image("tensor"), [0, 0, 1])
+
+
+# -- the C kernel of float32 colour jitter ---------------------------------------------------------
+
+from augkit.functional import color as color_module  # noqa: E402
+
+
+def test_the_c_jitter_kernel_is_built():
+    assert color_module._native is not None, "installing augkit builds augkit.functional._jitter (needs a C compiler)"
+
+
+def _torch_path(monkeypatch, kernel, *args, **kwargs):
+    with monkeypatch.context() as patch:
+        patch.setattr(color_module, "_native", None)
+        return kernel(*args, **kwargs)
+
+
+def _random_jitter(n: int, seed: int):
+    g = torch.Generator().manual_seed(seed)
+    factors = [torch.empty(n).uniform_(0.2, 1.8, generator=g) for _ in range(3)]
+    hue = torch.empty(n).uniform_(-0.5, 0.5, generator=g)
+    order = torch.stack([torch.randperm(4, generator=g) for _ in range(n)])
+    return (*factors, hue), order
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("height, width", [(24, 32), (37, 61)])  # 61 x 37 pixels: chunks and lanes left over
+def test_c_kernel_computes_what_the_torch_operations_compute(channels, height, width, monkeypatch):
+    x = make_image("tensor", "float32", height, width, channels=channels, batch=8)
+    x[0, :, :3] = 0.5  # grey pixels: no chroma
+    factors, order = _random_jitter(8, seed=channels + height)
+    out = F.color_jitter(x, *factors, order=order)
+    expected = _torch_path(monkeypatch, F.color_jitter, x, *factors, order=order)
+    # the contrast means are summed in another order: at most a few units in the last place
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=0)
+    singles = [F.adjust_brightness, F.adjust_saturation, F.adjust_hue] if channels == 3 else [F.adjust_brightness]
+    for kernel, factor in zip(singles, (factors[0], factors[2], factors[3])):
+        assert torch.equal(kernel(x, factor), _torch_path(monkeypatch, kernel, x, factor)), kernel.__name__
+    torch.testing.assert_close(F.adjust_contrast(x, factors[1]),
+                               _torch_path(monkeypatch, F.adjust_contrast, x, factors[1]), atol=1e-6, rtol=0)
+
+
+def test_c_kernel_splits_batches_between_threads_without_changing_results():
+    x = make_image("tensor", "float32", batch=10)
+    factors, order = _random_jitter(10, seed=3)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = F.color_jitter(x, *factors, order=order)
+        torch.set_num_threads(3)
+        three = F.color_jitter(x, *factors, order=order)
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one, three) and one.shape == x.shape
+    for i in range(10):
+        assert torch.equal(one[i], F.color_jitter(x[i], *(f[i] for f in factors), order=order[i]))
+
+
+def test_c_kernel_refuses_orders_outside_the_four_ops():
+    with pytest.raises(ValueError, match="order"):
+        F.color_jitter(make_image("tensor", "float32"), 1.2, order=[0, 1, 2, 4])

@@ -18,6 +18,13 @@ Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments
   colour matrix (within 1 level of the tensor kernel, which floors it as torchvision does, for
   factors in ``[0, 2]``). :func:`color_jitter` on uint8 CPU tensors runs the array kernels.
 
+float32 tensors on the CPU are jittered (brightness, contrast, saturation, hue and
+:func:`color_jitter`) by a small C kernel, ``_jitter.c``, built when augkit is installed: the same
+float operations as the torch code, all the steps of an image in one or two passes over its memory
+(about 10x faster on a batch). Brightness, saturation and hue give the same bits as the torch code
+of the other devices; contrast means are summed in another order (within ``1e-6``). Without a C
+compiler augkit installs without it and runs the torch code.
+
 Per-sample arguments: tensor kernels take a Python number or a tensor of shape ``(B,)`` (one value
 per image of a ``(B, C, H, W)`` batch); NumPy kernels take numbers. ``solarize`` thresholds are
 fractions of white (``0.5`` is 128 on uint8), whatever the dtype.
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Union
 
 import cv2
@@ -35,10 +43,16 @@ import stringzilla
 import torch
 import torch.nn.functional as nnf
 
+from ..core import memory
 from ..core.dispatch import dispatch, numpy_kernel, run_numpy_per_image
 from .colorspace import LUMA, _hue_sixths, _rgb_from_sixths, hsv_to_rgb_numpy, rgb_to_gray_numpy
 from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
+
+try:
+    from . import _jitter as _native  # the C kernel of float32 colour jitter (see _jitter.c)
+except ImportError:  # built without a C compiler: the torch operations compute the same
+    _native = None
 
 __all__ = [
     "adjust_brightness", "adjust_brightness_tensor", "adjust_brightness_numpy",
@@ -158,6 +172,62 @@ def _check_factor(value: Factor, name: str, low: float = 0.0, high: float | None
         raise ValueError(f"{name} must be {bounds}; got {value!r}")
 
 
+# -- the C kernel of float32 CPU tensors (see the module doc) -----------------------------------------
+
+def _native_ready(x: torch.Tensor) -> bool:
+    """Whether the C kernel takes ``x``: a contiguous float32 CPU tensor of 1- or 3-channel images,
+    outside autograd and ``torch.compile``."""
+    return (_native is not None and x.dtype == torch.float32 and x.device.type == "cpu" and x.ndim >= 3
+            and x.shape[-3] in (1, 3) and x.is_contiguous() and not (x.requires_grad and torch.is_grad_enabled())
+            and not torch.compiler.is_compiling())
+
+
+def _per_image_table(values: Sequence[Factor], n: int, x: torch.Tensor) -> torch.Tensor:
+    """Per-image values as a contiguous float32 ``(n, len(values))`` table."""
+    columns = []
+    for value in values:
+        column = torch.as_tensor(value, dtype=torch.float32, device="cpu").reshape(-1)
+        if column.numel() not in (1, n):
+            raise ValueError(f"got {column.numel()} per-sample values for a batch of shape {tuple(x.shape)}")
+        columns.append(column.expand(n))
+    return torch.stack(columns, 1)
+
+
+def _jitter_native(x: torch.Tensor, factors: Sequence[Factor], order: Sequence[int] | torch.Tensor) -> torch.Tensor:
+    """The C kernel: ``factors`` (brightness, contrast, saturation, hue) applied in ``order`` to the
+    images of ``x``, a batch split between ``torch.get_num_threads()`` threads."""
+    c, h, w = x.shape[-3:]
+    n = math.prod(x.shape[:-3])
+    table = _per_image_table(factors, n, x)
+    orders = torch.as_tensor(order, dtype=torch.int64, device="cpu").reshape(-1, 4).expand(n, 4).contiguous()
+    if not bool(((orders >= 0) & (orders < 4)).all()):
+        raise ValueError(f"order lists ops 0 to 3; got {orders.unique().tolist()}")
+    out = memory.empty(tuple(x.shape), torch.float32)
+    image, pixels = c * h * w * 4, h * w
+
+    def run(start: int, stop: int) -> None:
+        _native.color_jitter(x.data_ptr() + start * image, out.data_ptr() + start * image, stop - start, c,
+                             pixels, table[start].data_ptr(), orders[start].data_ptr())
+
+    parts = min(torch.get_num_threads(), n)
+    if parts == 0:
+        return out
+    bounds = [i * n // parts for i in range(parts + 1)]
+    if parts <= 1:
+        run(0, n)
+    else:  # the kernel releases the GIL
+        with ThreadPoolExecutor(parts) as pool:
+            list(pool.map(run, bounds[:-1], bounds[1:]))
+    return out
+
+
+def _adjust_native(x: torch.Tensor, op: int, factor: Factor) -> torch.Tensor:
+    """One jitter op (0 brightness, 1 contrast, 2 saturation, 3 hue) by the C kernel."""
+    factors: list[Factor] = list(_JITTER_IDENTITY)
+    factors[op] = factor
+    return _jitter_native(x, factors, (0, 1, 2, 3))
+
+
 # -- brightness and contrast -------------------------------------------------------------------------
 
 def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
@@ -167,6 +237,8 @@ def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     [[[150, 255]]]
     """
     _check_factor(factor, "factor")
+    if _native_ready(x):
+        return _adjust_native(x, 0, factor)
     return _affine_tensor(x, _per_sample(factor, x), 0.0)
 
 
@@ -205,6 +277,8 @@ def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_contrast")
     _check_factor(factor, "factor")
+    if _native_ready(x):
+        return _adjust_native(x, 1, factor)
     scale = _per_sample(factor, x)
     mean = _luma_mean_tensor(x).to(_work_dtype(x))
     mean = mean.reshape(*mean.shape, 1, 1, 1)
@@ -230,6 +304,8 @@ def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
+    if _native_ready(x):
+        return _adjust_native(x, 2, factor)
     scale = _per_sample(factor, x)
     y = _work(x)
     gray = rgb_to_gray_tensor(y)
@@ -346,6 +422,8 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         return _shift_hue_uint8_tensor(x, factor)
+    if _native_ready(x):
+        return _adjust_native(x, 3, factor)
     return _finish(_rotate_hue_work(x.to(_work_dtype(x), copy=True), factor, x.dtype), x.dtype)
 
 
@@ -697,6 +775,8 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
     n = math.prod(lead)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         return _color_jitter_uint8_cpu(x, (brightness, contrast, saturation, hue), order)
+    if _native_ready(x):
+        return _jitter_native(x, (brightness, contrast, saturation, hue), order)
     work = _work_dtype(x)
     factors = torch.stack([torch.as_tensor(f, dtype=work, device=x.device).reshape(-1).expand(n)
                            for f in (brightness, contrast, saturation, hue)])
@@ -729,7 +809,8 @@ def _jitter_steps(y: torch.Tensor, schedule: torch.Tensor, needed: list[list[boo
     ``p`` (the images sorted by the position of their hue step), or, without ``hue_slices``, every
     image, keeping the old values where the turn is 0."""
     c = y.shape[1]
-    scales = schedule[:, :, :3].prod(-1)  # brightness, contrast or saturation factor, else 1
+    # the brightness, contrast or saturation factor, else 1 (gray images have no saturation step)
+    scales = schedule[:, :, :3 if c == 3 else 2].prod(-1)
     integral = not dtype.is_floating_point
     for position in range(4):
         run_brightness, run_contrast, run_saturation, run_hue = needed[position]
