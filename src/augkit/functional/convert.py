@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..core import memory
 from ..core.dispatch import dispatch, numpy_kernel
 
 __all__ = [
@@ -170,7 +171,8 @@ def normalize_tensor(x: torch.Tensor, mean: Sequence[float], std: Sequence[float
     """
     dtype = x.dtype if x.is_floating_point() else torch.float32
     scale, bias = _affine_tensors(tuple(mean), tuple(std), x.shape[-3], max_value(x.dtype), x.device, dtype)
-    return x.to(dtype, copy=True).mul_(scale).add_(bias)  # on the CPU faster than a broadcast addcmul
+    out = memory.empty(x.shape, dtype, x.device) if x.is_contiguous() else torch.empty_like(x, dtype=dtype)
+    return torch.mul(x, scale, out=out).add_(bias)  # on the CPU faster than a broadcast addcmul
 
 
 @numpy_kernel
