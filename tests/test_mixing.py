@@ -175,9 +175,9 @@ def test_mixup_uint8_is_rounded_float_result():
     assert out.dtype == torch.uint8 and (out.float() - ref).abs().max() <= 1
 
 
-# -- the mixing kernel: CPU blocks and the one vectorised computation ------------------------------
+# -- the mixing kernel: C kernels, CPU blocks and the one vectorised computation ------------------
 
-@pytest.mark.parametrize("path", ["smallest blocks", "one block", "vectorised"])
+@pytest.mark.parametrize("path", ["C kernels", "smallest blocks", "one block", "vectorised"])
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "bfloat16"])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels_last):
@@ -185,6 +185,8 @@ def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels
     x = batch(n, "float32", size).to(getattr(torch, dtype)) if dtype == "bfloat16" else batch(n, dtype, size)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
+    if path != "C kernels":   # out of place: pasting, and blending float32 and uint8
+        monkeypatch.setattr(kernels, "_native", None)
     monkeypatch.setattr(kernels, "BLOCK_BYTES", 1 if path == "smallest blocks" else 1 << 30)
     if path == "vectorised":   # the computation used on GPUs and while compiling
         monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
@@ -214,6 +216,21 @@ def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels
             assert out.dtype == x.dtype and out.stride() == x.stride()
             assert (out.data_ptr() == target.data_ptr()) == inplace
             assert torch.equal(x, before)
+
+
+def test_the_c_mixing_kernels_are_built():
+    assert kernels._native is not None, "installing augkit builds augkit.mixing._mix (needs a C compiler)"
+
+
+@pytest.mark.parametrize("kwargs", [{"box": torch.tensor([[0, 2, 0, 2]] * 3)}, {"weight": torch.full((3,), 0.5)}])
+def test_c_mixing_kernels_refuse_partners_outside_the_batch(kwargs):
+    with pytest.raises(ValueError, match="index holds 3, outside a batch of 3"):
+        mix_images(batch(3, "float32", 4), torch.tensor([1, 3, 0]), **kwargs)
+
+
+def test_c_paste_refuses_boxes_outside_the_image():
+    with pytest.raises(ValueError, match=r"box \(0, 5, 0, 2\) of image 1 is not inside 4x4"):
+        mix_images(batch(2, "uint8", 4), torch.tensor([1, 0]), box=torch.tensor([[0, 2, 0, 2], [0, 5, 0, 2]]))
 
 
 # -- RandomMix ------------------------------------------------------------------------------------

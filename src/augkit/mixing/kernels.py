@@ -4,16 +4,20 @@
 ``mix_images`` blends or pastes each image with its partner ``images[index]``. Both are pure
 (no randomness) and run on any device without host synchronisation.
 
-How ``mix_images`` computes: pixels taken from the partner are selected with a ``{0, 1}`` weight
-(``torch.lerp`` on float images, wrapping integer arithmetic on uint8), never with a boolean
-``torch.where``, which is a slow scalar loop on the CPU. On a GPU (while compiling, and for float
-blends on the CPU) the batch is one vectorised computation that writes into the gathered partners
-(out of place) or into the images (in place). On the CPU, pasted boxes (CutMix) and uint8 images,
-whose blends run in float32, are mixed in blocks of at least two samples (about ``BLOCK_BYTES``, so
-that a block and its scratch stay in the L2 cache), each by the same vectorised ops, into an output allocated
-once: a block's partners are gathered into a small reused scratch buffer (in place, all partners
-are gathered first, before any sample is overwritten). No path reads values back to the host.
-Every path gives the same results.
+How ``mix_images`` computes: out of place on a dense CPU batch, the C kernels of ``_mix.c`` write
+each output image in one pass, reading the image and its partner straight from the batch (boxes
+of any dtype are pasted as row pieces; float32 and uint8 blends use ``torch.lerp``'s formula, with
+the same results); like torch's own CPU kernels they check the index and the boxes first.
+Elsewhere, pixels taken from the partner are selected with a ``{0, 1}`` weight (``torch.lerp`` on
+float images, wrapping integer arithmetic on uint8), never with a boolean ``torch.where``, which
+is a slow scalar loop on the CPU. On a GPU (while compiling, and for other float blends on the
+CPU) the batch is one vectorised computation that writes into the gathered partners (out of
+place) or into the images (in place). Otherwise on the CPU, pasted boxes (CutMix) and uint8
+images, whose blends run in float32, are mixed in blocks of at least two samples (about
+``BLOCK_BYTES``, so that a block and its scratch stay in the L2 cache), each by the same
+vectorised ops, into an output allocated once: a block's partners are gathered into a small
+reused scratch buffer (in place, all partners are gathered first, before any sample is
+overwritten). No path makes a device wait for the host. Every path gives the same results.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from __future__ import annotations
 import torch
 
 from ..core import memory
+
+try:
+    from . import _mix as _native  # one-pass CPU kernels (see _mix.c)
+except ImportError:  # built without a C compiler: the torch code below computes the same
+    _native = None
 
 __all__ = ["box_mask", "box_kept_fraction", "mix_images"]
 
@@ -134,6 +143,30 @@ def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pa
     return target
 
 
+def _mix_native(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
+                box: torch.Tensor | None) -> torch.Tensor | None:
+    """The C kernels, where they apply: out of place on a dense CPU batch, pasting boxes of any
+    dtype or blending float32 and uint8 images without boxes; ``None`` elsewhere."""
+    channels_last = images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous()
+    if (_native is None or images.device.type != "cpu" or torch.compiler.is_compiling() or images.requires_grad
+            or not (images.is_contiguous() or channels_last)):
+        return None
+    n, c, h, w = images.shape
+    index = index.to("cpu", torch.int64).contiguous()
+    out = _empty(images.shape, images)
+    if weight is None and box is not None:
+        box = box.to("cpu", torch.int64).contiguous()
+        _native.paste(images.data_ptr(), out.data_ptr(), n, c, h, w, images.element_size(), channels_last,
+                      index.data_ptr(), box.data_ptr())
+    elif box is None and images.dtype in (torch.float32, torch.uint8):
+        weight = weight.to("cpu", torch.float32).contiguous()
+        _native.blend(images.data_ptr(), out.data_ptr(), n, c * h * w, images.dtype == torch.uint8,
+                      index.data_ptr(), weight.data_ptr())
+    else:
+        return None
+    return out
+
+
 def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None = None,
                box: torch.Tensor | None = None, *, inplace: bool = False) -> torch.Tensor:
     """Mix every image ``images[i]`` with its partner ``images[index[i]]``.
@@ -154,6 +187,9 @@ def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor |
     pasted = weight is None and box is not None
     if weight is None and box is None:
         weight = torch.ones(images.shape[0], device=images.device)
+    mixed = None if inplace else _mix_native(images, index, weight, box)
+    if mixed is not None:
+        return mixed
     blend_dtype = images.dtype if images.is_floating_point() or pasted else torch.float32
     factors = _pixel_factors(box, weight, height, width, blend_dtype)
     blocks = pasted or not images.is_floating_point()
