@@ -110,7 +110,7 @@ def empty(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device | str
     torch.Size([2, 3])
     """
     nbytes = math.prod(shape) * dtype.itemsize
-    if (torch.device(device).type != "cpu" or nbytes < HUGE_PAGE_MIN_BYTES
+    if (nbytes < HUGE_PAGE_MIN_BYTES or torch.device(device).type != "cpu"
             or torch.compiler.is_compiling()):
         return torch.empty(shape, dtype=dtype, device=device)
     return torch.from_numpy(_cache.take(nbytes)).view(dtype).view(shape)
