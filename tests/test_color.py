@@ -257,7 +257,7 @@ def test_c_kernel_computes_what_the_torch_operations_compute(channels, height, w
                                _torch_path(monkeypatch, F.adjust_contrast, x, factors[1]), atol=1e-6, rtol=0)
 
 
-def test_c_kernel_splits_batches_between_threads_without_changing_results():
+def test_c_kernel_results_do_not_depend_on_the_batch_or_the_thread_count():
     x = make_image("tensor", "float32", batch=10)
     factors, order = _random_jitter(10, seed=3)
     threads = torch.get_num_threads()
@@ -271,6 +271,25 @@ def test_c_kernel_splits_batches_between_threads_without_changing_results():
     assert torch.equal(one, three) and one.shape == x.shape
     for i in range(10):
         assert torch.equal(one[i], F.color_jitter(x[i], *(f[i] for f in factors), order=order[i]))
+
+
+def test_colour_transforms_give_a_cpu_batch_to_the_c_kernel_in_one_call(monkeypatch):
+    from augkit.core import transform
+
+    monkeypatch.setattr(transform, "TILE_BYTES", 1)  # every other multi-pass transform would tile
+    calls = []
+    native = color_module._native
+
+    class Counting:
+        def color_jitter(self, *args):
+            calls.append(args[2])
+            return native.color_jitter(*args)
+
+    monkeypatch.setattr(color_module, "_native", Counting())
+    x = make_image("tensor", "float32", batch=6)
+    augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)(x)
+    augkit.Hue(0.1)(x)
+    assert calls == [6, 6]
 
 
 def test_c_kernel_refuses_orders_outside_the_four_ops():

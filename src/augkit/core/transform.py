@@ -184,7 +184,7 @@ class Transform:
         """:meth:`_apply_masked` on the BCHW batch ``x``, block by block on the CPU (see the
         module doc)."""
         bounds = _tile_bounds(spec, self.output_size(spec.size, params)) \
-            if self.tiled and x.device.type == "cpu" and self._per_image() else None
+            if x.device.type == "cpu" and self._tiles(x) and self._per_image() else None
         if bounds is None:
             return self._apply_masked(x, spec, params)
         out = None
@@ -195,6 +195,10 @@ class Transform:
                 out = memory.empty((spec.n, *y.shape[1:]), y.dtype, y.device)
             out[part] = y
         return out
+
+    def _tiles(self, x: torch.Tensor) -> bool:
+        """Whether the CPU batch ``x`` is computed in cache-sized blocks (see the module doc)."""
+        return self.tiled
 
     def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
         """Apply to the images of the BCHW batch ``x`` that ``params.applied`` selects.

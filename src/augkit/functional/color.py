@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Union
 
 import cv2
@@ -174,7 +173,7 @@ def _check_factor(value: Factor, name: str, low: float = 0.0, high: float | None
 
 # -- the C kernel of float32 CPU tensors (see the module doc) -----------------------------------------
 
-def _native_ready(x: torch.Tensor) -> bool:
+def uses_c_kernel(x: torch.Tensor) -> bool:
     """Whether the C kernel takes ``x``: a contiguous float32 CPU tensor of 1- or 3-channel images,
     outside autograd and ``torch.compile``."""
     return (_native is not None and x.dtype == torch.float32 and x.device.type == "cpu" and x.ndim >= 3
@@ -195,7 +194,8 @@ def _per_image_table(values: Sequence[Factor], n: int, x: torch.Tensor) -> torch
 
 def _jitter_native(x: torch.Tensor, factors: Sequence[Factor], order: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """The C kernel: ``factors`` (brightness, contrast, saturation, hue) applied in ``order`` to the
-    images of ``x``, a batch split between ``torch.get_num_threads()`` threads."""
+    images of ``x``, one after the other on one thread (parallel DataLoader workers scale; threads
+    beside torch's own pool would compete with it)."""
     c, h, w = x.shape[-3:]
     n = math.prod(x.shape[:-3])
     table = _per_image_table(factors, n, x)
@@ -203,21 +203,7 @@ def _jitter_native(x: torch.Tensor, factors: Sequence[Factor], order: Sequence[i
     if not bool(((orders >= 0) & (orders < 4)).all()):
         raise ValueError(f"order lists ops 0 to 3; got {orders.unique().tolist()}")
     out = memory.empty(tuple(x.shape), torch.float32)
-    image, pixels = c * h * w * 4, h * w
-
-    def run(start: int, stop: int) -> None:
-        _native.color_jitter(x.data_ptr() + start * image, out.data_ptr() + start * image, stop - start, c,
-                             pixels, table[start].data_ptr(), orders[start].data_ptr())
-
-    parts = min(torch.get_num_threads(), n)
-    if parts == 0:
-        return out
-    bounds = [i * n // parts for i in range(parts + 1)]
-    if parts <= 1:
-        run(0, n)
-    else:  # the kernel releases the GIL
-        with ThreadPoolExecutor(parts) as pool:
-            list(pool.map(run, bounds[:-1], bounds[1:]))
+    _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.data_ptr(), orders.data_ptr())
     return out
 
 
@@ -237,7 +223,7 @@ def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     [[[150, 255]]]
     """
     _check_factor(factor, "factor")
-    if _native_ready(x):
+    if uses_c_kernel(x):
         return _adjust_native(x, 0, factor)
     return _affine_tensor(x, _per_sample(factor, x), 0.0)
 
@@ -277,7 +263,7 @@ def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_contrast")
     _check_factor(factor, "factor")
-    if _native_ready(x):
+    if uses_c_kernel(x):
         return _adjust_native(x, 1, factor)
     scale = _per_sample(factor, x)
     mean = _luma_mean_tensor(x).to(_work_dtype(x))
@@ -304,7 +290,7 @@ def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
-    if _native_ready(x):
+    if uses_c_kernel(x):
         return _adjust_native(x, 2, factor)
     scale = _per_sample(factor, x)
     y = _work(x)
@@ -422,7 +408,7 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         return _shift_hue_uint8_tensor(x, factor)
-    if _native_ready(x):
+    if uses_c_kernel(x):
         return _adjust_native(x, 3, factor)
     return _finish(_rotate_hue_work(x.to(_work_dtype(x), copy=True), factor, x.dtype), x.dtype)
 
@@ -775,7 +761,7 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
     n = math.prod(lead)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         return _color_jitter_uint8_cpu(x, (brightness, contrast, saturation, hue), order)
-    if _native_ready(x):
+    if uses_c_kernel(x):
         return _jitter_native(x, (brightness, contrast, saturation, hue), order)
     work = _work_dtype(x)
     factors = torch.stack([torch.as_tensor(f, dtype=work, device=x.device).reshape(-1).expand(n)

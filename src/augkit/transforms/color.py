@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .. import functional as F
-from ..functional.color import JITTER_OPS
+from ..functional.color import JITTER_OPS, uses_c_kernel
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.random import uniform
@@ -113,6 +113,9 @@ class ColorJitter(Transform):
         factors = draws[:, :4].mul(bounds[1]).add_(bounds[0]).T
         return {**dict(zip(JITTER_OPS, factors)), "order": draws[:, 4:].argsort(dim=1)}
 
+    def _tiles(self, x: torch.Tensor) -> bool:  # the C kernel passes over one image at a time
+        return not uses_c_kernel(x)
+
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.color_jitter_tensor(x, params.brightness, params.contrast, params.saturation, params.hue,
                                      params.order)
@@ -136,6 +139,9 @@ class _Adjust(Transform):
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         return {"factor": uniform(spec.n, *self.factor, generator=generator, device=spec.device)}
+
+    def _tiles(self, x: torch.Tensor) -> bool:  # the C kernel passes over one image at a time
+        return self.op not in JITTER_OPS or not uses_c_kernel(x)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return _KERNELS[self.op][0](x, params.factor)
