@@ -177,7 +177,7 @@ def test_mixup_uint8_is_rounded_float_result():
 
 # -- the mixing kernel: C kernels, CPU blocks and the one vectorised computation ------------------
 
-@pytest.mark.parametrize("path", ["C kernels", "smallest blocks", "one block", "vectorised"])
+@pytest.mark.parametrize("path", ["C kernel", "smallest blocks", "one block", "vectorised"])
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "bfloat16"])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels_last):
@@ -185,7 +185,7 @@ def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels
     x = batch(n, "float32", size).to(getattr(torch, dtype)) if dtype == "bfloat16" else batch(n, dtype, size)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    if path != "C kernels":   # out of place: pasting, and blending float32 and uint8
+    if path != "C kernel":   # out of place: pasting, and blending float32 and uint8
         monkeypatch.setattr(kernels, "_native", None)
     monkeypatch.setattr(kernels, "BLOCK_BYTES", 1 if path == "smallest blocks" else 1 << 30)
     if path == "vectorised":   # the computation used on GPUs and while compiling
@@ -218,12 +218,12 @@ def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels
             assert torch.equal(x, before)
 
 
-def test_the_c_mixing_kernels_are_built():
+def test_the_c_mixing_kernel_is_built():
     assert kernels._native is not None, "installing augkit builds augkit.mixing._mix (needs a C compiler)"
 
 
 @pytest.mark.parametrize("kwargs", [{"box": torch.tensor([[0, 2, 0, 2]] * 3)}, {"weight": torch.full((3,), 0.5)}])
-def test_c_mixing_kernels_refuse_partners_outside_the_batch(kwargs):
+def test_c_mixing_kernel_refuses_partners_outside_the_batch(kwargs):
     with pytest.raises(ValueError, match="index holds 3, outside a batch of 3"):
         mix_images(batch(3, "float32", 4), torch.tensor([1, 3, 0]), **kwargs)
 

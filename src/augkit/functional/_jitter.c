@@ -9,21 +9,17 @@
  *
  * Results do not depend on the CPU: no fused multiply-adds (built with -ffp-contract=off; and
  * -fno-trapping-math, which lets the hue loop be vectorised without changing values), no
- * reassociation; the sums use a fixed number of double lanes in a fixed order. The kernel is
- * compiled for AVX-512, AVX2 and baseline x86-64 where the compiler can, and picked at load time.
+ * reassociation; the sums use a fixed number of double lanes in a fixed order. The loops are
+ * compiled for AVX-512 and AVX2 as well as baseline x86-64, picked at import.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
 #define INLINE static inline __attribute__((always_inline))
 
 enum { BRIGHTNESS, CONTRAST, SATURATION, HUE };
@@ -98,8 +94,7 @@ typedef struct {
 
 /* Steps [0, count) on every pixel of the planes of src, written to dst (when not NULL); the
  * per-lane sums of each channel's results are added to sums (when not NULL). */
-VECTOR_CLONES
-static void run_steps(const float *src, float *dst, int channels, int64_t hw, const Step *steps,
+INLINE void run_steps(const float *src, float *dst, int channels, int64_t hw, const Step *steps,
                       int count, double *sums) {
     float chunk[3][CHUNK];
     for (int64_t start = 0; start < hw; start += CHUNK) {
@@ -125,7 +120,7 @@ static void run_steps(const float *src, float *dst, int channels, int64_t hw, co
 }
 
 /* The mean grey of the image whose per-lane channel sums are sums, as _luma_mean_tensor. */
-static float mean_grey(const double *sums, int channels, int64_t hw) {
+INLINE float mean_grey(const double *sums, int channels, int64_t hw) {
     float means[3];
     for (int c = 0; c < channels; c++) {
         double total = 0.0;
@@ -136,7 +131,7 @@ static float mean_grey(const double *sums, int channels, int64_t hw) {
 }
 
 /* One image: factors (brightness, contrast, saturation, hue turns) applied in order (op indices). */
-static void jitter_image(const float *src, float *dst, int channels, int64_t hw, const float *factors,
+INLINE void jitter_image(const float *src, float *dst, int channels, int64_t hw, const float *factors,
                          const int64_t *order) {
     Step steps[4];
     int count = 0, contrast_at = -1;
@@ -158,6 +153,29 @@ static void jitter_image(const float *src, float *dst, int channels, int64_t hw,
     run_steps(contrast_at ? dst : src, dst, channels, hw, steps + contrast_at, count - contrast_at, NULL);
 }
 
+typedef struct {
+    const float *src;
+    float *dst;
+    int64_t n, channels, hw;
+    const float *factors;
+    const int64_t *order;
+} Job;
+
+INLINE void jitter_all(const Job *job) {
+    for (int64_t i = 0; i < job->n; i++) {
+        const int64_t offset = i * job->channels * job->hw;
+        jitter_image(job->src + offset, job->dst + offset, (int)job->channels, job->hw, job->factors + 4 * i,
+                     job->order + 4 * i);
+    }
+}
+
+static void jitter_base(const Job *job) { jitter_all(job); }
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) static void jitter_avx512(const Job *job) { jitter_all(job); }
+__attribute__((target("avx2"))) static void jitter_avx2(const Job *job) { jitter_all(job); }
+#endif
+static void (*jitter_best)(const Job *) = jitter_base;
+
 static PyObject *color_jitter(PyObject *self, PyObject *args) {
     unsigned long long src, dst, factors, order;
     long long n, channels, hw;
@@ -166,12 +184,9 @@ static PyObject *color_jitter(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_ValueError, "color_jitter expects 1 or 3 channels; got %lld", channels);
         return NULL;
     }
+    const Job job = {(const float *)src, (float *)dst, n, channels, hw, (const float *)factors, (const int64_t *)order};
     Py_BEGIN_ALLOW_THREADS
-    for (long long i = 0; i < n; i++) {
-        const int64_t offset = (int64_t)i * channels * hw;
-        jitter_image((const float *)src + offset, (float *)dst + offset, (int)channels, hw,
-                     (const float *)factors + 4 * i, (const int64_t *)order + 4 * i);
-    }
+    jitter_best(&job);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
@@ -185,4 +200,14 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jitter", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__jitter(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__jitter(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (getenv("AUGKIT_BASELINE_KERNELS")) return PyModule_Create(&module);  /* to compare the variants */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        jitter_best = jitter_avx512;
+    else if (__builtin_cpu_supports("avx2"))
+        jitter_best = jitter_avx2;
+#endif
+    return PyModule_Create(&module);
+}

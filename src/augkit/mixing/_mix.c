@@ -1,132 +1,136 @@
 /* MixUp and CutMix of CPU batches in one pass: each output image is written once, reading its own
  * pixels and its partner's straight from the batch (no gathered copy of the partners).
  *
- * paste: image i gets the pixels of image index[i] inside its box (top, bottom, left, right) and
- * keeps its own elsewhere: row pieces copied byte for byte, so any dtype, channels-first or
- * channels-last. blend: image i becomes lerp(image index[i], image i, weight[i]) as torch.lerp
- * computes it on the CPU (one fused multiply-add from the nearer end); uint8 images are blended in
- * float32 and rounded half to even, as the torch code does.
+ * Image i takes the pixels of image index[i] inside its box (top, bottom, left, right), if any,
+ * and elsewhere keeps its own pixels (no weights: row pieces copied byte for byte, so any dtype)
+ * or blends them as torch.lerp(image index[i], image i, weight[i]) computes it on the CPU (one
+ * fused multiply-add from the nearer end; uint8 images are blended in float32 and rounded half to
+ * even, as the torch code does). Channels-first or channels-last. The loops are compiled for
+ * AVX-512 and AVX2 as well, picked at import; fmaf and nearbyintf are exact, so every variant
+ * gives the same results.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#else
-#define VECTOR_CLONES
-#endif
+#define INLINE static inline __attribute__((always_inline))
 
-/* Whether every index lies in [0, n); sets a ValueError otherwise. */
-static int check_index(const int64_t *index, int64_t n) {
+typedef struct {
+    const char *src;
+    char *dst;
+    int64_t n, height, planes, row, image, pixel;  /* sizes in bytes, but n and height */
+    int is_uint8;
+    const int64_t *index, *boxes;  /* boxes may be NULL */
+    const float *weight;           /* NULL: keep the own pixels outside the boxes */
+} Job;
+
+/* torch.lerp(start, end, weight) as its CPU kernel computes it */
+INLINE float lerp(float start, float end, float weight) {
+    const int small = fabsf(weight) < 0.5f;
+    return fmaf(small ? weight : weight - 1.0f, end - start, small ? start : end);
+}
+
+/* Bytes [start, stop) of a row outside the box: the own values, or the blend with the partner's. */
+INLINE void outside(const Job *job, int64_t i, const char *partner, const char *own, char *out, int64_t start,
+                    int64_t stop) {
+    if (!job->weight) {
+        memcpy(out + start, own + start, stop - start);
+        return;
+    }
+    const float weight = job->weight[i];
+    if (job->is_uint8) {
+        const uint8_t *restrict p = (const uint8_t *)partner, *restrict o = (const uint8_t *)own;
+        uint8_t *restrict r = (uint8_t *)out;
+        for (int64_t k = start; k < stop; k++) r[k] = (uint8_t)nearbyintf(lerp(p[k], o[k], weight));
+    } else {
+        const float *restrict p = (const float *)partner, *restrict o = (const float *)own;
+        float *restrict r = (float *)out;
+        for (int64_t k = start / 4; k < stop / 4; k++) r[k] = lerp(p[k], o[k], weight);
+    }
+}
+
+INLINE void mix_all(const Job *job) {
+    for (int64_t i = 0; i < job->n; i++) {
+        const int64_t *box = job->boxes ? job->boxes + 4 * i : NULL;
+        const int64_t top = box ? box[0] : 0, bottom = box ? box[1] : 0;
+        const int64_t left = box ? box[2] * job->pixel : 0, right = box ? box[3] * job->pixel : 0;
+        const char *own = job->src + i * job->image, *partner = job->src + job->index[i] * job->image;
+        char *out = job->dst + i * job->image;
+        for (int64_t at = 0; at < job->image; at += job->row) {
+            const int64_t h = at / job->row % job->height;
+            if (h < top || h >= bottom || left == right) {
+                outside(job, i, partner + at, own + at, out + at, 0, job->row);
+                continue;
+            }
+            outside(job, i, partner + at, own + at, out + at, 0, left);
+            memcpy(out + at + left, partner + at + left, right - left);
+            outside(job, i, partner + at, own + at, out + at, right, job->row);
+        }
+    }
+}
+
+static void mix_base(const Job *job) { mix_all(job); }
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) static void mix_avx512(const Job *job) { mix_all(job); }
+__attribute__((target("avx2,fma"))) static void mix_avx2(const Job *job) { mix_all(job); }
+#endif
+static void (*mix_best)(const Job *) = mix_base;
+
+static int check_arguments(const int64_t *index, const int64_t *boxes, int64_t n, int64_t height, int64_t width) {
     for (int64_t i = 0; i < n; i++) {
         if (index[i] < 0 || index[i] >= n) {
-            PyErr_Format(PyExc_ValueError, "index holds %lld, outside a batch of %lld images",
-                         (long long)index[i], (long long)n);
+            PyErr_Format(PyExc_ValueError, "index holds %lld, outside a batch of %lld images", (long long)index[i],
+                         (long long)n);
+            return 0;
+        }
+        const int64_t *box = boxes ? boxes + 4 * i : NULL;
+        if (box && (box[0] < 0 || box[0] > box[1] || box[1] > height || box[2] < 0 || box[2] > box[3] || box[3] > width)) {
+            PyErr_Format(PyExc_ValueError, "box (%lld, %lld, %lld, %lld) of image %lld is not inside %lldx%lld",
+                         (long long)box[0], (long long)box[1], (long long)box[2], (long long)box[3], (long long)i,
+                         (long long)height, (long long)width);
             return 0;
         }
     }
     return 1;
 }
 
-static PyObject *paste(PyObject *self, PyObject *args) {
-    unsigned long long src_address, dst_address, index_address, box_address;
-    long long n, channels, height, width, item, channels_last;
-    if (!PyArg_ParseTuple(args, "KKLLLLLLKK", &src_address, &dst_address, &n, &channels, &height, &width,
-                          &item, &channels_last, &index_address, &box_address))
+static PyObject *mix(PyObject *self, PyObject *args) {
+    unsigned long long src, dst, index, weight, boxes;
+    long long n, channels, height, width, item, is_uint8, channels_last;
+    if (!PyArg_ParseTuple(args, "KKLLLLLLLKKK", &src, &dst, &n, &channels, &height, &width, &item, &is_uint8,
+                          &channels_last, &index, &weight, &boxes))
         return NULL;
-    const int64_t *index = (const int64_t *)index_address, *boxes = (const int64_t *)box_address;
-    if (!check_index(index, n)) return NULL;
-    for (int64_t i = 0; i < n; i++) {
-        const int64_t *box = boxes + 4 * i;
-        if (box[0] < 0 || box[0] > box[1] || box[1] > height || box[2] < 0 || box[2] > box[3] || box[3] > width) {
-            PyErr_Format(PyExc_ValueError, "box (%lld, %lld, %lld, %lld) of image %lld is not inside %lldx%lld",
-                         (long long)box[0], (long long)box[1], (long long)box[2], (long long)box[3], (long long)i,
-                         (long long)height, (long long)width);
-            return NULL;
-        }
-    }
+    if (!check_arguments((const int64_t *)index, (const int64_t *)boxes, n, height, width)) return NULL;
     /* a plane is a channel (channels-first) or the whole image (channels-last, pixels interleaved) */
     const int64_t planes = channels_last ? 1 : channels, pixel = item * (channels_last ? channels : 1);
-    const int64_t row = width * pixel, plane = height * row, image = planes * plane;
-    const char *src = (const char *)src_address;
-    char *dst = (char *)dst_address;
+    const Job job = {(const char *)src, (char *)dst, n, height, planes, width * pixel, planes * height * width * pixel,
+                     pixel, (int)is_uint8, (const int64_t *)index, (const int64_t *)boxes, (const float *)weight};
     Py_BEGIN_ALLOW_THREADS
-    for (int64_t i = 0; i < n; i++) {
-        const int64_t top = boxes[4 * i], bottom = boxes[4 * i + 1];
-        const int64_t left = boxes[4 * i + 2] * pixel, right = boxes[4 * i + 3] * pixel;
-        const char *own = src + i * image, *partner = src + index[i] * image;
-        char *out = dst + i * image;
-        for (int64_t p = 0; p < planes; p++) {
-            for (int64_t h = 0; h < height; h++) {
-                const int64_t at = p * plane + h * row;
-                if (h < top || h >= bottom || left == right) {
-                    memcpy(out + at, own + at, row);
-                    continue;
-                }
-                memcpy(out + at, own + at, left);
-                memcpy(out + at + left, partner + at + left, right - left);
-                memcpy(out + at + right, own + at + right, row - right);
-            }
-        }
-    }
-    Py_END_ALLOW_THREADS
-    Py_RETURN_NONE;
-}
-
-/* torch.lerp(start, end, weight) as its CPU kernel computes it */
-static inline __attribute__((always_inline)) float lerp(float start, float end, float weight) {
-    const int small = fabsf(weight) < 0.5f;
-    return fmaf(small ? weight : weight - 1.0f, end - start, small ? start : end);
-}
-
-VECTOR_CLONES
-static void blend_float(const float *restrict partner, const float *restrict own, float *restrict out,
-                        int64_t count, float weight) {
-    for (int64_t k = 0; k < count; k++) out[k] = lerp(partner[k], own[k], weight);
-}
-
-VECTOR_CLONES
-static void blend_uint8(const uint8_t *restrict partner, const uint8_t *restrict own, uint8_t *restrict out,
-                        int64_t count, float weight) {
-    for (int64_t k = 0; k < count; k++) out[k] = (uint8_t)nearbyintf(lerp(partner[k], own[k], weight));
-}
-
-static PyObject *blend(PyObject *self, PyObject *args) {
-    unsigned long long src_address, dst_address, index_address, weight_address;
-    long long n, count, is_uint8;
-    if (!PyArg_ParseTuple(args, "KKLLLKK", &src_address, &dst_address, &n, &count, &is_uint8, &index_address,
-                          &weight_address))
-        return NULL;
-    const int64_t *index = (const int64_t *)index_address;
-    const float *weight = (const float *)weight_address;
-    if (!check_index(index, n)) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    for (int64_t i = 0; i < n; i++) {
-        if (is_uint8) {
-            const uint8_t *src = (const uint8_t *)src_address;
-            blend_uint8(src + index[i] * count, src + i * count, (uint8_t *)dst_address + i * count, count, weight[i]);
-        } else {
-            const float *src = (const float *)src_address;
-            blend_float(src + index[i] * count, src + i * count, (float *)dst_address + i * count, count, weight[i]);
-        }
-    }
+    mix_best(&job);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
-    {"paste", paste, METH_VARARGS,
-     "paste(src, dst, n, channels, height, width, item_size, channels_last, index, boxes): by address; "
-     "index int64 (n,), boxes int64 (n, 4) as top, bottom, left, right."},
-    {"blend", blend, METH_VARARGS,
-     "blend(src, dst, n, values_per_image, is_uint8, index, weights): by address; index int64 (n,), "
-     "weights float32 (n,), the share of each image itself."},
+    {"mix", mix, METH_VARARGS,
+     "mix(src, dst, n, channels, height, width, item_size, is_uint8, channels_last, index, weights, boxes): "
+     "by address; index int64 (n,), weights float32 (n,) or 0 (keep), boxes int64 (n, 4) or 0 (none)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_mix", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__mix(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__mix(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (getenv("AUGKIT_BASELINE_KERNELS")) return PyModule_Create(&module);  /* to compare the variants */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        mix_best = mix_avx512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        mix_best = mix_avx2;
+#endif
+    return PyModule_Create(&module);
+}

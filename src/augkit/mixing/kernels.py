@@ -4,10 +4,10 @@
 ``mix_images`` blends or pastes each image with its partner ``images[index]``. Both are pure
 (no randomness) and run on any device without host synchronisation.
 
-How ``mix_images`` computes: out of place on a dense CPU batch, the C kernels of ``_mix.c`` write
+How ``mix_images`` computes: out of place on a dense CPU batch, the C kernel of ``_mix.c`` writes
 each output image in one pass, reading the image and its partner straight from the batch (boxes
 of any dtype are pasted as row pieces; float32 and uint8 blends use ``torch.lerp``'s formula, with
-the same results); like torch's own CPU kernels they check the index and the boxes first.
+the same results); like torch's own CPU kernels it checks the index and the boxes first.
 Elsewhere, pixels taken from the partner are selected with a ``{0, 1}`` weight (``torch.lerp`` on
 float images, wrapping integer arithmetic on uint8), never with a boolean ``torch.where``, which
 is a slow scalar loop on the CPU. On a GPU (while compiling, and for other float blends on the
@@ -27,7 +27,7 @@ import torch
 from ..core import memory
 
 try:
-    from . import _mix as _native  # one-pass CPU kernels (see _mix.c)
+    from . import _mix as _native  # the one-pass CPU kernel (see _mix.c)
 except ImportError:  # built without a C compiler: the torch code below computes the same
     _native = None
 
@@ -145,25 +145,21 @@ def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pa
 
 def _mix_native(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
                 box: torch.Tensor | None) -> torch.Tensor | None:
-    """The C kernels, where they apply: out of place on a dense CPU batch, pasting boxes of any
-    dtype or blending float32 and uint8 images without boxes; ``None`` elsewhere."""
+    """The C kernel, where it applies: out of place on a dense CPU batch, blending float32 or uint8
+    images or pasting boxes into images of any dtype; ``None`` elsewhere."""
     channels_last = images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous()
     if (_native is None or images.device.type != "cpu" or torch.compiler.is_compiling() or images.requires_grad
-            or not (images.is_contiguous() or channels_last)):
+            or not (images.is_contiguous() or channels_last)
+            or (weight is not None and images.dtype not in (torch.float32, torch.uint8))):
         return None
     n, c, h, w = images.shape
     index = index.to("cpu", torch.int64).contiguous()
+    weight = None if weight is None else weight.to("cpu", torch.float32).contiguous()
+    box = None if box is None else box.to("cpu", torch.int64).contiguous()
     out = _empty(images.shape, images)
-    if weight is None and box is not None:
-        box = box.to("cpu", torch.int64).contiguous()
-        _native.paste(images.data_ptr(), out.data_ptr(), n, c, h, w, images.element_size(), channels_last,
-                      index.data_ptr(), box.data_ptr())
-    elif box is None and images.dtype in (torch.float32, torch.uint8):
-        weight = weight.to("cpu", torch.float32).contiguous()
-        _native.blend(images.data_ptr(), out.data_ptr(), n, c * h * w, images.dtype == torch.uint8,
-                      index.data_ptr(), weight.data_ptr())
-    else:
-        return None
+    _native.mix(images.data_ptr(), out.data_ptr(), n, c, h, w, images.element_size(), images.dtype == torch.uint8,
+                channels_last, index.data_ptr(), 0 if weight is None else weight.data_ptr(),
+                0 if box is None else box.data_ptr())
     return out
 
 
