@@ -206,5 +206,12 @@ def test_the_buffer_cache_keeps_at_most_its_byte_limit_and_clears(monkeypatch):
     assert sum(b.nbytes for b in memory._cache._buffers) <= 3 << 16
     assert all(t.shape == (1 << 14,) for t in held) and len({t.data_ptr() for t in held}) == 5
     del held
+    first, second, third = (memory.empty((1 << 14,), torch.float32).data_ptr() for _ in range(3))
+    assert first == second == third, "one idle buffer serves calls one after the other"
+    a, b = memory.empty((1 << 14,), torch.float32), memory.empty((1 << 14,), torch.int32)
+    addresses = a.data_ptr(), b.data_ptr()
+    del a, b  # idle, b the most recently used
+    memory.empty((2 << 14,), torch.float32)  # room for it: the least recently used idle buffer goes
+    assert memory.empty((1 << 14,), torch.float32).data_ptr() == addresses[1]
     memory.clear_cache()
     assert memory._cache._buffers == []

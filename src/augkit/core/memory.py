@@ -79,14 +79,17 @@ class _BufferCache:
 
     def take(self, nbytes: int) -> np.ndarray:
         with self._lock:
-            for i in range(len(self._buffers)):
+            for i in reversed(range(len(self._buffers))):  # the most recently used: warm in the caches
                 if self._buffers[i].nbytes == nbytes and self._idle(i):
                     self._buffers.append(self._buffers.pop(i))
                     return self._buffers[-1]
             total = nbytes + sum(b.nbytes for b in self._buffers)
-            for i in reversed(range(len(self._buffers))):  # make room: evict idle buffers
-                if total > CACHE_MAX_BYTES and self._idle(i):
+            i = 0
+            while total > CACHE_MAX_BYTES and i < len(self._buffers):  # evict the least recently used idle ones
+                if self._idle(i):
                     total -= self._buffers.pop(i).nbytes
+                else:
+                    i += 1
             buffer = _new_buffer(nbytes)
             if total <= CACHE_MAX_BYTES:
                 self._buffers.append(buffer)

@@ -1,6 +1,6 @@
 """ColorJitter(0.4, 0.4, 0.4, 0.1): per image (uint8 tensor, uint8 array) and on float and uint8
 batches with per-sample factors and order. The uint8 batch row also times augkit on the same batch
-as float32, the vectorized computation other devices use (see docs/contract.md)."""
+as float32 (the C kernel; see docs/contract.md)."""
 
 from __future__ import annotations
 
