@@ -33,7 +33,7 @@ INLINE float lerp(float start, float end, float weight) {
     return fmaf(small ? weight : weight - 1.0f, end - start, small ? start : end);
 }
 
-/* Bytes [start, stop) of a row outside the box: the own values, or the blend with the partner's. */
+/* Bytes [start, stop) outside the box: the own values, or the blend with the partner's. */
 INLINE void outside(const Job *job, int64_t i, const char *partner, const char *own, char *out, int64_t start,
                     int64_t stop) {
     if (!job->weight) {
@@ -53,21 +53,23 @@ INLINE void outside(const Job *job, int64_t i, const char *partner, const char *
 }
 
 INLINE void mix_all(const Job *job) {
+    const int64_t plane = job->height * job->row;
     for (int64_t i = 0; i < job->n; i++) {
         const int64_t *box = job->boxes ? job->boxes + 4 * i : NULL;
         const int64_t top = box ? box[0] : 0, bottom = box ? box[1] : 0;
         const int64_t left = box ? box[2] * job->pixel : 0, right = box ? box[3] * job->pixel : 0;
         const char *own = job->src + i * job->image, *partner = job->src + job->index[i] * job->image;
         char *out = job->dst + i * job->image;
-        for (int64_t at = 0; at < job->image; at += job->row) {
-            const int64_t h = at / job->row % job->height;
-            if (h < top || h >= bottom || left == right) {
-                outside(job, i, partner + at, own + at, out + at, 0, job->row);
-                continue;
+        for (int64_t at = 0; at < job->image; at += plane) {
+            /* the rows above and below the box are one stretch each; the box rows are three pieces */
+            outside(job, i, partner + at, own + at, out + at, 0, top * job->row);
+            for (int64_t h = top; h < bottom; h++) {
+                const int64_t row = at + h * job->row;
+                outside(job, i, partner + row, own + row, out + row, 0, left);
+                memcpy(out + row + left, partner + row + left, right - left);
+                outside(job, i, partner + row, own + row, out + row, right, job->row);
             }
-            outside(job, i, partner + at, own + at, out + at, 0, left);
-            memcpy(out + at + left, partner + at + left, right - left);
-            outside(job, i, partner + at, own + at, out + at, right, job->row);
+            outside(job, i, partner + at, own + at, out + at, bottom * job->row, plane);
         }
     }
 }
