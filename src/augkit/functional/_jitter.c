@@ -1,8 +1,9 @@
-/* Colour jitter of float32 CHW images on the CPU in one or two passes over memory.
+/* Colour jitter of float32 and uint8 CHW images on the CPU in one or two passes over memory.
  *
  * Each image runs its own sequence of brightness, contrast, saturation and hue steps, each
- * followed by a clamp to [0, 1]: the same float operations, in the same order, as the tensor
- * kernels of augkit.functional.color (the hue step is _rotate_hue_unit_). Pixels are processed in
+ * followed by a clamp to [0, 1] (uint8: values 0 to 255 in float32, rounded half to even, then
+ * clamped to [0, 255]): the same float operations, in the same order, as the tensor kernels of
+ * augkit.functional.color (the hue step is _rotate_hue_unit_). Pixels are processed in
  * chunks small enough for the L1 cache, every step on a chunk before the next chunk; a contrast
  * step needs the mean grey of the image before it, so the steps before it run first over the
  * whole image (summing as they go) and the rest in a second pass.
@@ -32,18 +33,26 @@ INLINE float clamp(float v, float low, float high) {
     return v > high ? high : v;
 }
 
-/* v * scale + term, clamped, on n values */
-INLINE void blend(float *restrict v, int n, float scale, float term) {
-    for (int i = 0; i < n; i++) v[i] = clamp(v[i] * scale + term, 0.0f, 1.0f);
+/* The end of every step: integer images (values 0 to 255) are rounded half to even, then clamped. */
+INLINE float finish(float v, float white, int integral) {
+    return clamp(integral ? nearbyintf(v) : v, 0.0f, white);
 }
 
-INLINE void saturate(float *restrict r, float *restrict g, float *restrict b, int n, float scale) {
+/* v * scale + term, finished, on n values */
+INLINE void blend(float *restrict v, int n, float scale, float term, float white, int integral) {
+    for (int i = 0; i < n; i++) v[i] = finish(v[i] * scale + term, white, integral);
+}
+
+/* the grey of integer images is floored first, as torchvision does */
+INLINE void saturate(float *restrict r, float *restrict g, float *restrict b, int n, float scale, float white,
+                     int integral) {
     const float keep = 1.0f - scale;
     for (int i = 0; i < n; i++) {
-        const float term = (r[i] * LUMA_R + g[i] * LUMA_G + b[i] * LUMA_B) * keep;
-        r[i] = clamp(r[i] * scale + term, 0.0f, 1.0f);
-        g[i] = clamp(g[i] * scale + term, 0.0f, 1.0f);
-        b[i] = clamp(b[i] * scale + term, 0.0f, 1.0f);
+        const float grey = r[i] * LUMA_R + g[i] * LUMA_G + b[i] * LUMA_B;
+        const float term = (integral ? floorf(grey) : grey) * keep;
+        r[i] = finish(r[i] * scale + term, white, integral);
+        g[i] = finish(g[i] * scale + term, white, integral);
+        b[i] = finish(b[i] * scale + term, white, integral);
     }
 }
 
@@ -53,9 +62,12 @@ INLINE float hue_channel(float sixths, float offset, float chroma, float base) {
     return clamp(d * chroma + base, 0.0f, 1.0f);
 }
 
-INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, int n, float shift) {
+/* on values in [0, 1]; integer images are divided by white first and multiplied back after */
+INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, int n, float shift, float white,
+                       int integral) {
     for (int i = 0; i < n; i++) {
-        const float red = r[i], green = g[i], blue = b[i];
+        const float red = integral ? r[i] / white : r[i], green = integral ? g[i] / white : g[i];
+        const float blue = integral ? b[i] / white : b[i];
         float value = red > green ? red : green;
         value = value < blue ? blue : value;
         float low = red < green ? red : green;
@@ -76,6 +88,11 @@ INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, 
         r[i] = hue_channel(sixths, -6.0f, chroma, base);
         g[i] = hue_channel(sixths, -2.0f, chroma, base);
         b[i] = hue_channel(sixths, -4.0f, chroma, base);
+        if (integral) {
+            r[i] = finish(r[i] * white, white, 1);
+            g[i] = finish(g[i] * white, white, 1);
+            b[i] = finish(b[i] * white, white, 1);
+        }
     }
 }
 
@@ -92,46 +109,64 @@ typedef struct {
     float scale, term;  /* blend steps: v * scale + term; hue: shift in sixths */
 } Step;
 
-/* Steps [0, count) on every pixel of the planes of src, written to dst (when not NULL); the
- * per-lane sums of each channel's results are added to sums (when not NULL). */
-INLINE void run_steps(const float *src, float *dst, int channels, int64_t hw, const Step *steps,
+/* Steps [0, count) on every pixel of the planes of src (float32, or uint8 when integral), written
+ * to dst (when not NULL); the per-lane sums of each channel's results are added to sums (when not
+ * NULL). Integer values are computed in float32, as the torch code does. */
+INLINE void run_steps(const void *src, void *dst, int integral, int channels, int64_t hw, const Step *steps,
                       int count, double *sums) {
+    const float white = integral ? 255.0f : 1.0f;
     float chunk[3][CHUNK];
     for (int64_t start = 0; start < hw; start += CHUNK) {
         const int n = (int)(hw - start < CHUNK ? hw - start : CHUNK);
-        for (int c = 0; c < channels; c++) memcpy(chunk[c], src + c * hw + start, n * sizeof(float));
+        for (int c = 0; c < channels; c++) {
+            if (integral) {
+                const uint8_t *from = (const uint8_t *)src + c * hw + start;
+                for (int i = 0; i < n; i++) chunk[c][i] = from[i];
+            } else {
+                memcpy(chunk[c], (const float *)src + c * hw + start, n * sizeof(float));
+            }
+        }
         for (int s = 0; s < count; s++) {
             const Step step = steps[s];
             if (step.op == SATURATION) {
-                saturate(chunk[0], chunk[1], chunk[2], n, step.scale);
+                saturate(chunk[0], chunk[1], chunk[2], n, step.scale, white, integral);
             } else if (step.op == HUE) {
-                rotate_hue(chunk[0], chunk[1], chunk[2], n, step.scale);
+                rotate_hue(chunk[0], chunk[1], chunk[2], n, step.scale, white, integral);
             } else {
-                for (int c = 0; c < channels; c++) blend(chunk[c], n, step.scale, step.term);
+                for (int c = 0; c < channels; c++) blend(chunk[c], n, step.scale, step.term, white, integral);
             }
         }
         if (count == 0)  /* no step: only the final clamp */
-            for (int c = 0; c < channels; c++) blend(chunk[c], n, 1.0f, 0.0f);
+            for (int c = 0; c < channels; c++) blend(chunk[c], n, 1.0f, 0.0f, white, integral);
         for (int c = 0; c < channels; c++) {
             if (sums) accumulate(sums + c * LANES, chunk[c], n);
-            if (dst) memcpy(dst + c * hw + start, chunk[c], n * sizeof(float));
+            if (!dst) continue;
+            if (integral) {
+                uint8_t *to = (uint8_t *)dst + c * hw + start;
+                for (int i = 0; i < n; i++) to[i] = (uint8_t)chunk[c][i];
+            } else {
+                memcpy((float *)dst + c * hw + start, chunk[c], n * sizeof(float));
+            }
         }
     }
 }
 
-/* The mean grey of the image whose per-lane channel sums are sums, as _luma_mean_tensor. */
-INLINE float mean_grey(const double *sums, int channels, int64_t hw) {
-    float means[3];
+/* The mean grey of the image whose per-lane channel sums are sums, as _luma_mean_tensor: in
+ * float32 from float32 means, or, for integer images (whose sums are exact), in float64. */
+INLINE float mean_grey(const double *sums, int channels, int64_t hw, int integral) {
+    double means[3];
     for (int c = 0; c < channels; c++) {
         double total = 0.0;
         for (int k = 0; k < LANES; k++) total += sums[c * LANES + k];
-        means[c] = (float)(total / (double)hw);
+        means[c] = total / (double)hw;
     }
-    return channels == 1 ? means[0] : means[0] * LUMA_R + means[1] * LUMA_G + means[2] * LUMA_B;
+    if (channels == 1) return (float)means[0];
+    if (integral) return (float)(means[0] * 0.299 + means[1] * 0.587 + means[2] * 0.114);
+    return (float)means[0] * LUMA_R + (float)means[1] * LUMA_G + (float)means[2] * LUMA_B;
 }
 
 /* One image: factors (brightness, contrast, saturation, hue turns) applied in order (op indices). */
-INLINE void jitter_image(const float *src, float *dst, int channels, int64_t hw, const float *factors,
+INLINE void jitter_image(const void *src, void *dst, int integral, int channels, int64_t hw, const float *factors,
                          const int64_t *order) {
     Step steps[4];
     int count = 0, contrast_at = -1;
@@ -143,19 +178,20 @@ INLINE void jitter_image(const float *src, float *dst, int channels, int64_t hw,
         steps[count++] = (Step){op, op == HUE ? f * 6.0f : f, 0.0f};
     }
     if (contrast_at < 0) {
-        run_steps(src, dst, channels, hw, steps, count, NULL);
+        run_steps(src, dst, integral, channels, hw, steps, count, NULL);
         return;
     }
     double sums[3 * LANES] = {0.0};
-    run_steps(src, contrast_at ? dst : NULL, channels, hw, steps, contrast_at, sums);
+    run_steps(src, contrast_at ? dst : NULL, integral, channels, hw, steps, contrast_at, sums);
     const float scale = steps[contrast_at].scale;
-    steps[contrast_at].term = (1.0f - scale) * mean_grey(sums, channels, hw);
-    run_steps(contrast_at ? dst : src, dst, channels, hw, steps + contrast_at, count - contrast_at, NULL);
+    steps[contrast_at].term = (1.0f - scale) * mean_grey(sums, channels, hw, integral);
+    run_steps(contrast_at ? dst : src, dst, integral, channels, hw, steps + contrast_at, count - contrast_at, NULL);
 }
 
 typedef struct {
-    const float *src;
-    float *dst;
+    const char *src;
+    char *dst;
+    int integral;  /* uint8 images, else float32 */
     int64_t n, channels, hw;
     const float *factors;
     const int64_t *order;
@@ -163,9 +199,9 @@ typedef struct {
 
 INLINE void jitter_all(const Job *job) {
     for (int64_t i = 0; i < job->n; i++) {
-        const int64_t offset = i * job->channels * job->hw;
-        jitter_image(job->src + offset, job->dst + offset, (int)job->channels, job->hw, job->factors + 4 * i,
-                     job->order + 4 * i);
+        const int64_t offset = i * job->channels * job->hw * (job->integral ? 1 : 4);
+        jitter_image(job->src + offset, job->dst + offset, job->integral, (int)job->channels, job->hw,
+                     job->factors + 4 * i, job->order + 4 * i);
     }
 }
 
@@ -178,13 +214,14 @@ static void (*jitter_best)(const Job *) = jitter_base;
 
 static PyObject *color_jitter(PyObject *self, PyObject *args) {
     unsigned long long src, dst, factors, order;
-    long long n, channels, hw;
-    if (!PyArg_ParseTuple(args, "KKLLLKK", &src, &dst, &n, &channels, &hw, &factors, &order)) return NULL;
+    long long n, channels, hw, is_uint8;
+    if (!PyArg_ParseTuple(args, "KKLLLKKL", &src, &dst, &n, &channels, &hw, &factors, &order, &is_uint8)) return NULL;
     if (channels != 1 && channels != 3) {
         PyErr_Format(PyExc_ValueError, "color_jitter expects 1 or 3 channels; got %lld", channels);
         return NULL;
     }
-    const Job job = {(const float *)src, (float *)dst, n, channels, hw, (const float *)factors, (const int64_t *)order};
+    const Job job = {(const char *)src, (char *)dst, (int)is_uint8, n, channels, hw, (const float *)factors,
+                     (const int64_t *)order};
     Py_BEGIN_ALLOW_THREADS
     jitter_best(&job);
     Py_END_ALLOW_THREADS
@@ -193,8 +230,8 @@ static PyObject *color_jitter(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"color_jitter", color_jitter, METH_VARARGS,
-     "color_jitter(src, dst, n, channels, hw, factors, order): jitter n contiguous float32 images "
-     "at address src into dst; factors float32 (n, 4), order int64 (n, 4), by address."},
+     "color_jitter(src, dst, n, channels, hw, factors, order, is_uint8): jitter n contiguous float32 (or "
+     "uint8) images at address src into dst; factors float32 (n, 4), order int64 (n, 4), by address."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,19 +11,18 @@ Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments
   exact mean luma, where torchvision floors each grey value first.
 * float hue is rotated straight from RGB to RGB (the maximum and chroma of each pixel are kept,
   its hue sixths move), within ``1e-6`` of torchvision's HSV round trip.
-* Exceptions, for speed: on uint8 arrays (and uint8 tensors on the CPU) hue is shifted on the
-  8-bit ``HSV_FULL`` encoding of OpenCV: the hue turn has 256 steps, so the result is within 7
-  levels of torchvision's float result (mean difference 0.1 to 0.7 levels on photos; an exact
-  float hue costs about 4x more). Saturation on uint8 arrays blends with the exact luma in one
-  colour matrix (within 1 level of the tensor kernel, which floors it as torchvision does, for
-  factors in ``[0, 2]``). :func:`color_jitter` on uint8 CPU tensors runs the array kernels.
+* Exceptions, for speed, on uint8 arrays (and PIL images): hue is shifted on the 8-bit
+  ``HSV_FULL`` encoding of OpenCV: the hue turn has 256 steps, so the result is within 7 levels of
+  the float hue of tensors (mean difference 0.1 to 0.7 levels on photos). Saturation blends with
+  the exact luma in one colour matrix (within 1 level of the tensor kernel, which floors it as
+  torchvision does, for factors in ``[0, 2]``).
 
-float32 tensors on the CPU are jittered (brightness, contrast, saturation, hue and
+float32 and uint8 tensors on the CPU are jittered (brightness, contrast, saturation, hue and
 :func:`color_jitter`) by a small C kernel, ``_jitter.c``, built when augkit is installed: the same
-float operations as the torch code, all the steps of an image in one or two passes over its memory
-(about 10x faster on a batch). Brightness, saturation and hue give the same bits as the torch code
-of the other devices; contrast means are summed in another order (within ``1e-6``). Without a C
-compiler augkit installs without it and runs the torch code.
+float operations as the torch code of the other devices, all the steps of an image in one or two
+passes over its memory (about 10x faster on a batch). It gives the same bits, except float
+contrast means, which are summed in another order (within ``1e-6``). Without a C compiler augkit
+installs without it and runs the torch code.
 
 Per-sample arguments: tensor kernels take a Python number or a tensor of shape ``(B,)`` (one value
 per image of a ``(B, C, H, W)`` batch); NumPy kernels take numbers. ``solarize`` thresholds are
@@ -43,7 +42,7 @@ import torch
 import torch.nn.functional as nnf
 
 from ..core import memory
-from ..core.dispatch import dispatch, numpy_kernel, run_numpy_per_image
+from ..core.dispatch import dispatch, numpy_kernel
 from .colorspace import LUMA, _hue_sixths, _rgb_from_sixths, hsv_to_rgb_numpy, rgb_to_gray_numpy
 from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
@@ -174,9 +173,9 @@ def _check_factor(value: Factor, name: str, low: float = 0.0, high: float | None
 # -- the C kernel of float32 CPU tensors (see the module doc) -----------------------------------------
 
 def uses_c_kernel(x: torch.Tensor) -> bool:
-    """Whether the C kernel takes ``x``: a contiguous float32 CPU tensor of 1- or 3-channel images,
-    outside autograd and ``torch.compile``."""
-    return (_native is not None and x.dtype == torch.float32 and x.device.type == "cpu" and x.ndim >= 3
+    """Whether the C kernel takes ``x``: a contiguous float32 or uint8 CPU tensor of 1- or 3-channel
+    images, outside autograd and ``torch.compile``."""
+    return (_native is not None and x.dtype in (torch.float32, torch.uint8) and x.device.type == "cpu" and x.ndim >= 3
             and x.shape[-3] in (1, 3) and x.is_contiguous() and not (x.requires_grad and torch.is_grad_enabled())
             and not torch.compiler.is_compiling())
 
@@ -202,8 +201,9 @@ def _jitter_native(x: torch.Tensor, factors: Sequence[Factor], order: Sequence[i
     orders = torch.as_tensor(order, dtype=torch.int64, device="cpu").reshape(-1, 4).expand(n, 4).contiguous()
     if not bool(((orders >= 0) & (orders < 4)).all()):
         raise ValueError(f"order lists ops 0 to 3; got {orders.unique().tolist()}")
-    out = memory.empty(tuple(x.shape), torch.float32)
-    _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.data_ptr(), orders.data_ptr())
+    out = memory.empty(tuple(x.shape), x.dtype)
+    _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.data_ptr(), orders.data_ptr(),
+                         x.dtype == torch.uint8)
     return out
 
 
@@ -327,18 +327,6 @@ def _shift_hue_uint8(rgb: np.ndarray, factor: float) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
-def _per_image_values(value: Factor, n: int) -> list[float]:
-    """One Python number per image from a number or a tensor of 1 or ``n`` values."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().reshape(-1).expand(n).tolist()
-    return [float(value)] * n
-
-
-def _shift_hue_uint8_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
-    """:func:`_shift_hue_uint8` on each image of a uint8 CPU tensor ``(..., 3, H, W)``."""
-    return run_numpy_per_image(x, _shift_hue_uint8, _per_image_values(factor, math.prod(x.shape[:-3])))
-
-
 # per channel (red, green, blue), added to the hue in sixths so that ``||k| - 3|`` is the distance
 # from the hue to where the channel is at its minimum (see _rotate_hue_unit_)
 _HUE_OFFSETS = (-6.0, -2.0, -4.0)
@@ -385,8 +373,6 @@ def _rotate_hue_unit_(y: torch.Tensor, turns: Factor) -> torch.Tensor:
 def _rotate_hue_work(y: torch.Tensor, factor: Factor, dtype: torch.dtype) -> torch.Tensor:
     """Rotate the hue of ``y`` (float values in the range of ``dtype``, integral for integer
     dtypes) by ``factor`` turns; overwrites ``y``."""
-    if dtype == torch.uint8 and y.device.type == "cpu":
-        return _shift_hue_uint8_tensor(y.to(torch.uint8), factor).to(y.dtype)
     white = max_value(dtype)
     unit = y if white == 1.0 else y.div_(white)
     lead = y.shape[:-3]
@@ -399,15 +385,11 @@ def _rotate_hue_work(y: torch.Tensor, factor: Factor, dtype: torch.dtype) -> tor
 def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Rotate the hue by ``factor`` turns (in ``[-0.5, 0.5]``) in HSV space; RGB images.
 
-    uint8 tensors on the CPU take the 8-bit path of :func:`adjust_hue_numpy` (see the module doc).
-
     >>> adjust_hue_tensor(torch.tensor([[[1.0]], [[0.0]], [[0.0]]]), 1 / 3).flatten().tolist()
     [0.0, 1.0, 0.0]
     """
     _require(x, "adjust_hue", (3,))
     _check_factor(factor, "factor", -0.5, 0.5)
-    if x.dtype == torch.uint8 and x.device.type == "cpu":
-        return _shift_hue_uint8_tensor(x, factor)
     if uses_c_kernel(x):
         return _adjust_native(x, 3, factor)
     return _finish(_rotate_hue_work(x.to(_work_dtype(x), copy=True), factor, x.dtype), x.dtype)
@@ -746,8 +728,7 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
     images) or a ``(B, 4)`` tensor (one order per image); factors are numbers or ``(B,)`` tensors.
     Ops at their identity factor are skipped; saturation and hue leave 1-channel images as they are.
     At each position the brightness, contrast and saturation of all images are one per-image blend
-    ``x * scale + (1 - scale) * reference``. uint8 tensors on the CPU run the OpenCV kernels of
-    :func:`color_jitter_numpy` image by image (the same results as arrays, and faster).
+    ``x * scale + (1 - scale) * reference``.
 
     >>> x = torch.tensor([[[0.2, 0.6]]])
     >>> color_jitter_tensor(x, brightness=2.0, contrast=0.5, order=[1, 0, 2, 3]).tolist()
@@ -759,8 +740,6 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
         _check_factor(value, name, low, high)
     lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
     n = math.prod(lead)
-    if x.dtype == torch.uint8 and x.device.type == "cpu":
-        return _color_jitter_uint8_cpu(x, (brightness, contrast, saturation, hue), order)
     if uses_c_kernel(x):
         return _jitter_native(x, (brightness, contrast, saturation, hue), order)
     work = _work_dtype(x)
@@ -845,17 +824,6 @@ def _round_clamp_(y: torch.Tensor, dtype: torch.dtype) -> None:
     if not dtype.is_floating_point:
         y.round_()
     y.clamp_(0, max_value(dtype))
-
-
-def _color_jitter_uint8_cpu(x: torch.Tensor, factors: tuple[Factor, ...],
-                            order: Sequence[int] | torch.Tensor) -> torch.Tensor:
-    """uint8 on the CPU: :func:`color_jitter_numpy` on each image. Its tables and OpenCV colour
-    ops run several times faster than float tensor arithmetic, and tensors then give exactly the
-    results of arrays and PIL images."""
-    n = math.prod(x.shape[:-3])
-    orders = torch.as_tensor(order).reshape(-1, 4).expand(n, 4).tolist()
-    return run_numpy_per_image(x, lambda image, *f: color_jitter_numpy(image, *f[:4], order=f[4]),
-                               *(_per_image_values(f, n) for f in factors), orders)
 
 
 @numpy_kernel
