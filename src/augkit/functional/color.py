@@ -48,7 +48,7 @@ from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
 
 try:
-    from . import _jitter as _native  # the C kernel of float32 colour jitter (see _jitter.c)
+    from . import _jitter as _native  # the C kernel of colour jitter on CPU tensors (see _jitter.c)
 except ImportError:  # built without a C compiler: the torch operations compute the same
     _native = None
 
@@ -170,7 +170,7 @@ def _check_factor(value: Factor, name: str, low: float = 0.0, high: float | None
         raise ValueError(f"{name} must be {bounds}; got {value!r}")
 
 
-# -- the C kernel of float32 CPU tensors (see the module doc) -----------------------------------------
+# -- the C kernel of float32 and uint8 CPU tensors (see the module doc) ------------------------------
 
 def uses_c_kernel(x: torch.Tensor) -> bool:
     """Whether the C kernel takes ``x``: a contiguous float32 or uint8 CPU tensor of 1- or 3-channel
@@ -181,13 +181,10 @@ def uses_c_kernel(x: torch.Tensor) -> bool:
 
 
 def _per_image_table(values: Sequence[Factor], n: int, x: torch.Tensor) -> torch.Tensor:
-    """Per-image values as a contiguous float32 ``(n, len(values))`` table."""
-    columns = []
-    for value in values:
-        column = torch.as_tensor(value, dtype=torch.float32, device="cpu").reshape(-1)
-        if column.numel() not in (1, n):
-            raise ValueError(f"got {column.numel()} per-sample values for a batch of shape {tuple(x.shape)}")
-        columns.append(column.expand(n))
+    """Per-image values (numbers or tensors checked by :func:`_per_sample`) as a contiguous float32
+    ``(n, len(values))`` table."""
+    columns = [torch.as_tensor(_per_sample(v, x, torch.float32), dtype=torch.float32).reshape(-1).expand(n)
+               for v in values]
     return torch.stack(columns, 1)
 
 

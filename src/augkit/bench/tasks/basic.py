@@ -29,6 +29,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
         }),
         Task(f"Normalize uint8 tensor -> float {side}x{side}", 1, {AUGKIT: lambda: norm(image)}),
         Task(f"Normalize uint8 array -> float {side}x{side}", 1, {AUGKIT: lambda: norm(array)}),
+        Task(f"Normalize float batch {batch_n}x3x{side}x{side}", batch_n, {AUGKIT: lambda: norm(batch)}),
     ]
     if lib.torchvision:
         v2, tvF = lib.torchvision
@@ -37,6 +38,8 @@ def tasks(scale: float = 1.0) -> list[Task]:
         out[0].runners["torchvision v2"] = lambda: tv_flip(image)
         out[2].runners["torchvision v2 (loop)"] = lambda: torch.stack([tv_flip(x) for x in batch])
         out[3].runners["torchvision v2"] = lambda: tv_norm(image)
+        tv_batch_norm = v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)
+        out[5].runners["torchvision v2"] = lambda: tv_batch_norm(batch)
     if lib.albumentations:
         A = lib.albumentations
         a_flip = A.HorizontalFlip(p=0.5)
@@ -47,4 +50,6 @@ def tasks(scale: float = 1.0) -> list[Task]:
         K = lib.kornia
         k_flip = K.augmentation.RandomHorizontalFlip(p=0.5)
         out[2].runners["kornia"] = lambda: k_flip(batch)
+        k_norm = K.augmentation.Normalize(torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD))
+        out[5].runners["kornia"] = lambda: k_norm(batch)
     return out
