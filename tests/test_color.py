@@ -275,9 +275,9 @@ def test_c_kernel_results_do_not_depend_on_the_batch_or_the_thread_count():
 
 
 def test_colour_transforms_give_a_cpu_batch_to_the_c_kernel_in_one_call(monkeypatch):
-    from augkit.core import transform
+    from augkit.core import executor
 
-    monkeypatch.setattr(transform, "TILE_BYTES", 1)  # every other multi-pass transform would tile
+    monkeypatch.setattr(executor, "TILE_BYTES", 1)  # a batch of several passes would be split
     calls = []
     native = color_module._native
 

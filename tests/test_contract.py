@@ -145,7 +145,7 @@ def test_batched_result_equals_per_image_results(case):
 def test_cpu_batches_in_blocks_equal_one_call(case, monkeypatch):
     if "tensor" not in case.kinds:
         pytest.skip("no tensor backend")
-    import augkit.core.transform as core
+    import augkit.core.executor as core
 
     for t, dtype, x, params in _tensor_batches(case, batch=7, seed=3):
         monkeypatch.setattr(core, "TILE_BYTES", 1 << 40)

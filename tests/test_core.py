@@ -134,14 +134,15 @@ def test_a_subclass_must_store_its_arguments():
 
 
 def test_tiling_applies_to_multi_pass_transforms_and_chains_of_per_image_transforms(monkeypatch):
-    import augkit.core.transform as core
+    import augkit.core.executor as executor
 
     x = make_image("tensor", "float32", batch=6)
-    monkeypatch.setattr(core, "TILE_BYTES", 1)
+    monkeypatch.setattr(executor, "TILE_BYTES", 1)
     seen = []
     spy = augkit.Lambda(lambda batch: seen.append(len(batch)) or batch)
     flips = augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.VerticalFlip(p=1.0)])
-    assert flips.tiled and augkit.ColorJitter(0.2).tiled and not augkit.HorizontalFlip().tiled
+    assert executor._splits(flips) and executor._splits(augkit.RandomResizedCrop(8))
+    assert not executor._splits(augkit.HorizontalFlip()) and not executor._splits(augkit.Compose([flips, spy]))
     assert torch.equal(flips(x), x.flip(-1).flip(-2))
     augkit.Compose([flips, spy])(x)  # a Lambda sees the whole batch, so its container is not tiled
     assert seen == [6]
@@ -164,7 +165,7 @@ def _vm_flags(address: int) -> list[str]:
 @pytest.mark.skipif(not os.path.exists("/sys/kernel/mm/transparent_hugepage/enabled"),
                     reason="no transparent huge pages (they are advised on Linux only)")
 def test_large_cpu_outputs_are_advised_huge_pages_and_small_ones_are_not():
-    from augkit.core import memory
+    from augkit.core import executor as memory
 
     large = memory.empty((memory.HUGE_PAGE_MIN_BYTES // 4 + 1,), torch.float32)
     assert large.dtype == torch.float32 and large.device.type == "cpu"
@@ -174,7 +175,7 @@ def test_large_cpu_outputs_are_advised_huge_pages_and_small_ones_are_not():
 
 
 def test_large_outputs_reuse_a_buffer_only_once_no_tensor_holds_it(monkeypatch):
-    from augkit.core import memory
+    from augkit.core import executor as memory
 
     monkeypatch.setattr(memory, "HUGE_PAGE_MIN_BYTES", 1 << 16)
     memory.clear_cache()
@@ -197,7 +198,7 @@ def test_large_outputs_reuse_a_buffer_only_once_no_tensor_holds_it(monkeypatch):
 
 
 def test_the_buffer_cache_keeps_at_most_its_byte_limit_and_clears(monkeypatch):
-    from augkit.core import memory
+    from augkit.core import executor as memory
 
     monkeypatch.setattr(memory, "HUGE_PAGE_MIN_BYTES", 1 << 16)
     monkeypatch.setattr(memory, "CACHE_MAX_BYTES", 3 << 16)

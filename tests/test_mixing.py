@@ -388,7 +388,7 @@ def test_repr_shows_non_defaults():
 
 @pytest.mark.parametrize("cls", [MixUp, CutMix, RandomMix])
 def test_compiles_fullgraph_without_graph_breaks(cls, monkeypatch):
-    from augkit.core import memory
+    from augkit.core import executor as memory
 
     monkeypatch.setattr(memory, "HUGE_PAGE_MIN_BYTES", 0)  # outputs as large as a real batch's
     torch._dynamo.reset()

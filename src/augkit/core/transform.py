@@ -16,16 +16,8 @@ Subclasses implement:
 The base class handles input kinds, layouts, the per-sample probability ``p``, ``same_on_batch``,
 configs and ``repr``.
 
-Cache tiling: transforms that make several passes over the pixels set ``tiled = True`` (so do
-containers of several transforms). They transform a CPU batch larger than :data:`TILE_BYTES` in
-blocks of whole images of about that size (at least two images each), every block one vectorized
-call with its slice of the params, written into one output allocated once. A ``Compose`` runs its
-whole chain on a block before the next, so the intermediates stay in the CPU caches and their
-memory is reused instead of mapping fresh pages (a transform making a single pass would only gain
-a copy). Each image's result depends only on that image and its params, so the output is the
-same as in one call; a transform whose tensor path sees the whole batch at once (``Lambda``)
-says so with ``_per_image() -> False``, and a container holding one is not tiled. Other devices
-always get one call.
+How a large CPU batch is executed (in cache-sized blocks, into reused buffers) is the policy of
+:mod:`augkit.core.executor`, not of the transform.
 """
 
 from __future__ import annotations
@@ -37,18 +29,14 @@ import numpy as np
 import torch
 
 from . import config as _config
-from . import memory
-from .dispatch import run_numpy
+from . import executor
 from .image import ImageLike, ImageSpec, Kind, inspect_image
+from .kernels import run_numpy
 from .params import Params
 from .random import bernoulli, draw_device
 from .validation import check_probability
 
-__all__ = ["Transform", "TILE_BYTES"]
-
-#: CPU batches above this many bytes (counted as float32 at the larger of the input and output
-#: sizes) are transformed block by block; about the size of a core's L2 cache.
-TILE_BYTES = 1 << 22
+__all__ = ["Transform"]
 
 
 class Transform:
@@ -71,7 +59,6 @@ class Transform:
     params_type: ClassVar[type[Params]] = Params
     p: float = 1.0
     same_on_batch: bool = False
-    tiled: ClassVar[bool] = False  # large CPU batches in cache-sized blocks (see the module doc)
 
     def __init__(self, p: float = 1.0) -> None:
         self.p = check_probability(p)
@@ -141,11 +128,6 @@ class Transform:
         """The random fields of the params for ``spec.n`` images, on ``spec.device``."""
         return {}
 
-    def _per_image(self) -> bool:
-        """Whether each image's result depends only on that image and its params (so a CPU batch
-        may be transformed in blocks of images)."""
-        return True
-
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no tensor kernel")
 
@@ -174,31 +156,11 @@ class Transform:
     def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
         if spec.kind is Kind.TENSOR:
             x = image if spec.batched else image.unsqueeze(0)
-            out = self._apply_tiled(x, spec._replace(batched=True), params)
+            out = executor.run_batch(self, x, spec._replace(batched=True), params, self._apply_masked)
             return out if spec.batched else out.squeeze(0)
         if params.applied is not None and not bool(params.applied[0]):
             return image
         return self._apply_all(image, spec, params)
-
-    def _apply_tiled(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
-        """:meth:`_apply_masked` on the BCHW batch ``x``, block by block on the CPU (see the
-        module doc)."""
-        bounds = _tile_bounds(spec, self.output_size(spec.size, params)) \
-            if x.device.type == "cpu" and self._tiles(x) and self._per_image() else None
-        if bounds is None:
-            return self._apply_masked(x, spec, params)
-        out = None
-        for start, stop in zip(bounds, bounds[1:]):
-            part = slice(start, stop)
-            y = self._apply_masked(x[part], spec._replace(n=stop - start), params[part])
-            if out is None:
-                out = memory.empty((spec.n, *y.shape[1:]), y.dtype, y.device)
-            out[part] = y
-        return out
-
-    def _tiles(self, x: torch.Tensor) -> bool:
-        """Whether the CPU batch ``x`` is computed in cache-sized blocks (see the module doc)."""
-        return self.tiled
 
     def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
         """Apply to the images of the BCHW batch ``x`` that ``params.applied`` selects.
@@ -231,15 +193,7 @@ class Transform:
         """Apply to every image (``params.applied`` already honoured); dispatch on the kind."""
         if spec.kind is Kind.TENSOR:
             return self._apply_tensor(image, params)
-        return run_numpy(self._apply_numpy, image, spec, params)
-
-
-def _tile_bounds(spec: ImageSpec, out_size: tuple[int, int]) -> list[int] | None:
-    """Block boundaries ``[0, ..., n]`` splitting a batch into blocks of about :data:`TILE_BYTES`
-    and at least two images, or ``None`` for one block."""
-    pixels = max(spec.size[0] * spec.size[1], out_size[0] * out_size[1])
-    bounds = memory.block_bounds(spec.n, spec.channels * pixels * 4, TILE_BYTES)
-    return bounds if len(bounds) > 2 else None
+        return run_numpy(self._apply_numpy, image, spec.kind, params)
 
 
 def put_rows(x: torch.Tensor, index: torch.Tensor, rows: torch.Tensor) -> None:

@@ -39,13 +39,16 @@ import cv2
 import numpy as np
 import stringzilla
 import torch
-import torch.nn.functional as nnf
 
-from ..core import memory
-from ..core.dispatch import dispatch, numpy_kernel
-from .colorspace import LUMA, _hue_sixths, _rgb_from_sixths, hsv_to_rgb_numpy, rgb_to_gray_numpy
-from .colorspace import rgb_to_gray_tensor, rgb_to_hsv_numpy
-from .convert import max_value, to_dtype_numpy, to_dtype_tensor
+from ..core import executor
+from ..core.kernels import numpy_kernel, op, tensor_kernel
+from .colorspace import (
+    LUMA,
+    hsv_to_rgb_numpy,
+    rgb_to_gray_tensor,
+    rgb_to_hsv_numpy,
+)
+from .convert import max_value, to_dtype_numpy
 
 try:
     from . import _jitter as _native  # the C kernel of colour jitter on CPU tensors (see _jitter.c)
@@ -198,7 +201,7 @@ def _jitter_native(x: torch.Tensor, factors: Sequence[Factor], order: Sequence[i
     orders = torch.as_tensor(order, dtype=torch.int64, device="cpu").reshape(-1, 4).expand(n, 4).contiguous()
     if not bool(((orders >= 0) & (orders < 4)).all()):
         raise ValueError(f"order lists ops 0 to 3; got {orders.unique().tolist()}")
-    out = memory.empty(tuple(x.shape), x.dtype)
+    out = executor.empty(tuple(x.shape), x.dtype)
     _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.data_ptr(), orders.data_ptr(),
                          x.dtype == torch.uint8)
     return out
@@ -213,6 +216,7 @@ def _adjust_native(x: torch.Tensor, op: int, factor: Factor) -> torch.Tensor:
 
 # -- brightness and contrast -------------------------------------------------------------------------
 
+@tensor_kernel("adjust_brightness")
 def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Multiply the pixels by ``factor`` (>= 0; 0 gives black, 1 the image), clamped.
 
@@ -225,7 +229,7 @@ def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     return _affine_tensor(x, _per_sample(factor, x), 0.0)
 
 
-@numpy_kernel
+@numpy_kernel("adjust_brightness")
 def adjust_brightness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     """:func:`adjust_brightness_tensor` on an HW/HWC array (one LUT on uint8)."""
     _check_factor(factor, "factor")
@@ -250,6 +254,7 @@ def _luma_mean_numpy(x: np.ndarray) -> float:
     return means[0] if _channels(x) == 1 else sum(w * m for w, m in zip(LUMA, means))
 
 
+@tensor_kernel("adjust_contrast")
 def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Blend with the mean grayscale value of the image: ``factor * x + (1 - factor) * mean``.
 
@@ -268,7 +273,7 @@ def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     return _affine_tensor(x, scale, (1.0 - scale) * mean)
 
 
-@numpy_kernel
+@numpy_kernel("adjust_contrast")
 def adjust_contrast_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     """:func:`adjust_contrast_tensor` on an HW/HWC array (one LUT on uint8)."""
     _require(x, "adjust_contrast")
@@ -279,6 +284,7 @@ def adjust_contrast_numpy(x: np.ndarray, factor: float) -> np.ndarray:
 
 # -- saturation and hue ---------------------------------------------------------------------------
 
+@tensor_kernel("adjust_saturation")
 def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Blend with the grayscale image: 0 gives gray, 1 the image, 2 doubles the saturation.
 
@@ -297,7 +303,7 @@ def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     return _finish(y * scale + gray * (1.0 - scale), x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("adjust_saturation")
 def adjust_saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     """:func:`adjust_saturation_tensor` on an HWC RGB array: one 3x3 colour matrix (uint8 blends
     with the exact luma where the tensor kernel floors it, so within 1 level for factors in
@@ -379,6 +385,7 @@ def _rotate_hue_work(y: torch.Tensor, factor: Factor, dtype: torch.dtype) -> tor
     return out if white == 1.0 else out.mul_(white)
 
 
+@tensor_kernel("adjust_hue")
 def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Rotate the hue by ``factor`` turns (in ``[-0.5, 0.5]``) in HSV space; RGB images.
 
@@ -392,7 +399,7 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     return _finish(_rotate_hue_work(x.to(_work_dtype(x), copy=True), factor, x.dtype), x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("adjust_hue")
 def adjust_hue_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     """:func:`adjust_hue_tensor` on an HWC RGB array; uint8 rotates the 8-bit ``HSV_FULL`` hue."""
     _require(x, "adjust_hue", (3,))
@@ -413,6 +420,7 @@ def adjust_hue_numpy(x: np.ndarray, factor: float) -> np.ndarray:
 _SMOOTH = ((1, 1, 1), (1, 5, 1), (1, 1, 1))  # divided by 13
 
 
+@tensor_kernel("adjust_sharpness")
 def adjust_sharpness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """Blend with the image smoothed by a 3x3 kernel (borders kept): 0 smooths, 1 is the image,
     2 sharpens. 1- or 3-channel images.
@@ -450,7 +458,7 @@ def adjust_sharpness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     return _finish(out, x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("adjust_sharpness")
 def adjust_sharpness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     """:func:`adjust_sharpness_tensor` on an HW/HWC array."""
     _require(x, "adjust_sharpness")
@@ -480,6 +488,7 @@ def _check_bits(bits: int) -> None:
         raise ValueError(f"bits must be an int in [0, 8]; got {bits!r}")
 
 
+@tensor_kernel("posterize")
 def posterize_tensor(x: torch.Tensor, bits: int | torch.Tensor) -> torch.Tensor:
     """Keep the ``bits`` most significant bits of each value (floats: ``2 ** bits`` levels);
     ``bits`` may be a ``(B,)`` integer tensor, one value in ``[0, 8]`` per image.
@@ -513,7 +522,7 @@ def _posterize_per_sample(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
     return x.bitwise_and(mask.to(x.dtype))
 
 
-@numpy_kernel
+@numpy_kernel("posterize")
 def posterize_numpy(x: np.ndarray, bits: int) -> np.ndarray:
     """:func:`posterize_tensor` on an HW/HWC array."""
     _check_bits(bits)
@@ -523,6 +532,7 @@ def posterize_numpy(x: np.ndarray, bits: int) -> np.ndarray:
     return np.bitwise_and(x, x.dtype.type(_posterize_mask(x.dtype, bits)))
 
 
+@tensor_kernel("invert")
 def invert_tensor(x: torch.Tensor) -> torch.Tensor:
     """White minus the image: ``255 - x`` on uint8, ``1 - x`` on floats.
 
@@ -536,7 +546,7 @@ def invert_tensor(x: torch.Tensor) -> torch.Tensor:
     return x.bitwise_not()
 
 
-@numpy_kernel
+@numpy_kernel("invert")
 def invert_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`invert_tensor` on an HW/HWC array."""
     return 1.0 - x if x.dtype == np.float32 else cv2.bitwise_not(x)
@@ -547,6 +557,7 @@ def _check_threshold(threshold: Factor) -> None:
         raise ValueError(f"threshold must be a fraction of white in [0, 1]; got {threshold!r}")
 
 
+@tensor_kernel("solarize")
 def solarize_tensor(x: torch.Tensor, threshold: Factor) -> torch.Tensor:
     """Invert the values ``>= threshold * white`` (``threshold`` in ``[0, 1]``).
 
@@ -563,7 +574,7 @@ def solarize_tensor(x: torch.Tensor, threshold: Factor) -> torch.Tensor:
     return torch.lerp(x, inverse, weight, out=inverse)
 
 
-@numpy_kernel
+@numpy_kernel("solarize")
 def solarize_numpy(x: np.ndarray, threshold: float) -> np.ndarray:
     """:func:`solarize_tensor` on an HW/HWC array (a LUT on uint8)."""
     _check_threshold(threshold)
@@ -596,6 +607,7 @@ def _planes(x: np.ndarray) -> list[np.ndarray]:
     return list(cv2.split(x)) if x.ndim == 3 and x.shape[2] > 1 else [x.reshape(x.shape[:2])]
 
 
+@tensor_kernel("equalize")
 def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
     """Histogram equalization of each channel (torchvision's, from PIL); uint8 or float images
     (floats are equalized on 256 levels, as :func:`~augkit.functional.to_dtype` quantizes them).
@@ -626,7 +638,7 @@ def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
     return table.view(-1).index_select(0, codes.view(-1)).view(x.shape)
 
 
-@numpy_kernel
+@numpy_kernel("equalize")
 def equalize_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`equalize_tensor` on an HW/HWC array."""
     _refuse_uint16(x, "equalize")
@@ -639,6 +651,7 @@ def equalize_numpy(x: np.ndarray) -> np.ndarray:
     return out if x.dtype == np.uint8 else to_dtype_numpy(out, x.dtype)
 
 
+@tensor_kernel("autocontrast")
 def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
     """Stretch each channel so that its darkest value becomes black and its brightest white
     (constant channels are kept).
@@ -653,7 +666,7 @@ def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
     return _finish((y - torch.where(flat, 0.0, low)).mul_(scale), x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("autocontrast")
 def autocontrast_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`autocontrast_tensor` on an HW/HWC array (a LUT per channel on uint8)."""
     low, high = np.array([cv2.minMaxLoc(p)[:2] for p in _planes(x)], np.float32).T
@@ -670,6 +683,7 @@ def autocontrast_numpy(x: np.ndarray) -> np.ndarray:
 
 # -- channels -------------------------------------------------------------------------------------
 
+@tensor_kernel("permute_channels")
 def permute_channels_tensor(x: torch.Tensor, permutation: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """Reorder channels: output channel ``i`` is input channel ``permutation[i]``.
 
@@ -690,7 +704,7 @@ def permute_channels_tensor(x: torch.Tensor, permutation: Sequence[int] | torch.
     return x.gather(-3, index)
 
 
-@numpy_kernel
+@numpy_kernel("permute_channels")
 def permute_channels_numpy(x: np.ndarray, permutation: Sequence[int]) -> np.ndarray:
     """:func:`permute_channels_tensor` on an HWC array."""
     permutation = [int(i) for i in np.asarray(permutation).reshape(-1)]
@@ -715,6 +729,7 @@ def _jitter_schedule(factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor
     return torch.where(chosen, factors.T.unsqueeze(1), identity)
 
 
+@tensor_kernel("color_jitter")
 def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Factor = 1.0,
                         saturation: Factor = 1.0, hue: Factor = 0.0,
                         order: Sequence[int] | torch.Tensor = (0, 1, 2, 3)) -> torch.Tensor:
@@ -823,7 +838,7 @@ def _round_clamp_(y: torch.Tensor, dtype: torch.dtype) -> None:
     y.clamp_(0, max_value(dtype))
 
 
-@numpy_kernel
+@numpy_kernel("color_jitter")
 def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float = 1.0,
                        saturation: float = 1.0, hue: float = 0.0,
                        order: Sequence[int] = (0, 1, 2, 3)) -> np.ndarray:
@@ -834,31 +849,31 @@ def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float =
     tables = x.dtype == np.uint8
     gray = _channels(x) == 1
     pending = None  # uint8: the composed table of the brightness and contrast steps not applied yet
-    for op in np.asarray(order).reshape(-1).tolist():
-        factor = factors[op]
-        if factor == _JITTER_IDENTITY[op] or (op >= 2 and gray):  # saturation, hue: RGB only
+    for step in np.asarray(order).reshape(-1).tolist():
+        factor = factors[step]
+        if factor == _JITTER_IDENTITY[step] or (step >= 2 and gray):  # saturation, hue: RGB only
             continue
-        if tables and op < 2:  # brightness or contrast
-            if op == 1 and pending is not None:  # the mean is of the image after the table
+        if tables and step < 2:  # brightness or contrast
+            if step == 1 and pending is not None:  # the mean is of the image after the table
                 x, pending = _lookup(x, pending), None
-            lut = _affine_lut(factor, (1.0 - factor) * _luma_mean_numpy(x) if op == 1 else 0.0)
+            lut = _affine_lut(factor, (1.0 - factor) * _luma_mean_numpy(x) if step == 1 else 0.0)
             pending = lut if pending is None else lut[pending]
             continue
         if pending is not None:
             x, pending = _lookup(x, pending), None
-        x = kernels[op](x, factor)
+        x = kernels[step](x, factor)
     return x if pending is None else _lookup(x, pending)
 
 
-adjust_brightness = dispatch(adjust_brightness_tensor, adjust_brightness_numpy)
-adjust_contrast = dispatch(adjust_contrast_tensor, adjust_contrast_numpy)
-adjust_saturation = dispatch(adjust_saturation_tensor, adjust_saturation_numpy)
-adjust_hue = dispatch(adjust_hue_tensor, adjust_hue_numpy)
-adjust_sharpness = dispatch(adjust_sharpness_tensor, adjust_sharpness_numpy)
-posterize = dispatch(posterize_tensor, posterize_numpy)
-solarize = dispatch(solarize_tensor, solarize_numpy)
-equalize = dispatch(equalize_tensor, equalize_numpy)
-autocontrast = dispatch(autocontrast_tensor, autocontrast_numpy)
-invert = dispatch(invert_tensor, invert_numpy)
-permute_channels = dispatch(permute_channels_tensor, permute_channels_numpy)
-color_jitter = dispatch(color_jitter_tensor, color_jitter_numpy)
+adjust_brightness = op("adjust_brightness")
+adjust_contrast = op("adjust_contrast")
+adjust_saturation = op("adjust_saturation")
+adjust_hue = op("adjust_hue")
+adjust_sharpness = op("adjust_sharpness")
+posterize = op("posterize")
+solarize = op("solarize")
+equalize = op("equalize")
+autocontrast = op("autocontrast")
+invert = op("invert")
+permute_channels = op("permute_channels")
+color_jitter = op("color_jitter")

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..core.dispatch import dispatch, numpy_kernel
+from ..core.kernels import numpy_kernel, op, tensor_kernel
 from .convert import max_value
 
 __all__ = [
@@ -67,6 +67,7 @@ def _numpy_via_float(x: np.ndarray, convert) -> np.ndarray:
 
 # -- grayscale -------------------------------------------------------------------------------------
 
+@tensor_kernel("rgb_to_gray")
 def rgb_to_gray_tensor(x: torch.Tensor, channels: int = 1) -> torch.Tensor:
     """BT.601 luma of an RGB ``(..., 3, H, W)`` tensor, with 1 or 3 (repeated) channels.
 
@@ -83,7 +84,7 @@ def rgb_to_gray_tensor(x: torch.Tensor, channels: int = 1) -> torch.Tensor:
     return out.expand(*x.shape).contiguous() if channels == 3 else out
 
 
-@numpy_kernel
+@numpy_kernel("rgb_to_gray")
 def rgb_to_gray_numpy(x: np.ndarray, channels: int = 1) -> np.ndarray:
     """BT.601 luma of an RGB HWC array, HWC with 1 or 3 (repeated) channels."""
     _check_numpy(x, 3, "rgb_to_gray")
@@ -91,13 +92,14 @@ def rgb_to_gray_numpy(x: np.ndarray, channels: int = 1) -> np.ndarray:
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB) if channels == 3 else gray[:, :, None]
 
 
+@tensor_kernel("gray_to_rgb")
 def gray_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     """Repeat a ``(..., 1, H, W)`` grayscale tensor into 3 channels."""
     _require_channels(x.shape[-3], 1, "gray_to_rgb")
     return x.expand(*x.shape[:-3], 3, *x.shape[-2:]).contiguous()
 
 
-@numpy_kernel
+@numpy_kernel("gray_to_rgb")
 def gray_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
     """Repeat an HW/HW1 grayscale array into HWC with 3 channels."""
     _check_numpy(x, 1, "gray_to_rgb")
@@ -134,6 +136,7 @@ def _rgb_from_sixths(sixths: torch.Tensor, low: torch.Tensor, chroma: torch.Tens
     return weight.mul_(chroma.unsqueeze(-3)).add_(low.unsqueeze(-3))
 
 
+@tensor_kernel("rgb_to_hsv")
 def rgb_to_hsv_tensor(x: torch.Tensor) -> torch.Tensor:
     """RGB to HSV with all three channels in the dtype's full range (see the module doc)."""
     _require_channels(x.shape[-3], 3, "rgb_to_hsv")
@@ -150,6 +153,7 @@ def rgb_to_hsv_tensor(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@tensor_kernel("hsv_to_rgb")
 def hsv_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_hsv_tensor`."""
     _require_channels(x.shape[-3], 3, "hsv_to_rgb")
@@ -162,7 +166,7 @@ def hsv_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     return _from_unit(_rgb_from_sixths(sixths, value - chroma, chroma), x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("rgb_to_hsv")
 def rgb_to_hsv_numpy(x: np.ndarray) -> np.ndarray:
     """RGB to HSV on an HWC array, like :func:`rgb_to_hsv_tensor`."""
     _check_numpy(x, 3, "rgb_to_hsv")
@@ -177,7 +181,7 @@ def rgb_to_hsv_numpy(x: np.ndarray) -> np.ndarray:
     return _numpy_via_float(x, convert)
 
 
-@numpy_kernel
+@numpy_kernel("hsv_to_rgb")
 def hsv_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
     """Inverse of :func:`rgb_to_hsv_numpy`."""
     _check_numpy(x, 3, "hsv_to_rgb")
@@ -202,6 +206,7 @@ def _lab_f_inverse(t: torch.Tensor) -> torch.Tensor:
     return torch.where(t > 0.206893, t.pow(3), (t - 16 / 116) / 7.787)
 
 
+@tensor_kernel("rgb_to_lab")
 def rgb_to_lab_tensor(x: torch.Tensor) -> torch.Tensor:
     """sRGB to CIE Lab (D65) in OpenCV's encoding (see the module doc); uint8 or float."""
     _require_channels(x.shape[-3], 3, "rgb_to_lab")
@@ -219,6 +224,7 @@ def rgb_to_lab_tensor(x: torch.Tensor) -> torch.Tensor:
     return _from_unit(lab.clamp(0, 1), x.dtype)
 
 
+@tensor_kernel("lab_to_rgb")
 def lab_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_lab_tensor` (out-of-gamut colours are clipped)."""
     _require_channels(x.shape[-3], 3, "lab_to_rgb")
@@ -237,7 +243,7 @@ def lab_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     return _from_unit(rgb.clamp(0, 1), x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("rgb_to_lab")
 def rgb_to_lab_numpy(x: np.ndarray) -> np.ndarray:
     """sRGB to Lab on an HWC uint8/float32 array, like :func:`rgb_to_lab_tensor`."""
     _check_numpy(x, 3, "rgb_to_lab")
@@ -249,7 +255,7 @@ def rgb_to_lab_numpy(x: np.ndarray) -> np.ndarray:
     return np.clip((lab + np.float32([0, 128, 128])) * np.float32([1 / 100, 1 / 255, 1 / 255]), 0, 1)
 
 
-@numpy_kernel
+@numpy_kernel("lab_to_rgb")
 def lab_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
     """Inverse of :func:`rgb_to_lab_numpy`."""
     _check_numpy(x, 3, "lab_to_rgb")
@@ -261,9 +267,9 @@ def lab_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
     return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1)
 
 
-rgb_to_gray = dispatch(rgb_to_gray_tensor, rgb_to_gray_numpy)
-gray_to_rgb = dispatch(gray_to_rgb_tensor, gray_to_rgb_numpy)
-rgb_to_hsv = dispatch(rgb_to_hsv_tensor, rgb_to_hsv_numpy)
-hsv_to_rgb = dispatch(hsv_to_rgb_tensor, hsv_to_rgb_numpy)
-rgb_to_lab = dispatch(rgb_to_lab_tensor, rgb_to_lab_numpy)
-lab_to_rgb = dispatch(lab_to_rgb_tensor, lab_to_rgb_numpy)
+rgb_to_gray = op("rgb_to_gray")
+gray_to_rgb = op("gray_to_rgb")
+rgb_to_hsv = op("rgb_to_hsv")
+hsv_to_rgb = op("hsv_to_rgb")
+rgb_to_lab = op("rgb_to_lab")
+lab_to_rgb = op("lab_to_rgb")

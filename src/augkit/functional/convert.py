@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..core import memory
-from ..core.dispatch import dispatch, numpy_kernel
+from ..core import executor
+from ..core.kernels import numpy_kernel, op, tensor_kernel
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "CLIP_MEAN", "CLIP_STD", "INCEPTION_MEAN", "INCEPTION_STD",
@@ -78,6 +78,7 @@ def _is_int(name: str) -> bool:
     return name.startswith("uint")
 
 
+@tensor_kernel("to_dtype")
 def to_dtype_tensor(x: torch.Tensor, dtype: DTypeLike, scale: bool = True) -> torch.Tensor:
     """Convert a tensor image to ``dtype``, rescaling values to the new range if ``scale``.
 
@@ -105,7 +106,7 @@ def to_dtype_tensor(x: torch.Tensor, dtype: DTypeLike, scale: bool = True) -> to
     return x.to(target)
 
 
-@numpy_kernel
+@numpy_kernel("to_dtype")
 def to_dtype_numpy(x: np.ndarray, dtype: DTypeLike, scale: bool = True) -> np.ndarray:
     """Convert an HW/HWC array to ``dtype`` (uint8, uint16 or float32), like :func:`to_dtype_tensor`."""
     src, dst = x.dtype.name, dtype_name(dtype)
@@ -125,7 +126,7 @@ def to_dtype_numpy(x: np.ndarray, dtype: DTypeLike, scale: bool = True) -> np.nd
     return np.clip(np.rint(x * np.float32(max_value(dst))), 0, max_value(dst)).astype(target)
 
 
-to_dtype = dispatch(to_dtype_tensor, to_dtype_numpy)
+to_dtype = op("to_dtype")
 
 
 @functools.lru_cache(maxsize=64)
@@ -160,6 +161,7 @@ def _normalize_matrix(mean: tuple[float, ...], std: tuple[float, ...], channels:
     return np.concatenate([np.diag(scale), bias[:, None]], axis=1)
 
 
+@tensor_kernel("normalize")
 def normalize_tensor(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """``(x - mean) / std`` per channel of a ``(..., C, H, W)`` tensor.
 
@@ -171,14 +173,14 @@ def normalize_tensor(x: torch.Tensor, mean: Sequence[float], std: Sequence[float
     """
     dtype = x.dtype if x.is_floating_point() else torch.float32
     scale, bias = _affine_tensors(tuple(mean), tuple(std), x.shape[-3], max_value(x.dtype), x.device, dtype)
-    out = memory.empty(x.shape, dtype, x.device) if x.is_contiguous() else torch.empty_like(x, dtype=dtype)
+    out = executor.empty(x.shape, dtype, x.device) if x.is_contiguous() else torch.empty_like(x, dtype=dtype)
     # on the CPU, a multiply and an add are faster than a broadcast addcmul, and converting integers
     # first faster than multiplying across dtypes
     first = torch.mul(x, scale, out=out) if x.dtype == dtype else out.copy_(x).mul_(scale)
     return first.add_(bias)
 
 
-@numpy_kernel
+@numpy_kernel("normalize")
 def normalize_numpy(x: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
     """``(x - mean) / std`` per channel of an HW/HWC array; float32 out, integers scaled first."""
     channels = x.shape[2] if x.ndim == 3 else 1
@@ -191,4 +193,4 @@ def normalize_numpy(x: np.ndarray, mean: Sequence[float], std: Sequence[float]) 
     return out
 
 
-normalize = dispatch(normalize_tensor, normalize_numpy)
+normalize = op("normalize")

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core.dispatch import dispatch, numpy_kernel
+from ..core.kernels import numpy_kernel, op, tensor_kernel
 from .colorspace import lab_to_rgb_numpy, lab_to_rgb_tensor, rgb_to_lab_numpy, rgb_to_lab_tensor
 from .convert import max_value as white_level
 from .convert import to_dtype_numpy, to_dtype_tensor
@@ -179,6 +179,7 @@ def _gaussian_blur_float(x: torch.Tensor, kernel_size: tuple[int, int], sigma: P
     return separable_filter(x, gaussian_kernel1d(kernel_size[0], s), gaussian_kernel1d(kernel_size[1], s))
 
 
+@tensor_kernel("gaussian_blur")
 def gaussian_blur_tensor(x: torch.Tensor, kernel_size: int | Sequence[int], sigma: PerSample) -> torch.Tensor:
     """Gaussian blur of a ``(..., C, H, W)`` tensor with reflect-101 borders.
 
@@ -213,7 +214,7 @@ def _opencv_gaussian(x: np.ndarray, size: tuple[int, int], sigma: float, dst: np
                             borderType=cv2.BORDER_REFLECT_101)
 
 
-@numpy_kernel
+@numpy_kernel("gaussian_blur")
 def gaussian_blur_numpy(x: np.ndarray, kernel_size: int | Sequence[int], sigma: float) -> np.ndarray:
     """Gaussian blur of an HW/HWC array (``cv2.GaussianBlur``, reflect-101), like the tensor kernel."""
     return _opencv_gaussian(x, _check_odd(kernel_size, "kernel_size"), float(sigma))
@@ -221,6 +222,7 @@ def gaussian_blur_numpy(x: np.ndarray, kernel_size: int | Sequence[int], sigma: 
 
 # -- median --------------------------------------------------------------------------------------
 
+@tensor_kernel("median_blur")
 def median_blur_tensor(x: torch.Tensor, kernel_size: int) -> torch.Tensor:
     """Median over a ``kernel_size`` x ``kernel_size`` window (odd), replicate borders, per channel;
     equal to ``cv2.medianBlur``. CPU tensors go through ``cv2.medianBlur`` plane by plane where
@@ -314,7 +316,7 @@ def _median_networks(k: int) -> tuple[Network, Network]:
     return _keep_used(_odd_even_merge_sort(k), ranks), window
 
 
-@numpy_kernel
+@numpy_kernel("median_blur")
 def median_blur_numpy(x: np.ndarray, kernel_size: int) -> np.ndarray:
     """Median filter of an HW/HWC array (``cv2.medianBlur``; OpenCV takes uint16 and float32 only
     up to 5x5, larger windows on them go through the tensor kernel)."""
@@ -331,6 +333,7 @@ def _bilateral_radius(diameter: int, sigma_space: float) -> int:
     return max(radius, 1)
 
 
+@tensor_kernel("bilateral_filter")
 def bilateral_filter_tensor(x: torch.Tensor, diameter: int, sigma_color: float, sigma_space: float) -> torch.Tensor:
     """Edge-preserving bilateral filter, OpenCV's definition.
 
@@ -369,7 +372,7 @@ def bilateral_filter_tensor(x: torch.Tensor, diameter: int, sigma_color: float, 
     return cast_result(total / weights, x.dtype).reshape(shape)
 
 
-@numpy_kernel
+@numpy_kernel("bilateral_filter")
 def bilateral_filter_numpy(x: np.ndarray, diameter: int, sigma_color: float, sigma_space: float) -> np.ndarray:
     """Bilateral filter of an HW/HWC array (``cv2.bilateralFilter``), like the tensor kernel.
 
@@ -388,6 +391,7 @@ def bilateral_filter_numpy(x: np.ndarray, diameter: int, sigma_color: float, sig
 
 # -- non-local means -----------------------------------------------------------------------------
 
+@tensor_kernel("non_local_means")
 def non_local_means_tensor(x: torch.Tensor, h: float, template_window: int = 7,
                            search_window: int = 21) -> torch.Tensor:
     """Not available: non-local means has only a NumPy/OpenCV backend (see
@@ -398,7 +402,7 @@ def non_local_means_tensor(x: torch.Tensor, h: float, template_window: int = 7,
     )
 
 
-@numpy_kernel
+@numpy_kernel("non_local_means")
 def non_local_means_numpy(x: np.ndarray, h: float, template_window: int = 7,
                           search_window: int = 21) -> np.ndarray:
     """Non-local means denoising of a uint8 HW/HWC array with OpenCV.
@@ -486,6 +490,7 @@ def _clahe_planes(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: 
     return top.mul_(ya1).add_(bottom.mul_(ya)).round_().clamp_(0, levels - 1)
 
 
+@tensor_kernel("clahe")
 def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: Sequence[int] = (8, 8),
                  colour: str = "lab") -> torch.Tensor:
     """Contrast-limited adaptive histogram equalization, equal (within 1 grey level) to
@@ -536,7 +541,7 @@ def _equalize(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: tupl
     return cast_result(_clahe_planes(v, levels, clip_limit, grid), v.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("clahe")
 def clahe_numpy(x: np.ndarray, clip_limit: float = 2.0, tile_grid_size: Sequence[int] = (8, 8),
                 colour: str = "lab") -> np.ndarray:
     """CLAHE of an HW/HWC array with ``cv2.createCLAHE``, like :func:`clahe_tensor`."""
@@ -600,6 +605,7 @@ def _gaussian_mean(values: torch.Tensor, block_size: int) -> torch.Tensor:
     return separable_filter(values, kernel, kernel, border="replicate")
 
 
+@tensor_kernel("threshold")
 def threshold_tensor(x: torch.Tensor, method: str = "fixed", threshold: float = 0.5, block_size: int = 11,
                      c: float = 0.0, max_value: float = 1.0) -> torch.Tensor:
     """Binarize each channel: ``max_value`` where the pixel is above the threshold, else 0.
@@ -646,7 +652,7 @@ def _level(value: float, integer: bool) -> float:
     return float(round(value)) if integer else float(value)
 
 
-@numpy_kernel
+@numpy_kernel("threshold")
 def threshold_numpy(x: np.ndarray, method: str = "fixed", threshold: float = 0.5, block_size: int = 11,
                     c: float = 0.0, max_value: float = 1.0) -> np.ndarray:
     """Binarize an HW/HWC array with OpenCV, like :func:`threshold_tensor`."""
@@ -689,6 +695,7 @@ def unsharp_kernel_size(sigma: float) -> int:
     return 2 * math.ceil(3 * sigma) + 1
 
 
+@tensor_kernel("unsharp_mask")
 def unsharp_mask_tensor(x: torch.Tensor, kernel_size: int, sigma: PerSample, amount: PerSample,
                         threshold: float = 0.0) -> torch.Tensor:
     """Unsharp masking: ``out = x + amount * (x - blur(x))`` where ``|x - blur(x)| >= threshold``,
@@ -711,7 +718,7 @@ def unsharp_mask_tensor(x: torch.Tensor, kernel_size: int, sigma: PerSample, amo
     return cast_result(sharpened.clamp(0, white_level(x.dtype)), x.dtype).reshape(shape)
 
 
-@numpy_kernel
+@numpy_kernel("unsharp_mask")
 def unsharp_mask_numpy(x: np.ndarray, kernel_size: int, sigma: float, amount: float,
                        threshold: float = 0.0) -> np.ndarray:
     """Unsharp masking of an HW/HWC array (blur by ``cv2.GaussianBlur``), like the tensor kernel."""
@@ -727,10 +734,10 @@ def unsharp_mask_numpy(x: np.ndarray, kernel_size: int, sigma: float, amount: fl
     return np.clip(np.rint(sharpened), 0, white).astype(x.dtype)
 
 
-gaussian_blur = dispatch(gaussian_blur_tensor, gaussian_blur_numpy)
-median_blur = dispatch(median_blur_tensor, median_blur_numpy)
-bilateral_filter = dispatch(bilateral_filter_tensor, bilateral_filter_numpy)
-non_local_means = dispatch(non_local_means_tensor, non_local_means_numpy)
-clahe = dispatch(clahe_tensor, clahe_numpy)
-threshold = dispatch(threshold_tensor, threshold_numpy)
-unsharp_mask = dispatch(unsharp_mask_tensor, unsharp_mask_numpy)
+gaussian_blur = op("gaussian_blur")
+median_blur = op("median_blur")
+bilateral_filter = op("bilateral_filter")
+non_local_means = op("non_local_means", kinds=("numpy", "pil"))
+clahe = op("clahe")
+threshold = op("threshold")
+unsharp_mask = op("unsharp_mask")

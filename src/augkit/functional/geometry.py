@@ -40,8 +40,8 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from ..core import memory
-from ..core.dispatch import dispatch, numpy_kernel, run_numpy_per_image
+from ..core import executor
+from ..core.kernels import numpy_kernel, op, run_numpy_per_image, tensor_kernel
 
 __all__ = [
     "INTERPOLATIONS", "PADDING_MODES",
@@ -103,9 +103,10 @@ def _flip_where(x: torch.Tensor, which: torch.Tensor, dim: int) -> torch.Tensor:
     shape[dim] = size
     index = torch.where(which.view(-1, *[1] * (x.ndim - 1)), forwards.flip(0).view(shape[1:]),
                         forwards.view(shape[1:]))
-    return torch.gather(x, dim, index.expand(x.shape), out=memory.empty(x.shape, x.dtype, x.device))
+    return torch.gather(x, dim, index.expand(x.shape), out=executor.empty(x.shape, x.dtype, x.device))
 
 
+@tensor_kernel("hflip")
 def hflip_tensor(x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
     """Mirror left-right a ``(..., C, H, W)`` tensor; with ``which`` (bool ``(B,)``), only the
     images of the ``(B, C, H, W)`` batch where it is true.
@@ -116,18 +117,19 @@ def hflip_tensor(x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Te
     return x.flip(-1) if which is None else _flip_where(x, which, -1)
 
 
-@numpy_kernel
+@numpy_kernel("hflip")
 def hflip_numpy(x: np.ndarray) -> np.ndarray:
     """Mirror left-right an HW/HWC array."""
     return cv2.flip(x, 1)
 
 
+@tensor_kernel("vflip")
 def vflip_tensor(x: torch.Tensor, which: torch.Tensor | None = None) -> torch.Tensor:
     """Mirror top-bottom a ``(..., C, H, W)`` tensor; ``which`` as in :func:`hflip_tensor`."""
     return x.flip(-2) if which is None else _flip_where(x, which, -2)
 
 
-@numpy_kernel
+@numpy_kernel("vflip")
 def vflip_numpy(x: np.ndarray) -> np.ndarray:
     """Mirror top-bottom an HW/HWC array."""
     return cv2.flip(x, 0)
@@ -288,6 +290,7 @@ def _resample_tensor(x: torch.Tensor, size: tuple[int, int], interpolation: str,
     return out.reshape(*lead, c, *size)
 
 
+@tensor_kernel("resize")
 def resize_tensor(x: torch.Tensor, size: int | Sequence[int], interpolation: str = "bilinear",
                   max_size: int | None = None, antialias: bool = True) -> torch.Tensor:
     """Resize a ``(..., C, H, W)`` tensor; ``size`` as in :func:`resized_size`.
@@ -325,7 +328,7 @@ def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, an
     return out
 
 
-@numpy_kernel
+@numpy_kernel("resize")
 def resize_numpy(x: np.ndarray, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> np.ndarray:
     """Resize an HW/HWC array, like :func:`resize_tensor` (see the module notes on accuracy)."""
@@ -358,6 +361,7 @@ def _pad_amounts(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
     raise ValueError(f"padding must be an int or 1, 2 or 4 ints; got {padding!r}")
 
 
+@tensor_kernel("pad")
 def pad_tensor(x: torch.Tensor, padding: int | Sequence[int], fill: Fill = 0.0,
                padding_mode: str = "constant") -> torch.Tensor:
     """Pad a ``(..., C, H, W)`` tensor by ``padding`` (int, ``(lr, tb)`` or ``(l, t, r, b)``).
@@ -400,7 +404,7 @@ _CV2_BORDER = {"constant": cv2.BORDER_CONSTANT, "edge": cv2.BORDER_REPLICATE,
                "reflect": cv2.BORDER_REFLECT_101, "symmetric": cv2.BORDER_REFLECT}
 
 
-@numpy_kernel
+@numpy_kernel("pad")
 def pad_numpy(x: np.ndarray, padding: int | Sequence[int], fill: Fill = 0.0,
               padding_mode: str = "constant") -> np.ndarray:
     """Pad an HW/HWC array, like :func:`pad_tensor`."""
@@ -420,6 +424,7 @@ def pad_numpy(x: np.ndarray, padding: int | Sequence[int], fill: Fill = 0.0,
     return cv2.copyMakeBorder(x, top, bottom, left, right, _CV2_BORDER[padding_mode])
 
 
+@tensor_kernel("crop")
 def crop_tensor(x: torch.Tensor, top: Box, left: Box, height: int, width: int) -> torch.Tensor:
     """The ``height x width`` box at ``(top, left)`` of a ``(..., C, H, W)`` tensor; parts of the
     box outside the image are zeros (like torchvision). Returns a view when the box is inside.
@@ -444,7 +449,7 @@ def crop_tensor(x: torch.Tensor, top: Box, left: Box, height: int, width: int) -
     return out
 
 
-@numpy_kernel
+@numpy_kernel("crop")
 def crop_numpy(x: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
     """The ``height x width`` box at ``(top, left)`` of an HW/HWC array (a view when inside)."""
     h, w = x.shape[:2]
@@ -469,17 +474,19 @@ def _pair(size: int | Sequence[int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (int(size[0]), int(size[-1]))
 
 
+@tensor_kernel("center_crop")
 def center_crop_tensor(x: torch.Tensor, size: int | Sequence[int]) -> torch.Tensor:
     """The centred ``size`` box of a ``(..., C, H, W)`` tensor (zero-padded if larger)."""
     return crop_tensor(x, *center_crop_box(tuple(x.shape[-2:]), _pair(size)))
 
 
-@numpy_kernel
+@numpy_kernel("center_crop")
 def center_crop_numpy(x: np.ndarray, size: int | Sequence[int]) -> np.ndarray:
     """The centred ``size`` box of an HW/HWC array (zero-padded if larger)."""
     return crop_numpy(x, *center_crop_box(x.shape[:2], _pair(size)))
 
 
+@tensor_kernel("resized_crop")
 def resized_crop_tensor(x: torch.Tensor, top: Box, left: Box, height: Box, width: Box,
                         size: int | Sequence[int], interpolation: str = "bilinear",
                         antialias: bool = True) -> torch.Tensor:
@@ -506,7 +513,7 @@ def resized_crop_tensor(x: torch.Tensor, top: Box, left: Box, height: Box, width
     return _separable(x, size, *box, interpolation, antialias)
 
 
-@numpy_kernel
+@numpy_kernel("resized_crop")
 def resized_crop_numpy(x: np.ndarray, top: int, left: int, height: int, width: int,
                        size: int | Sequence[int], interpolation: str = "bilinear",
                        antialias: bool = True) -> np.ndarray:
@@ -598,6 +605,7 @@ def _batched(x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
     return x.reshape(-1, *x.shape[-3:]), lead
 
 
+@tensor_kernel("affine")
 def affine_tensor(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "bilinear",
                   fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
     """Warp a ``(..., C, H, W)`` tensor by the forward ``2 x 3`` ``matrix`` (or ``(B, 2, 3)``, one
@@ -623,7 +631,7 @@ def _cv2_border(x: np.ndarray, fill: Fill) -> tuple:
     return tuple(values[:4]) + (0.0,) * (4 - min(len(values), 4))
 
 
-@numpy_kernel
+@numpy_kernel("affine")
 def affine_numpy(x: np.ndarray, matrix, interpolation: str = "bilinear", fill: Fill = 0.0,
                  output_size: tuple[int, int] | None = None) -> np.ndarray:
     """Warp an HW/HWC array by the forward ``2 x 3`` ``matrix`` (``cv2.warpAffine``).
@@ -670,6 +678,7 @@ def expanded_size(size_hw: tuple[int, int], angles: Sequence[float]) -> tuple[in
     return 2 * int(math.ceil(half_h - 1e-4)), 2 * int(math.ceil(half_w - 1e-4))
 
 
+@tensor_kernel("rotate")
 def rotate_tensor(x: torch.Tensor, angle: float | torch.Tensor, interpolation: str = "nearest",
                   expand: bool = False, center: tuple[float, float] | None = None,
                   fill: Fill = 0.0) -> torch.Tensor:
@@ -684,7 +693,7 @@ def rotate_tensor(x: torch.Tensor, angle: float | torch.Tensor, interpolation: s
     return affine_tensor(x, matrix.to(x.device), interpolation, fill, size)
 
 
-@numpy_kernel
+@numpy_kernel("rotate")
 def rotate_numpy(x: np.ndarray, angle: float, interpolation: str = "nearest", expand: bool = False,
                  center: tuple[float, float] | None = None, fill: Fill = 0.0) -> np.ndarray:
     """Rotate an HW/HWC array, like :func:`rotate_tensor`."""
@@ -709,6 +718,7 @@ def _homography(startpoints, endpoints) -> torch.Tensor:
     return torch.cat([coeffs, torch.ones(n, 1, dtype=torch.float64)], 1).reshape(n, 3, 3)
 
 
+@tensor_kernel("perspective")
 def perspective_tensor(x: torch.Tensor, startpoints, endpoints, interpolation: str = "bilinear",
                        fill: Fill = 0.0) -> torch.Tensor:
     """Warp a ``(..., C, H, W)`` tensor so that the 4 ``startpoints`` (x, y; top-left, top-right,
@@ -732,7 +742,7 @@ def perspective_tensor(x: torch.Tensor, startpoints, endpoints, interpolation: s
     return _sample(x4, grid, interpolation, fill).reshape(x.shape)
 
 
-@numpy_kernel
+@numpy_kernel("perspective")
 def perspective_numpy(x: np.ndarray, startpoints, endpoints, interpolation: str = "bilinear",
                       fill: Fill = 0.0) -> np.ndarray:
     """Warp an HW/HWC array like :func:`perspective_tensor` (``cv2.warpPerspective``)."""
@@ -746,13 +756,13 @@ def perspective_numpy(x: np.ndarray, startpoints, endpoints, interpolation: str 
     return out
 
 
-hflip = dispatch(hflip_tensor, hflip_numpy)
-vflip = dispatch(vflip_tensor, vflip_numpy)
-resize = dispatch(resize_tensor, resize_numpy)
-crop = dispatch(crop_tensor, crop_numpy)
-center_crop = dispatch(center_crop_tensor, center_crop_numpy)
-pad = dispatch(pad_tensor, pad_numpy)
-resized_crop = dispatch(resized_crop_tensor, resized_crop_numpy)
-affine = dispatch(affine_tensor, affine_numpy)
-rotate = dispatch(rotate_tensor, rotate_numpy)
-perspective = dispatch(perspective_tensor, perspective_numpy)
+hflip = op("hflip")
+vflip = op("vflip")
+resize = op("resize")
+crop = op("crop")
+center_crop = op("center_crop")
+pad = op("pad")
+resized_crop = op("resized_crop")
+affine = op("affine")
+rotate = op("rotate")
+perspective = op("perspective")

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..core.dispatch import dispatch, numpy_kernel
+from ..core.kernels import numpy_kernel, op, tensor_kernel
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
 from .enhance import cast_result, work_dtype
 
@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 
+@tensor_kernel("add_noise")
 def add_noise_tensor(x: torch.Tensor, noise: torch.Tensor, clip: bool = True) -> torch.Tensor:
     """``x + noise`` with ``noise`` on the ``[0, 1]`` scale, broadcastable to ``x`` (``(B, C|1, H, W)``).
 
@@ -39,7 +40,7 @@ def add_noise_tensor(x: torch.Tensor, noise: torch.Tensor, clip: bool = True) ->
     return cast_result(y, x.dtype)
 
 
-@numpy_kernel
+@numpy_kernel("add_noise")
 def add_noise_numpy(x: np.ndarray, noise: np.ndarray, clip: bool = True) -> np.ndarray:
     """``x + noise`` on an HW/HWC array; ``noise`` is HW/HWC (or HW1) on the ``[0, 1]`` scale."""
     white = np.float32(max_value(x.dtype))
@@ -66,6 +67,7 @@ def _jpeg_array(x: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).reshape(x.shape)
 
 
+@tensor_kernel("jpeg_compression")
 def jpeg_compression_tensor(x: torch.Tensor, quality: int | Sequence[int] | torch.Tensor) -> torch.Tensor:
     """Encode to JPEG at ``quality`` (1-100; one per image) and decode, on ``(..., C, H, W)`` with
     1 or 3 channels. Non-uint8 images go through uint8 and come back in their dtype.
@@ -87,7 +89,7 @@ def jpeg_compression_tensor(x: torch.Tensor, quality: int | Sequence[int] | torc
     return to_dtype_tensor(out.contiguous(), x.dtype).reshape(x.shape)
 
 
-@numpy_kernel
+@numpy_kernel("jpeg_compression")
 def jpeg_compression_numpy(x: np.ndarray, quality: int) -> np.ndarray:
     """JPEG round trip of an HW/HWC array (``cv2.imencode``/``cv2.imdecode``); non-uint8 images
     go through uint8 and come back in their dtype."""
@@ -95,5 +97,5 @@ def jpeg_compression_numpy(x: np.ndarray, quality: int) -> np.ndarray:
     return to_dtype_numpy(out, x.dtype.name)
 
 
-add_noise = dispatch(add_noise_tensor, add_noise_numpy)
-jpeg_compression = dispatch(jpeg_compression_tensor, jpeg_compression_numpy)
+add_noise = op("add_noise")
+jpeg_compression = op("jpeg_compression")

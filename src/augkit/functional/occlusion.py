@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..core.dispatch import dispatch, numpy_kernel
+from ..core.kernels import numpy_kernel, op, tensor_kernel
 from .convert import max_value
 from .enhance import cast_result, per_sample, work_dtype
 
 __all__ = ["erase", "erase_tensor", "erase_numpy"]
 
 
+@tensor_kernel("erase")
 def erase_tensor(x: torch.Tensor, top: int | torch.Tensor, left: int | torch.Tensor, height: int | torch.Tensor,
                  width: int | torch.Tensor, value: float | torch.Tensor = 0.0) -> torch.Tensor:
     """Fill the rectangle ``[top, top + height) x [left, left + width)`` of each image with ``value``.
@@ -43,7 +44,7 @@ def erase_tensor(x: torch.Tensor, top: int | torch.Tensor, left: int | torch.Ten
     return out.reshape(x.shape)
 
 
-@numpy_kernel
+@numpy_kernel("erase")
 def erase_numpy(x: np.ndarray, top: int, left: int, height: int, width: int,
                 value: float | np.ndarray = 0.0) -> np.ndarray:
     """Fill a rectangle of an HW/HWC array with ``value`` (``[0, 1]`` scale: a number, one per
@@ -64,4 +65,4 @@ def erase_numpy(x: np.ndarray, top: int, left: int, height: int, width: int,
     return out
 
 
-erase = dispatch(erase_tensor, erase_numpy)
+erase = op("erase")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from ..core import memory
+from ..core import executor
 
 try:
     from . import _mix as _native  # the one-pass CPU kernel (see _mix.c)
@@ -116,7 +116,7 @@ def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | N
     start of the flat ``storage``."""
     channels_last = like.is_contiguous(memory_format=torch.channels_last) and not like.is_contiguous()
     n, c, h, w = shape
-    flat = memory.empty((n * c * h * w,), like.dtype, like.device) if storage is None else storage[: n * c * h * w]
+    flat = executor.empty((n * c * h * w,), like.dtype, like.device) if storage is None else storage[: n * c * h * w]
     return flat.view(n, h, w, c).permute(0, 3, 1, 2) if channels_last else flat.view(shape)
 
 
@@ -129,7 +129,7 @@ def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pa
                 inplace: bool) -> torch.Tensor:
     """The CPU path: blocks of samples, each mixed by the vectorised ops."""
     n = images.shape[0]
-    bounds = memory.block_bounds(n, images[0].numel() * max(4, images.element_size()), BLOCK_BYTES)
+    bounds = executor.block_bounds(n, images[0].numel() * max(4, images.element_size()), BLOCK_BYTES)
     parts = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
     if inplace:   # every partner is read before any sample is overwritten
         partners = [_gather(images, index[part]) for part in parts]

@@ -12,12 +12,12 @@ import numpy as np
 import torch
 
 from .. import functional as F
-from ..functional.color import JITTER_OPS, uses_c_kernel
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.random import uniform
 from ..core.transform import Transform
 from ..core.validation import check_number, check_range_pair, check_sequence
+from ..functional.color import JITTER_OPS
 
 __all__ = [
     "ColorJitter", "Brightness", "Contrast", "Saturation", "Hue", "Sharpness", "RandomGrayscale",
@@ -89,7 +89,6 @@ class ColorJitter(Transform):
     """
 
     params_type = ColorJitterParams
-    tiled = True  # several passes over every block (augkit.core.transform)
 
     def __init__(self, brightness: Range = 0.0, contrast: Range = 0.0, saturation: Range = 0.0,
                  hue: Range = 0.0, p: float = 1.0, same_on_batch: bool = False) -> None:
@@ -113,9 +112,6 @@ class ColorJitter(Transform):
         factors = draws[:, :4].mul(bounds[1]).add_(bounds[0]).T
         return {**dict(zip(JITTER_OPS, factors)), "order": draws[:, 4:].argsort(dim=1)}
 
-    def _tiles(self, x: torch.Tensor) -> bool:  # the C kernel passes over one image at a time
-        return not uses_c_kernel(x)
-
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.color_jitter_tensor(x, params.brightness, params.contrast, params.saturation, params.hue,
                                      params.order)
@@ -130,7 +126,6 @@ class _Adjust(Transform):
 
     params_type = FactorParams
     op: str = ""
-    tiled = True
 
     def __init__(self, factor: Range, p: float = 1.0, same_on_batch: bool = False) -> None:
         super().__init__(p)
@@ -139,9 +134,6 @@ class _Adjust(Transform):
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         return {"factor": uniform(spec.n, *self.factor, generator=generator, device=spec.device)}
-
-    def _tiles(self, x: torch.Tensor) -> bool:  # the C kernel passes over one image at a time
-        return self.op not in JITTER_OPS or not uses_c_kernel(x)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return _KERNELS[self.op][0](x, params.factor)

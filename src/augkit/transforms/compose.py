@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..core.config import resolve_function
+from ..core.executor import whole_batch
 from ..core.image import ImageLike, ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
@@ -74,13 +75,6 @@ class Compose(Transform):
         for t, child in zip(self.transforms, params.children):
             size = t.output_size(size, child)
         return size
-
-    @property
-    def tiled(self) -> bool:  # blocks keep the intermediates between children in the caches
-        return len(self.transforms) > 1 or any(t.tiled for t in self.transforms)
-
-    def _per_image(self) -> bool:
-        return all(t._per_image() for t in self.transforms)
 
     def _apply_all(self, image: ImageLike, spec: ImageSpec, params: ComposeParams) -> ImageLike:
         for t, child in zip(self.transforms, params.children):
@@ -193,6 +187,7 @@ class Identity(Transform):
         return x
 
 
+@whole_batch  # fn sees the whole batch
 class Lambda(Transform):
     """Apply a deterministic function ``fn(image) -> image`` (with probability ``p`` per image).
 
@@ -207,9 +202,6 @@ class Lambda(Transform):
     def __init__(self, fn: Callable[[ImageLike], ImageLike] | str, p: float = 1.0) -> None:
         super().__init__(p)
         self.fn = resolve_function(fn, "fn")
-
-    def _per_image(self) -> bool:
-        return False  # fn sees the whole batch
 
     def _apply_all(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
         return self.fn(image)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .. import functional as F
+from ..core.executor import in_blocks
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
@@ -131,6 +132,7 @@ def _scalar(value: torch.Tensor) -> float:
 
 # -- deterministic size changes --------------------------------------------------------------------
 
+@in_blocks  # float intermediates per block (augkit.core.executor)
 class Resize(Transform):
     """Resize to ``size``: ``(height, width)`` exactly, or an int for the shorter side (the
     longer side keeps the aspect ratio, capped at ``max_size``).
@@ -143,7 +145,6 @@ class Resize(Transform):
     torch.Size([3, 256, 341])
     """
 
-    tiled = True  # float intermediates per block (augkit.core.transform)
     def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> None:
         super().__init__()
@@ -241,6 +242,7 @@ def eval_crop_box(size_hw: tuple[int, int], size: int | tuple[int, int],
     return top, left, min(box_h, h), min(box_w, w)
 
 
+@in_blocks  # float intermediates per block (augkit.core.executor)
 class ResizedCenterCrop(Transform):
     """The eval crop in one pass: ``Resize(size / crop_ratio)`` then ``CenterCrop(size)``, done
     by cropping the centre region of the input and resizing only it.
@@ -254,7 +256,6 @@ class ResizedCenterCrop(Transform):
     torch.Size([3, 224, 224])
     """
 
-    tiled = True  # float intermediates per block (augkit.core.transform)
     def __init__(self, size: int | Sequence[int], crop_ratio: float = 0.875,
                  interpolation: str = "bilinear", antialias: bool = True) -> None:
         super().__init__()
@@ -359,6 +360,7 @@ class ResizedCropParams(Params):
     width: torch.Tensor
 
 
+@in_blocks  # float intermediates per block (augkit.core.executor)
 class RandomResizedCrop(Transform):
     """Crop a random box per image and resize it to ``size`` (torchvision's Inception-style crop).
 
@@ -375,7 +377,6 @@ class RandomResizedCrop(Transform):
     """
 
     params_type = ResizedCropParams
-    tiled = True  # float intermediates per block (augkit.core.transform)
     tries = 10
 
     def __init__(self, size: int | Sequence[int], scale: Sequence[float] = (0.08, 1.0),

@@ -42,8 +42,8 @@ import numpy as np
 import torch
 
 from .. import functional as F
-from ..core.dispatch import run_numpy_per_image
 from ..core.image import ImageSpec
+from ..core.kernels import run_numpy_per_image
 from ..core.params import Params
 from ..core.transform import Transform, put_rows
 from ..core.validation import check_number, check_sequence
