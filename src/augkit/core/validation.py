@@ -7,7 +7,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["check_probability", "check_number", "check_range_pair", "check_sequence"]
+__all__ = ["check_choice", "check_fill", "check_probability", "check_number", "check_range_pair", "check_sequence"]
 
 
 def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
@@ -55,3 +55,24 @@ def check_range_pair(value: Any, name: str, *, low: float | None = None, high: f
     if lo > hi:
         raise ValueError(f"{name} must be (min, max) with min <= max; got {value!r}")
     return lo, hi
+
+
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> Any:
+    """``value`` if it is one of ``choices``.
+
+    >>> check_choice("area", "interpolation", ("bilinear", "area"))
+    'area'
+    """
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_fill(fill: Any, name: str = "fill") -> float | tuple[float, ...]:
+    """A fill value in ``[0, 1]`` (fractions of white), one number or one per channel."""
+    if isinstance(fill, (int, float)) and not isinstance(fill, bool):
+        return float(check_number(fill, name, low=0.0, high=1.0))
+    values = check_sequence(fill, name)
+    if not values:
+        raise ValueError(f"{name} must hold at least one value; got []")
+    return tuple(float(check_number(v, f"{name}[{i}]", low=0.0, high=1.0)) for i, v in enumerate(values))

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core.kernels import numpy_kernel, op, tensor_kernel
+from ._utils import pair
 from .colorspace import lab_to_rgb_numpy, lab_to_rgb_tensor, rgb_to_lab_numpy, rgb_to_lab_tensor
 from .convert import max_value as white_level
 from .convert import to_dtype_numpy, to_dtype_tensor
@@ -50,10 +51,6 @@ CLAHE_COLOURS = ("lab", "per_channel")
 
 
 # -- shared helpers ------------------------------------------------------------------------------
-
-def _pair(size: int | Sequence[int]) -> tuple[int, int]:
-    return (int(size), int(size)) if isinstance(size, (int, np.integer)) else (int(size[0]), int(size[1]))
-
 
 def work_dtype(dtype: torch.dtype) -> torch.dtype:
     """The float dtype kernels compute in: float64 for float64 images, float32 otherwise."""
@@ -138,7 +135,7 @@ def separable_filter(x: torch.Tensor, kernel_y: torch.Tensor, kernel_x: torch.Te
 
 
 def _check_odd(size: int | Sequence[int], name: str) -> tuple[int, int]:
-    ky, kx = _pair(size)
+    ky, kx = pair(size)
     if ky < 1 or kx < 1 or ky % 2 == 0 or kx % 2 == 0:
         raise ValueError(f"{name} must be odd and positive; got {size!r}")
     return ky, kx
@@ -509,7 +506,7 @@ def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: S
     >>> clahe_tensor(torch.arange(64, dtype=torch.uint8).view(1, 8, 8), 2.0, (2, 2)).shape
     torch.Size([1, 8, 8])
     """
-    rows, cols = _pair(tile_grid_size)
+    rows, cols = pair(tile_grid_size)
     if colour not in CLAHE_COLOURS:
         raise ValueError(f"colour must be one of {CLAHE_COLOURS}; got {colour!r}")
     planes, shape = _planes(x)
@@ -545,7 +542,7 @@ def _equalize(v: torch.Tensor, levels: int, clip_limit: torch.Tensor, grid: tupl
 def clahe_numpy(x: np.ndarray, clip_limit: float = 2.0, tile_grid_size: Sequence[int] = (8, 8),
                 colour: str = "lab") -> np.ndarray:
     """CLAHE of an HW/HWC array with ``cv2.createCLAHE``, like :func:`clahe_tensor`."""
-    rows, cols = _pair(tile_grid_size)
+    rows, cols = pair(tile_grid_size)
     if colour not in CLAHE_COLOURS:
         raise ValueError(f"colour must be one of {CLAHE_COLOURS}; got {colour!r}")
     if x.dtype == np.float32:

@@ -42,6 +42,7 @@ import torch.nn.functional as nnf
 
 from ..core import executor
 from ..core.kernels import numpy_kernel, op, run_numpy_per_image, tensor_kernel
+from ._utils import pair
 
 __all__ = [
     "INTERPOLATIONS", "PADDING_MODES",
@@ -470,20 +471,16 @@ def center_crop_box(size_hw: tuple[int, int], crop_hw: tuple[int, int]) -> tuple
     return int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0)), ch, cw
 
 
-def _pair(size: int | Sequence[int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[-1]))
-
-
 @tensor_kernel("center_crop")
 def center_crop_tensor(x: torch.Tensor, size: int | Sequence[int]) -> torch.Tensor:
     """The centred ``size`` box of a ``(..., C, H, W)`` tensor (zero-padded if larger)."""
-    return crop_tensor(x, *center_crop_box(tuple(x.shape[-2:]), _pair(size)))
+    return crop_tensor(x, *center_crop_box(tuple(x.shape[-2:]), pair(size)))
 
 
 @numpy_kernel("center_crop")
 def center_crop_numpy(x: np.ndarray, size: int | Sequence[int]) -> np.ndarray:
     """The centred ``size`` box of an HW/HWC array (zero-padded if larger)."""
-    return crop_numpy(x, *center_crop_box(x.shape[:2], _pair(size)))
+    return crop_numpy(x, *center_crop_box(x.shape[:2], pair(size)))
 
 
 @tensor_kernel("resized_crop")
@@ -502,7 +499,7 @@ def resized_crop_tensor(x: torch.Tensor, top: Box, left: Box, height: Box, width
     >>> resized_crop_tensor(x, *box, size=16).shape
     torch.Size([4, 3, 16, 16])
     """
-    size = _pair(size)
+    size = pair(size)
     if not any(isinstance(v, torch.Tensor) for v in (top, left, height, width)):
         return _resample_tensor(crop_tensor(x, top, left, height, width), size, interpolation, antialias)
     _check_interpolation(interpolation)
@@ -518,7 +515,7 @@ def resized_crop_numpy(x: np.ndarray, top: int, left: int, height: int, width: i
                        size: int | Sequence[int], interpolation: str = "bilinear",
                        antialias: bool = True) -> np.ndarray:
     """Crop the box of an HW/HWC array (a view) and resize it to exactly ``size``."""
-    return _resample_numpy(crop_numpy(x, int(top), int(left), int(height), int(width)), _pair(size),
+    return _resample_numpy(crop_numpy(x, int(top), int(left), int(height), int(width)), pair(size),
                            interpolation, antialias)
 
 

@@ -20,7 +20,13 @@ from ..core.executor import in_blocks
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
-from ..core.validation import check_number, check_range_pair, check_sequence
+from ..core.validation import (
+    check_choice,
+    check_fill,
+    check_number,
+    check_range_pair,
+    check_sequence,
+)
 from ..functional.geometry import INTERPOLATIONS, PADDING_MODES, WARP_INTERPOLATIONS
 
 __all__ = [
@@ -94,21 +100,6 @@ def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else tuple(size)
 
 
-def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-    return value
-
-
-def _check_fill(fill: Any) -> float | tuple[float, ...]:
-    if isinstance(fill, (int, float)) and not isinstance(fill, bool):
-        return float(check_number(fill, "fill", low=0.0, high=1.0))
-    values = check_sequence(fill, "fill")
-    if not values:
-        raise ValueError("fill must hold at least one value; got []")
-    return tuple(float(check_number(v, f"fill[{i}]", low=0.0, high=1.0)) for i, v in enumerate(values))
-
-
 def _check_padding(padding: Any) -> int | tuple[int, ...]:
     if isinstance(padding, int) and not isinstance(padding, bool):
         return check_number(padding, "padding", low=0, integer=True)
@@ -149,7 +140,7 @@ class Resize(Transform):
                  max_size: int | None = None, antialias: bool = True) -> None:
         super().__init__()
         self.size = _check_size(size)
-        self.interpolation = _check_choice(interpolation, "interpolation", INTERPOLATIONS)
+        self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
         if max_size is not None:
             check_number(max_size, "max_size", low=1, integer=True)
             if not isinstance(self.size, int):
@@ -204,8 +195,8 @@ class Pad(Transform):
                  padding_mode: str = "constant") -> None:
         super().__init__()
         self.padding = _check_padding(padding)
-        self.fill = _check_fill(fill)
-        self.padding_mode = _check_choice(padding_mode, "padding_mode", PADDING_MODES)
+        self.fill = check_fill(fill)
+        self.padding_mode = check_choice(padding_mode, "padding_mode", PADDING_MODES)
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         left, top, right, bottom = F.geometry._pad_amounts(self.padding)
@@ -261,7 +252,7 @@ class ResizedCenterCrop(Transform):
         super().__init__()
         self.size = _check_size(size)
         self.crop_ratio = float(check_number(crop_ratio, "crop_ratio", low=0.0, high=1.0, low_inclusive=False))
-        self.interpolation = _check_choice(interpolation, "interpolation", INTERPOLATIONS)
+        self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
         self.antialias = bool(antialias)
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
@@ -304,8 +295,8 @@ class RandomCrop(Transform):
         self.size = _check_size(size)
         self.padding = None if padding is None else _check_padding(padding)
         self.pad_if_needed = bool(pad_if_needed)
-        self.fill = _check_fill(fill)
-        self.padding_mode = _check_choice(padding_mode, "padding_mode", PADDING_MODES)
+        self.fill = check_fill(fill)
+        self.padding_mode = check_choice(padding_mode, "padding_mode", PADDING_MODES)
         self.same_on_batch = bool(same_on_batch)
 
     def _padding(self, size: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -388,7 +379,7 @@ class RandomResizedCrop(Transform):
         self.ratio = check_range_pair(ratio, "ratio", low=0.0)
         if self.ratio[0] <= 0:
             raise ValueError(f"ratio must be positive; got {ratio!r}")
-        self.interpolation = _check_choice(interpolation, "interpolation", INTERPOLATIONS)
+        self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
         self.antialias = bool(antialias)
         self.same_on_batch = bool(same_on_batch)
 
@@ -503,9 +494,9 @@ class RandomRotation(_Warp):
                  same_on_batch: bool = False) -> None:
         super().__init__()
         self.degrees = check_range_pair(degrees, "degrees", center=0.0)
-        self.interpolation = _check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
+        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
         self.expand = bool(expand)
-        self.fill = _check_fill(fill)
+        self.fill = check_fill(fill)
         self.same_on_batch = bool(same_on_batch)
 
     def _canvas(self, size: tuple[int, int]) -> tuple[int, int]:
@@ -552,8 +543,8 @@ class RandomAffine(_Warp):
         if self.scale is not None and self.scale[0] <= 0:
             raise ValueError(f"scale must be positive; got {scale!r}")
         self.shear = None if shear is None else self._check_shear(shear)
-        self.interpolation = _check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
-        self.fill = _check_fill(fill)
+        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
+        self.fill = check_fill(fill)
         self.same_on_batch = bool(same_on_batch)
 
     @staticmethod
@@ -599,7 +590,7 @@ class RandomZoomOut(_Warp):
     def __init__(self, fill: float | Sequence[float] = 0.0, side_range: Sequence[float] = (1.0, 4.0),
                  p: float = 0.5, same_on_batch: bool = False) -> None:
         super().__init__(p)
-        self.fill = _check_fill(fill)
+        self.fill = check_fill(fill)
         self.side_range = check_range_pair(side_range, "side_range", low=1.0)
         self.interpolation = "bilinear"
         self.same_on_batch = bool(same_on_batch)
@@ -639,8 +630,8 @@ class RandomPerspective(Transform):
                  fill: float | Sequence[float] = 0.0, same_on_batch: bool = False) -> None:
         super().__init__(p)
         self.distortion_scale = float(check_number(distortion_scale, "distortion_scale", low=0.0, high=1.0))
-        self.interpolation = _check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
-        self.fill = _check_fill(fill)
+        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
+        self.fill = check_fill(fill)
         self.same_on_batch = bool(same_on_batch)
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:

@@ -46,11 +46,10 @@ from ..core.image import ImageSpec
 from ..core.kernels import run_numpy_per_image
 from ..core.params import Params
 from ..core.transform import Transform, put_rows
-from ..core.validation import check_number, check_sequence
+from ..core.validation import check_choice, check_fill, check_number, check_sequence
 from ..functional.convert import max_value
 from ..functional.geometry import WARP_INTERPOLATIONS
 from ..mixing.beta import sample_beta, sample_dirichlet
-from .geometry import _check_choice, _check_fill
 
 __all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AugMix", "AUTOAUGMENT_POLICIES",
            "Linear", "Bits", "KERNELS"]
@@ -322,7 +321,7 @@ _NUMPY_DTYPES = (torch.uint8, torch.uint16, torch.float32)
 
 
 def _check_interpolation(interpolation: str) -> str:
-    return _check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
+    return check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
 
 
 class _Policy(Transform):
@@ -500,7 +499,7 @@ class RandAugment(_Policy):
         self.op_p = float(check_number(op_p, "op_p", low=0.0, high=1.0))
         self.ops = _check_ops(ops, self.space)
         self.interpolation = _check_interpolation(interpolation)
-        self.fill = _check_fill(fill)
+        self.fill = check_fill(fill)
         self._candidates = _index(self.space, self.ops or [n for n, _ in self.space])
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
@@ -546,7 +545,7 @@ class TrivialAugmentWide(_Policy):
         self.num_magnitude_bins = check_number(num_magnitude_bins, "num_magnitude_bins", low=2, integer=True)
         self.ops = _check_ops(ops, self.space)
         self.interpolation = _check_interpolation(interpolation)
-        self.fill = _check_fill(fill)
+        self.fill = check_fill(fill)
         self._candidates = _index(self.space, self.ops or [n for n, _ in self.space])
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
@@ -574,9 +573,9 @@ class AutoAugment(_Policy):
     def __init__(self, policy: str = "imagenet", interpolation: str = "nearest",
                  fill: float | Sequence[float] = 0.0, p: float = 1.0) -> None:
         super().__init__(p)
-        self.policy = _check_choice(policy, "policy", tuple(AUTOAUGMENT_POLICIES))
+        self.policy = check_choice(policy, "policy", tuple(AUTOAUGMENT_POLICIES))
         self.interpolation = _check_interpolation(interpolation)
-        self.fill = _check_fill(fill)
+        self.fill = check_fill(fill)
         subs = AUTOAUGMENT_POLICIES[self.policy]
         names = [name for name, _ in self.space]
         self._table_ops = torch.tensor([[names.index(op) for op, _, _ in sub] for sub in subs])
@@ -634,7 +633,7 @@ class AugMix(_Policy):
         self.alpha = float(check_number(alpha, "alpha", low=0.0, low_inclusive=False))
         self.all_ops = bool(all_ops)
         self.interpolation = _check_interpolation(interpolation)
-        self.fill = _check_fill(fill)
+        self.fill = check_fill(fill)
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         n, depth = spec.n, self.depth if self.depth > 0 else 3
