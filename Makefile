@@ -36,7 +36,7 @@ test: $(VENV)/.dev
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
-	$(VENV)/bin/augkit bench --out runs/bench
+	$(PY) benchmarks/run.py --out runs/bench
 
 docs: $(VENV)/.dev
 	$(PY) docs/make_gallery.py

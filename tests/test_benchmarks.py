@@ -1,18 +1,43 @@
-"""Smoke test: the benchmark harness runs every task on tiny inputs (no timings asserted)."""
+"""Smoke tests: the benchmark suite in benchmarks/ runs every task on tiny inputs, in process and
+as a script (no timings asserted). pytest puts the repository root on sys.path (tests/ is a
+package), so ``benchmarks`` imports as a package."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_harness_runs_every_task_on_tiny_inputs(tmp_path):
-    from augkit.bench.run import main
+    from benchmarks.run import main
 
     report = main(["--quick", "--scale", "0.1", "--threads", "1", "--out", str(tmp_path)])
     assert "| task | threads | library |" in report
     rows = json.loads((tmp_path / "results.json").read_text())["rows"]
     assert rows and all(r["images_per_s"] > 0 for r in rows)
     assert {r["library"] for r in rows} >= {"augkit"}
+
+
+@pytest.mark.slow
+def test_the_script_compares_with_a_previous_results_json(tmp_path):
+    flip, norm = "HorizontalFlip(p=0.5) array 22x22", "Normalize uint8 array -> float 22x22"
+    previous = tmp_path / "old.json"
+    previous.write_text(json.dumps({"machine": "m", "rows": [
+        {"task": flip, "library": "augkit", "threads": "1", "images_per_s": 1e12, "ratio": None},
+        {"task": norm, "library": "augkit", "threads": "1", "images_per_s": 1e-3, "ratio": None},
+    ]}))
+    result = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--only", f"{flip},{norm}", "--quick", "--scale", "0.1",
+         "--threads", "1", "--compare-json", str(previous), "--out", str(tmp_path / "new")],
+        cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"| {flip} | 1 |" in result.stdout and f"| {norm} | 1 |" in result.stdout
+    assert f"1 of 2 rows more than 10% slower: {flip} (1 thr, 0.00x)" in result.stdout
+    assert "rows more than 10% slower" in (tmp_path / "new" / "results.md").read_text()

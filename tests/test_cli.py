@@ -49,12 +49,23 @@ def _subcommands() -> list[str]:
 
 
 def test_every_subcommand_has_help(capsys):
-    assert len(_subcommands()) == len(COMMANDS) >= 3
+    assert _subcommands() == list(COMMANDS) and len(COMMANDS) >= 3
     for name in _subcommands():
         code, out, _ = run(capsys, name, "--help")
         assert code == 0 and out.startswith(f"usage: augkit {name}"), name
+        action = next(a for a in build_parser(name)._actions if a.dest == "command")
+        shown = {choice.dest: choice.help for choice in action._choices_actions}
+        assert shown[name] == COMMANDS[name][1], name  # the lazy table's help is the command's own
     code, out, _ = run(capsys, "--help")
     assert code == 0 and all(name in out for name in _subcommands())
+
+
+@pytest.mark.parametrize("call", ["build_parser()", "main(['--help'])", "main(['list'])"])
+def test_help_and_list_import_no_training_code_ray_or_matplotlib(call):
+    code = (f"import sys, augkit.cli; augkit.cli.{call}; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('ray', 'matplotlib') or m.startswith('augkit.experiments')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines()[-1] == "[]"
 
 
 def test_usage_errors_exit_with_2(capsys, photo, config):

@@ -301,7 +301,7 @@ def test_s3_source_and_destination(ray_session, s3_server, tmp_path):
 
 @pytest.mark.slow
 def test_benchmark_jobs_write_every_photo(ray_session, tmp_path):
-    from augkit.bench.tasks.preprocess import augkit_job, photo_folder, ray_torchvision_job
+    from benchmarks.tasks.preprocess import augkit_job, photo_folder, ray_torchvision_job
 
     src = photo_folder(3)
     assert augkit_job(src, str(tmp_path / "augkit")) == 3

@@ -1,9 +1,11 @@
-"""The distribution builds, passes twine check, and its wheel imports with its assets."""
+"""The distribution builds, passes twine check, and its wheel holds only augkit (no benchmarks/ or
+tests/) and imports with its assets."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ def test_wheel_and_sdist_build_check_and_import(tmp_path):
                    check=True, capture_output=True)
     target = tmp_path / "site"
     wheel = next(dist.glob("*.whl"))
+    assert {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()} == {"augkit", "augkit-0.1.0.dist-info"}
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
     code = ("import augkit, augkit.data as d; assert augkit.__file__.startswith(%r); "

@@ -10,7 +10,7 @@ from PIL import Image
 import augkit
 
 from ..harness import AUGKIT, Task
-from ..inputs import photo, photo_batch, photo_tensor
+from ..inputs import batch_generator, photo, photo_batch, photo_tensor
 from ..peers import peers
 
 
@@ -21,14 +21,14 @@ def tasks(scale: float = 1.0) -> list[Task]:
     pil = Image.fromarray(array)
     batch = photo_batch(batch_n, side, side, torch.float32)
     lib = peers()
-    g = torch.Generator().manual_seed(0)
+    g, gb = torch.Generator().manual_seed(0), batch_generator()
     ra, ta, augmix = augkit.RandAugment(2, 9), augkit.TrivialAugmentWide(), augkit.AugMix()
     out = [
         Task(f"RandAugment(2, 9) uint8 tensor {side}x{side}", 1, {AUGKIT: lambda: ra(image, generator=g)},
              note="augkit runs OpenCV kernels on an HWC copy of a single CPU image; timm works on PIL images"),
         Task(f"RandAugment(2, 9) uint8 array {side}x{side}", 1, {AUGKIT: lambda: ra(array, generator=g)}),
         Task(f"RandAugment(2, 9) per sample, float batch {batch_n}x3x{side}x{side}", batch_n,
-             {AUGKIT: lambda: ra(batch, generator=g)},
+             {AUGKIT: lambda: ra(batch, generator=gb)},
              note="augkit: per position one grid_sample for all geometric ops, each pixel op on its subset"),
         Task(f"TrivialAugmentWide uint8 tensor {side}x{side}", 1, {AUGKIT: lambda: ta(image, generator=g)}),
         Task(f"AugMix uint8 tensor {side}x{side}", 1, {AUGKIT: lambda: augmix(image, generator=g)}),

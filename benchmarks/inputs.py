@@ -13,6 +13,7 @@ import torch
 from augkit.data import sample_image
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+DEVICE = torch.device("cpu")  # where the batches are made; run.py --device sets it before the tasks are built
 
 
 @functools.lru_cache(maxsize=None)
@@ -27,8 +28,14 @@ def photo_tensor(height: int, width: int, index: int = 0) -> torch.Tensor:
 
 
 def photo_batch(n: int, height: int, width: int, dtype: torch.dtype = torch.uint8) -> torch.Tensor:
-    batch = torch.stack([photo_tensor(height, width, i) for i in range(n)])
+    """A batch of ``n`` photos on :data:`DEVICE`, uint8 or floating point in [0, 1]."""
+    batch = torch.stack([photo_tensor(height, width, i) for i in range(n)]).to(DEVICE)
     return batch if dtype == torch.uint8 else batch.to(dtype) / 255
+
+
+def batch_generator(seed: int = 0) -> torch.Generator:
+    """A generator on :data:`DEVICE`, for the draws of augkit's batch rows."""
+    return torch.Generator(DEVICE).manual_seed(seed)
 
 
 class Inputs(NamedTuple):

@@ -9,25 +9,25 @@ import torch
 import augkit
 
 from ..harness import AUGKIT, Task
-from ..inputs import standard_inputs
+from ..inputs import batch_generator, standard_inputs
 from ..peers import peers
 
 
 def tasks(scale: float = 1.0) -> list[Task]:
     side, batch_n, array, image, batch = standard_inputs(scale)
     lib = peers()
-    g = torch.Generator().manual_seed(0)
+    g, gb = torch.Generator().manual_seed(0), batch_generator()
     jitter = augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)
     batch8 = batch.mul(255).round_().to(torch.uint8)
     out = [
         Task(f"ColorJitter(.4,.4,.4,.1) uint8 tensor {side}x{side}", 1, {AUGKIT: lambda: jitter(image, generator=g)}),
         Task(f"ColorJitter(.4,.4,.4,.1) uint8 array {side}x{side}", 1, {AUGKIT: lambda: jitter(array, generator=g)}),
         Task(f"ColorJitter(.4,.4,.4,.1) per sample, float batch {batch_n}x3x{side}x{side}", batch_n, {
-            AUGKIT: lambda: jitter(batch, generator=g),
+            AUGKIT: lambda: jitter(batch, generator=gb),
         }),
         Task(f"ColorJitter(.4,.4,.4,.1) per sample, uint8 batch {batch_n}x3x{side}x{side}", batch_n, {
-            AUGKIT: lambda: jitter(batch8, generator=g),
-            "augkit, the batch as float32": lambda: jitter(batch, generator=g),
+            AUGKIT: lambda: jitter(batch8, generator=gb),
+            "augkit, the batch as float32": lambda: jitter(batch, generator=gb),
         }),
     ]
     if lib.torchvision:

@@ -10,7 +10,7 @@ import augkit
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
-from ..inputs import photo, photo_batch, photo_tensor
+from ..inputs import batch_generator, photo, photo_batch, photo_tensor
 from ..peers import peers
 
 
@@ -22,7 +22,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
     batch = photo_batch(batch_n, h, w, torch.float32)
     small = photo_batch(batch_n, out_side, out_side, torch.float32)
     lib = peers()
-    g = torch.Generator().manual_seed(0)
+    g, gb = torch.Generator().manual_seed(0), batch_generator()
 
     evaluate = augkit.Compose([augkit.ResizedCenterCrop(out_side, out_side / resize_side),
                                augkit.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
@@ -38,10 +38,10 @@ def tasks(scale: float = 1.0) -> list[Task]:
         Task(f"RandomResizedCrop({out_side}) uint8 array {w}x{h}", 1,
              {AUGKIT: lambda: rrc(array, generator=g)}),
         Task(f"RandomResizedCrop({out_side}) per sample, float batch {batch_n}x3x{h}x{w}", batch_n,
-             {AUGKIT: lambda: rrc(batch, generator=g)},
+             {AUGKIT: lambda: rrc(batch, generator=gb)},
              note="augkit: separable antialiased filter with per-image taps (embedding_bag per axis, cache-sized blocks); kornia: grid_sample (no antialias)"),
         Task(f"RandomResizedCrop({out_side}) per sample, float batch {batch_n}x3x{out_side}x{out_side}", batch_n,
-             {AUGKIT: lambda: rrc(small, generator=g)}),
+             {AUGKIT: lambda: rrc(small, generator=gb)}),
     ]
     if lib.torchvision:
         v2, _ = lib.torchvision

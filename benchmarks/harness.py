@@ -2,7 +2,8 @@
 
 A ``Task`` names a piece of work and gives one runner per library; each runner is a
 zero-argument callable doing the work once on ``images`` images. The harness warms each runner
-up, then takes the median of timed repeats and reports images/s and the ratio augkit/peer.
+up, then takes the median of timed repeats and reports images/s and the ratio augkit/peer. When
+CUDA is in use, each timed batch of calls ends with ``torch.cuda.synchronize()``.
 """
 
 from __future__ import annotations
@@ -37,12 +38,19 @@ class Row:
     ratio: float | None              # augkit images/s over this library's; None on augkit's row
 
 
+def _sync() -> None:
+    if torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def time_runner(fn: Callable[[], object], *, min_time: float, repeats: int, warmup: int) -> float:
     """Median seconds per call over ``repeats`` timed batches of calls lasting >= ``min_time``."""
     for _ in range(warmup):
         fn()
+    _sync()
     start = time.perf_counter()
     fn()
+    _sync()
     once = max(time.perf_counter() - start, 1e-7)
     loops = max(1, int(min_time / once))
     samples = []
@@ -50,6 +58,7 @@ def time_runner(fn: Callable[[], object], *, min_time: float, repeats: int, warm
         start = time.perf_counter()
         for _ in range(loops):
             fn()
+        _sync()
         samples.append((time.perf_counter() - start) / loops)
     return statistics.median(samples)
 

@@ -9,7 +9,7 @@ import torch
 import augkit
 
 from ..harness import AUGKIT, Task
-from ..inputs import photo, photo_batch, photo_tensor
+from ..inputs import batch_generator, photo, photo_batch, photo_tensor
 from ..peers import peers
 
 
@@ -31,7 +31,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
     batch = photo_batch(batch_n, side, side)
     median = augkit.MedianBlur(5)
     blur = augkit.GaussianBlur(5, sigma=(0.1, 2.0))
-    g = torch.Generator().manual_seed(0)
+    g, gb = torch.Generator().manual_seed(0), batch_generator()
 
     out = [
         Task(f"CLAHE uint8 grayscale array {big}x{big}", 1, {
@@ -53,7 +53,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
             AUGKIT: lambda: blur(image, generator=g),
         }),
         Task(f"GaussianBlur 5x5 per-sample sigma, batch {batch_n}x3x{side}x{side}", batch_n, {
-            AUGKIT: lambda: blur(batch, generator=g),
+            AUGKIT: lambda: blur(batch, generator=gb),
         }),
     ]
     if lib.kornia:

@@ -14,7 +14,7 @@ import torch
 from augkit.mixing import CutMix, MixUp, RandomMix
 
 from ..harness import AUGKIT, Task
-from ..inputs import photo_batch
+from ..inputs import batch_generator, photo_batch
 from ..peers import peers
 
 BOUND = "copy_ (bandwidth bound)"
@@ -25,8 +25,8 @@ def tasks(scale: float = 1.0) -> list[Task]:
     n = max(2, int(64 * scale)) // 2 * 2          # timm needs an even batch
     classes = 1000
     lib = peers()
-    g = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, classes, (n,), generator=g)
+    g = batch_generator()
+    labels = torch.randint(0, classes, (n,), generator=g, device=g.device)
     shape = f"{n}x3x{side}x{side}"
     out: list[Task] = []
     for dtype in (torch.float32, torch.uint8):

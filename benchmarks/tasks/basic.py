@@ -8,14 +8,14 @@ import augkit
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
-from ..inputs import standard_inputs
+from ..inputs import batch_generator, standard_inputs
 from ..peers import peers
 
 
 def tasks(scale: float = 1.0) -> list[Task]:
     side, batch_n, array, image, batch = standard_inputs(scale)
     lib = peers()
-    g = torch.Generator().manual_seed(0)
+    g, gb = torch.Generator().manual_seed(0), batch_generator()
 
     flip = augkit.HorizontalFlip(p=0.5)
     norm = augkit.Normalize()
@@ -25,7 +25,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
         }),
         Task(f"HorizontalFlip(p=0.5) array {side}x{side}", 1, {AUGKIT: lambda: flip(array, generator=g)}),
         Task(f"HorizontalFlip(p=0.5) per sample, float batch {batch_n}x3x{side}x{side}", batch_n, {
-            AUGKIT: lambda: flip(batch, generator=g),
+            AUGKIT: lambda: flip(batch, generator=gb),
         }),
         Task(f"Normalize uint8 tensor -> float {side}x{side}", 1, {AUGKIT: lambda: norm(image)}),
         Task(f"Normalize uint8 array -> float {side}x{side}", 1, {AUGKIT: lambda: norm(array)}),

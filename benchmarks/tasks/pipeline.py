@@ -11,7 +11,7 @@ import augkit
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
-from ..inputs import standard_inputs
+from ..inputs import batch_generator, standard_inputs
 from ..peers import peers
 
 JITTER = (0.4, 0.4, 0.4, 0.1)
@@ -21,7 +21,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
     side, batch_n, array, image, batch = standard_inputs(scale, 375, 500)
     h, w = array.shape[:2]
     lib = peers()
-    g = torch.Generator().manual_seed(0)
+    g, gb = torch.Generator().manual_seed(0), batch_generator()
 
     train = augkit.Compose([augkit.RandomResizedCrop(side), augkit.HorizontalFlip(), augkit.ColorJitter(*JITTER),
                             augkit.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
@@ -31,7 +31,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
         Task(f"{name}, uint8 array {w}x{h}", 1, {AUGKIT: lambda: train(array, generator=g)},
              note="albumentations: RandomResizedCrop with INTER_AREA"),
         Task(f"{name} per sample, float batch {batch_n}x3x{side}x{side}", batch_n,
-             {AUGKIT: lambda: train(batch, generator=g)}),
+             {AUGKIT: lambda: train(batch, generator=gb)}),
     ]
     if lib.torchvision:
         v2, _ = lib.torchvision
