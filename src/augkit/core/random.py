@@ -7,6 +7,7 @@ RNG when none is: no Python ``random``, no ``np.random``. Draws are made on the 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 __all__ = ["derive_seed", "make_generator", "uniform", "bernoulli", "draw_device"]
@@ -49,9 +50,19 @@ def uniform(n: int, low: float, high: float, *, generator: torch.Generator | Non
     return torch.rand(n, generator=generator, device=device) * (high - low) + low
 
 
+_CPU = torch.device("cpu")
+_ONE_IMAGE = (torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool))  # shared: params are read-only
+
+
 def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-    """``n`` bool draws that are True with probability ``p``."""
+    """``n`` bool draws that are True with probability ``p`` (``U[0, 1) < p``, in float32).
+
+    >>> bernoulli(3, 0.5, generator=torch.Generator().manual_seed(0), device=torch.device("cpu")).tolist()
+    [True, False, True]
+    """
     u = torch.rand(n, generator=generator, device=device)
-    if u.device.type == "cpu":  # the same float32 comparison in NumPy: a few times cheaper per call
-        return torch.from_numpy(u.numpy() < p)
-    return u < p
+    if device != _CPU:
+        return u < p
+    if n == 1:  # one image on the CPU, the fixed cost of every per-image pipeline: no tensor op more
+        return _ONE_IMAGE[u.item() < float(np.float32(p))]  # compared in float32, as below
+    return torch.from_numpy(u.numpy() < p)  # the same float32 comparison, a few times cheaper per call

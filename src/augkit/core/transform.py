@@ -138,29 +138,30 @@ class Transform:
 
     def _sample(self, spec: ImageSpec, generator: torch.Generator | None) -> Params:
         n = 1 if self.same_on_batch else spec.n
-        device = draw_device(generator, spec.device)
+        device = spec.device if generator is None else generator.device
         draw_spec = spec if n == spec.n and device == spec.device else spec._replace(n=n, device=device)
         if self.p >= 1.0:
             applied = None
         elif self.p <= 0.0:
-            applied = torch.zeros(n, dtype=torch.bool, device=draw_spec.device)
+            applied = torch.zeros(n, dtype=torch.bool, device=device)
         else:
-            applied = bernoulli(n, self.p, generator=generator, device=draw_spec.device)
+            applied = bernoulli(n, self.p, generator=generator, device=device)
         params = self.params_type(applied=applied, **self._draw(draw_spec, generator))
         if n != spec.n:
             params = params.expand(spec.n)
-        if draw_spec.device != spec.device:
+        if device != spec.device:
             params = params.to(spec.device)
         return params
 
     def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
-        if spec.kind is Kind.TENSOR:
-            x = image if spec.batched else image.unsqueeze(0)
-            out = executor.run_batch(self, x, spec._replace(batched=True), params, self._apply_masked)
-            return out if spec.batched else out.squeeze(0)
-        if params.applied is not None and not bool(params.applied[0]):
-            return image
-        return self._apply_all(image, spec, params)
+        applied = params.applied
+        if spec.kind is not Kind.TENSOR:
+            return image if applied is not None and not applied[0].item() else self._apply_all(image, spec, params)
+        if spec.batched:
+            return executor.run_batch(self, image, spec, params, self._apply_masked)
+        if applied is not None and image.device.type == "cpu" and not applied[0].item():
+            return image  # a single CPU image left as it is: no batch view to make
+        return executor.run_batch(self, image.unsqueeze(0), spec, params, self._apply_masked).squeeze(0)
 
     def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
         """Apply to the images of the BCHW batch ``x`` that ``params.applied`` selects.
