@@ -33,6 +33,8 @@ class Case:
     # largest difference allowed between a batch and its images one by one (resampling a batch
     # in one pass rounds differently from resampling each image), per input dtype
     batch_atol: dict[str, float] = field(default_factory=dict)
+    # functions its config names, which from_config loads only when allowed
+    allowed_callables: tuple[str, ...] = ()
 
 
 def _flip_lambda():
@@ -48,7 +50,7 @@ CASES = [
     Case(lambda: augkit.HorizontalFlip(p=0.5), "HorizontalFlip"),
     Case(lambda: augkit.VerticalFlip(p=0.5), "VerticalFlip"),
     Case(lambda: augkit.Identity(), "Identity"),
-    Case(_flip_lambda, "Lambda"),
+    Case(_flip_lambda, "Lambda", allowed_callables=("augkit.functional.geometry:hflip",)),
     Case(lambda: augkit.ToTensor(), "ToTensor", keeps_kind=False, keeps_dtype=False),
     Case(lambda: augkit.ToDtype("uint16"), "ToDtype", kinds=("numpy", "tensor"), keeps_dtype=False),
     Case(lambda: augkit.Normalize(mean=0.5, std=0.25), "Normalize", kinds=("numpy", "tensor"),

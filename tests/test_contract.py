@@ -210,7 +210,7 @@ def test_pickle_round_trip(case):
 def test_config_round_trip_and_repr(case):
     t = case.make()
     config = json.loads(json.dumps(t.to_config()))
-    rebuilt = augkit.from_config(config)
+    rebuilt = augkit.from_config(config, allowed_callables=case.allowed_callables)
     assert rebuilt == t and repr(rebuilt) == repr(t)
     assert rebuilt.to_config() == config
     assert repr(t).startswith(type(t).__name__ + "(")

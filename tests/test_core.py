@@ -107,14 +107,14 @@ def test_from_config_reports_unknown_names_and_bad_arguments():
         augkit.from_config({"transform": "Flipper"})
     with pytest.raises(ValueError, match="bad arguments"):
         augkit.from_config({"transform": "HorizontalFlip", "q": 1})
-    with pytest.raises(ValueError, match="'transform' key"):
+    with pytest.raises(ValueError, match="'transform' \\(or 'mixer'\\) key"):
         augkit.from_config({"name": "HorizontalFlip"})
 
 
 def test_config_of_a_lambda_needs_an_importable_function():
     with pytest.raises(TypeError, match="importable module-level functions"):
         augkit.Lambda(lambda x: x).to_config()
-    assert augkit.Lambda(np.negative).to_config()["fn"] == "numpy:negative"
+    assert augkit.Lambda(np.negative).to_config()["transform"]["fn"] == "numpy:negative"
 
 
 def test_repr_shows_non_default_arguments_and_nests():

@@ -374,12 +374,21 @@ def test_inplace_matches_out_of_place(cls, dtype):
     MixUp(0.2, num_classes=10, mode="pair", pairing="flip"),
     CutMix(1.0, num_classes=3, cutmix_minmax=(0.2, 0.8), correct_lam=False),
     RandomMix(num_classes=120, mixup_alpha=0.2, p_mixup=0.4, p_cutmix=0.4, centre_margin=0.125, multi_label=True),
+    MixCollate(MixUp(0.4, num_classes=5), enabled=False),
 ])
 def test_config_round_trip_and_repr(mix):
     config = json.loads(json.dumps(mix.to_config()))
-    again = augkit.mixing.from_config(config)
-    assert again == mix and repr(again) == repr(mix)
+    assert config["mixer"]["mixer"] == type(mix).__name__
+    for load in (augkit.mixing.from_config, augkit.from_config):
+        again = load(config)
+        assert again == mix and repr(again) == repr(mix)
     assert repr(mix).startswith(type(mix).__name__ + "(")
+
+
+def test_configs_of_earlier_releases_load():
+    old = {"mixing": "CutMix", "alpha": 0.5, "cutmix_minmax": [0.2, 0.8], "num_classes": 3}
+    again = augkit.mixing.from_config(old)
+    assert again == CutMix(0.5, cutmix_minmax=(0.2, 0.8), num_classes=3) and again.cutmix_minmax == (0.2, 0.8)
 
 
 def test_repr_shows_non_defaults():

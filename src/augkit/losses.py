@@ -19,8 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .core.validation import check_number
-from .mixing.labels import value_checks_enabled
+from .core.validation import check_number, value_checks_enabled
 
 __all__ = [
     "soft_target_cross_entropy", "label_smoothing_cross_entropy", "soft_target_bce_with_logits",

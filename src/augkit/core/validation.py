@@ -7,7 +7,20 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["check_choice", "check_fill", "check_probability", "check_number", "check_range_pair", "check_sequence"]
+import torch
+
+from .image import is_strict
+
+__all__ = ["check_choice", "check_fill", "check_probability", "check_number", "check_range_pair", "check_sequence",
+           "value_checks_enabled"]
+
+
+def value_checks_enabled(tensor: torch.Tensor) -> bool:
+    """Whether call-time checks that read the values of ``tensor`` (and so synchronise with its
+    device) run: on the CPU, or in strict mode (:func:`augkit.set_strict`), never while compiling."""
+    if torch.compiler.is_compiling():
+        return False
+    return is_strict() or tensor.device.type == "cpu"
 
 
 def check_number(value: Any, name: str, *, low: float | None = None, high: float | None = None,

@@ -21,13 +21,14 @@ exactly unchanged.
 from __future__ import annotations
 
 import dataclasses
-import inspect
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
-from ..core.config import init_arguments
+from ..core import config as core_config
+from ..core.config import Configurable
 from ..core.validation import check_number
 from .kernels import mix_images
 from .labels import mix_labels, soft_labels
@@ -36,8 +37,6 @@ __all__ = ["MixParams", "Mixer", "from_config"]
 
 MODES = ("batch", "elem", "pair")
 PAIRINGS = ("permutation", "flip")
-CONFIG_KEY = "mixing"
-_MIXERS: dict[str, type[Mixer]] = {}
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ def _check_images(images: Any) -> torch.Tensor:
     return images
 
 
-class Mixer:
+class Mixer(Configurable, abstract=True):
     """Base class of the batch mixers; see the module docstring for modes and pairing.
 
     Args:
@@ -92,7 +91,12 @@ class Mixer:
     Calling ``mixer(images, labels)`` returns ``(mixed images, float32 soft labels)``. Set
     ``mixer.enabled = False`` (e.g. for the last epochs) to return the images untouched and the
     labels as (smoothed) soft labels.
+
+    Mixers round-trip through ``augkit.to_config`` / ``augkit.from_config`` (under the key
+    ``"mixer"``); ``==`` and ``repr`` follow the constructor arguments.
     """
+
+    config_key: ClassVar[str] = "mixer"
 
     def __init__(self, *, num_classes: int | None = None, mode: str = "batch", pairing: str = "permutation",
                  label_smoothing: float = 0.0, multi_label: bool = False, inplace: bool = False) -> None:
@@ -103,10 +107,6 @@ class Mixer:
         self.multi_label = _check_bool(multi_label, "multi_label")
         self.inplace = _check_bool(inplace, "inplace")
         self.enabled = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        _MIXERS[cls.__name__] = cls
 
     # -- the public protocol -------------------------------------------------------------------
 
@@ -160,25 +160,6 @@ class Mixer:
             raise ValueError(f"labels hold {rows.shape[0]} row(s) but images hold {images.shape[0]}; expected one label per image")
         return rows
 
-    def to_config(self) -> dict[str, Any]:
-        """A JSON-compatible dict; :func:`augkit.mixing.from_config` rebuilds the mixer from it."""
-        args = {k: list(v) if isinstance(v, tuple) else v for k, v in init_arguments(self).items()}
-        return {CONFIG_KEY: type(self).__name__, **args}
-
-    def __repr__(self) -> str:
-        signature = inspect.signature(type(self).__init__)
-        shown = [f"{name}={value!r}" for name, value in init_arguments(self).items()
-                 if signature.parameters[name].default is inspect.Parameter.empty
-                 or value != signature.parameters[name].default]
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.to_config() == other.to_config()
-
-    __hash__ = object.__hash__
-
     # -- hooks and helpers -----------------------------------------------------------------------
 
     def _draw(self, n: int, size: tuple[int, int], generator: torch.Generator | None,
@@ -203,21 +184,14 @@ def _check_bool(value: Any, name: str) -> bool:
     return value
 
 
-def from_config(config: dict[str, Any]) -> Mixer:
-    """Rebuild a mixer from :meth:`Mixer.to_config` output (or the same dict read from JSON).
+def from_config(config: dict[str, Any], *, allowed_callables: Iterable[Any] | None = None) -> Mixer:
+    """:func:`augkit.from_config` for a config that must hold a mixer (or a ``MixCollate``).
 
     >>> import augkit
-    >>> augkit.mixing.from_config({"mixing": "MixUp", "alpha": 0.2, "num_classes": 10})
+    >>> augkit.mixing.from_config({"augkit": "0.1", "mixer": {"mixer": "MixUp", "alpha": 0.2, "num_classes": 10}})
     MixUp(alpha=0.2, num_classes=10)
     """
-    if not isinstance(config, dict) or CONFIG_KEY not in config:
-        raise ValueError(f"config must be a dict with a {CONFIG_KEY!r} key; got {config!r}")
-    name = config[CONFIG_KEY]
-    cls = _MIXERS.get(name)
-    if cls is None:
-        raise ValueError(f"config names an unknown mixer {name!r}; known: {', '.join(sorted(_MIXERS))}")
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items() if k != CONFIG_KEY}
-    try:
-        return cls(**kwargs)
-    except TypeError as error:
-        raise ValueError(f"config for {name} has bad arguments: {error}") from error
+    obj = core_config.from_config(config, allowed_callables=allowed_callables)
+    if not (isinstance(obj, Configurable) and obj.config_key == Mixer.config_key):
+        raise ValueError(f"config holds {type(obj).__name__}, not a mixer; use augkit.from_config")
+    return obj

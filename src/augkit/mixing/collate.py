@@ -7,12 +7,13 @@ from typing import Any, Callable
 import torch
 from torch.utils.data import default_collate
 
+from ..core.config import Configurable, resolve_function
 from .base import Mixer
 
 __all__ = ["MixCollate"]
 
 
-class MixCollate:
+class MixCollate(Configurable):
     """A DataLoader ``collate_fn`` that mixes each batch in the worker (e.g. on uint8 images).
 
     Samples are ``(image, label)`` pairs with CHW tensor images; ``collate_fn`` (default
@@ -22,6 +23,10 @@ class MixCollate:
     soft labels, so the loss sees the same format. Workers hold a copy of this object: a change of
     ``enabled`` reaches them when the DataLoader starts new workers (every epoch unless
     ``persistent_workers=True``).
+
+    ``collate_fn=None`` means ``default_collate``. ``augkit.to_config`` writes the mixer nested
+    under the key ``"mixer"``; a ``collate_fn`` of your own is written as ``"module:qualname"``
+    and loads only if allowed (``augkit.from_config(config, allowed_callables=[fn])``).
 
     Example:
         >>> import torch, augkit
@@ -35,14 +40,16 @@ class MixCollate:
         True
     """
 
+    config_key = Mixer.config_key
+
     def __init__(self, mix: Mixer, *, enabled: bool = True,
-                 collate_fn: Callable[[list[Any]], Any] = default_collate) -> None:
+                 collate_fn: Callable[[list[Any]], Any] | str | None = None) -> None:
         if not isinstance(mix, Mixer):
             raise TypeError(f"mix must be an augkit.mixing mixer (MixUp, CutMix, RandomMix); got {mix!r}")
-        if not callable(collate_fn):
-            raise TypeError(f"collate_fn must be callable; got {collate_fn!r}")
+        if collate_fn is not None:
+            collate_fn = resolve_function(collate_fn, "collate_fn")
         self.mix = mix
-        self.collate_fn = collate_fn
+        self.collate_fn = None if collate_fn is default_collate else collate_fn
         self.enabled = enabled
 
     @property
@@ -58,7 +65,7 @@ class MixCollate:
     def __call__(self, samples: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
         if len(samples) == 0:
             raise ValueError("cannot collate an empty list of samples")
-        collated = self.collate_fn(samples)
+        collated = (self.collate_fn or default_collate)(samples)
         if not isinstance(collated, (list, tuple)) or len(collated) != 2:
             raise ValueError("samples must be (image, label) pairs; collate_fn returned "
                              f"{type(collated).__name__} of length {len(collated) if hasattr(collated, '__len__') else '?'}")
@@ -66,4 +73,5 @@ class MixCollate:
         return self.mix(images, torch.as_tensor(labels))
 
     def __repr__(self) -> str:
-        return f"MixCollate({self.mix!r}, enabled={self.enabled})"
+        fn = "" if self.collate_fn is None else f", collate_fn={self.collate_fn!r}"
+        return f"MixCollate({self.mix!r}, enabled={self.enabled}{fn})"

@@ -14,17 +14,9 @@ from __future__ import annotations
 
 import torch
 
-from ..core.image import is_strict
+from ..core.validation import value_checks_enabled
 
-__all__ = ["soft_labels", "mix_labels", "value_checks_enabled"]
-
-
-def value_checks_enabled(tensor: torch.Tensor) -> bool:
-    """Whether checks that read the values of ``tensor`` run: on the CPU, or in strict mode,
-    never while compiling."""
-    if torch.compiler.is_compiling():
-        return False
-    return is_strict() or tensor.device.type == "cpu"
+__all__ = ["soft_labels", "mix_labels"]
 
 
 def _class_count(labels: torch.Tensor, num_classes: int | None) -> int:
