@@ -216,3 +216,19 @@ def test_config_round_trip_and_repr(case):
     assert repr(t).startswith(type(t).__name__ + "(")
     x = _batch(case, 4)
     assert same(rebuilt(x, generator=_gen(4)), t(x, generator=_gen(4)))
+
+
+@cases
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_batches_apply_without_a_host_sync(case):
+    if "tensor" not in case.kinds:
+        pytest.skip("no tensor backend")
+    t = case.make()
+    x = _batch(case, 8).cuda()
+    params = t.sample_params(x, generator=torch.Generator("cuda").manual_seed(0))
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        t.apply(x, params)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
