@@ -227,6 +227,7 @@ def test_cuda_batches_apply_without_a_host_sync(case):
     x = _batch(case, 8).cuda()
     params = t.sample_params(x, generator=torch.Generator("cuda").manual_seed(0))
     torch.cuda.synchronize()
+    augkit.set_strict(False)  # strict mode reads the pixels back on purpose
     torch.cuda.set_sync_debug_mode("error")
     try:
         t.apply(x, params)
