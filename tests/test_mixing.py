@@ -177,49 +177,80 @@ def test_mixup_uint8_is_rounded_float_result():
 
 # -- the mixing kernel: C kernels, CPU blocks and the one vectorised computation ------------------
 
-@pytest.mark.parametrize("path", ["C kernel", "smallest blocks", "one block", "vectorised"])
+MIX_BACKENDS = {"c": {}, "smallest blocks": {"BLOCK_BYTES": 1}, "one block": {"BLOCK_BYTES": 1 << 30}, "torch": {}}
+INDEXES = {"cycles": [0, 2, 1, 4, 5, 6, 3],      # a fixed point, a 2-cycle and a 4-cycle
+           "repeats": [3, 3, 0, 1, 6, 6, 2]}     # not a permutation: images read by several or none
+
+
+def _mix_backend(name: str):
+    row = kernels.mix_images_tensor.row
+    return next(b for b in row.backends if b.name == ("torch blocks" if "block" in name else name))
+
+
+@pytest.mark.parametrize("path", list(MIX_BACKENDS))
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "bfloat16"])
 @pytest.mark.parametrize("channels_last", [False, True])
-def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels_last):
+@pytest.mark.parametrize("pairs", list(INDEXES))
+def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels_last, pairs):
+    """Every backend, out of place and in place, against the formulas on the whole batch."""
     n, size = 7, 12
     x = batch(n, "float32", size).to(getattr(torch, dtype)) if dtype == "bfloat16" else batch(n, dtype, size)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
-    if path != "C kernel":   # out of place: pasting, and blending float32 and uint8
-        monkeypatch.setattr(kernels, "_native", None)
-    monkeypatch.setattr(kernels, "BLOCK_BYTES", 1 if path == "smallest blocks" else 1 << 30)
-    if path == "vectorised":   # the computation used on GPUs and while compiling
-        monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    mixer = _mix_backend(path)
+    if mixer.accepts is not None and not mixer.accepts(x):
+        assert path == "c" and dtype == "bfloat16"   # the C kernel blends float32 and uint8 only
+        return
+    for name, value in MIX_BACKENDS[path].items():
+        monkeypatch.setattr(kernels, name, value)
     g = gen(11)
-    index = torch.randperm(n, generator=g)
+    index = torch.tensor(INDEXES[pairs])
     box = draw_boxes(sample_beta(1.0, 1.0, n, generator=g), (size, size), generator=g)
     box[2] = torch.tensor([3, 3, 0, size])                     # an empty box
+    box[4] = torch.tensor([0, size, 0, size])                  # the whole image
     weight = torch.rand(n, generator=g).to(x.dtype if x.is_floating_point() else torch.float32).float()
     before, partner, mask = x.clone(), x[index], box_mask(box, size, size)
     wide = torch.float32 if dtype == "uint8" else x.dtype
 
-    def blend(share: torch.Tensor, inplace: bool = False) -> torch.Tensor:
+    def blend(share: torch.Tensor) -> torch.Tensor:
         share = share.to(wide)
         if dtype == "uint8":
             return torch.lerp(partner.to(wide), x.to(wide), share).round_().to(x.dtype)
-        return torch.lerp(x, partner, 1.0 - share) if inplace else torch.lerp(partner, x, share)
+        return torch.lerp(partner, x, share)
 
-    shares = {"blend": weight.view(-1, 1, 1, 1), "both": torch.where(mask, 0.0, weight.view(-1, 1, 1, 1))}
+    expected = {"paste": torch.where(mask, partner, x), "neither": x, "blend": blend(weight.view(-1, 1, 1, 1)),
+                "both": blend(torch.where(mask, 0.0, weight.view(-1, 1, 1, 1)))}
     for inplace in (False, True):
-        expected = {"paste": torch.where(mask, partner, x), "neither": x,
-                    **{name: blend(share, inplace) for name, share in shares.items()}}
         for name, kwargs in [("paste", {"box": box}), ("blend", {"weight": weight}),
-                             ("both", {"weight": weight, "box": box}), ("neither", {})]:
+                             ("both", {"weight": weight, "box": box}), ("neither", {"weight": torch.ones(n)})]:
             target = x.clone() if inplace else x
-            out = mix_images(target, index, inplace=inplace, **kwargs)
+            out = mixer.fn(target, index, kwargs.get("weight"), kwargs.get("box"), inplace=inplace)
             assert torch.equal(out, expected[name]), (name, inplace)
             assert out.dtype == x.dtype and out.stride() == x.stride()
             assert (out.data_ptr() == target.data_ptr()) == inplace
             assert torch.equal(x, before)
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "float32"])
+def test_mix_images_runs_the_c_kernel_on_dense_cpu_batches(dtype):
+    x = batch(4, dtype)
+    row = kernels.mix_images_tensor.row
+    assert row.select(x).name == "c" and row.select(x[:, :, ::2]).name == "torch blocks"
+    assert row.select(x.requires_grad_() if dtype == "float32" else x[..., ::2]).name != "c"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"index": torch.tensor([[1, 0]])}, r"index must have shape \(2,\) for a batch of 2 images; got \(1, 2\)"),
+    ({"weight": torch.ones(1)}, r"weight must have shape \(2,\) for a batch of 2 images; got \(1,\)"),
+    ({"box": torch.zeros(2, 3, dtype=torch.int64)}, r"box must have shape \(2, 4\)"),
+])
+def test_mix_images_checks_the_shapes_of_its_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        mix_images(batch(2), **{"index": torch.tensor([1, 0]), **kwargs})
+
+
 def test_the_c_mixing_kernel_is_built():
-    assert kernels._native is not None, "installing augkit builds augkit.mixing._mix (needs a C compiler)"
+    assert kernels._native is not None, "installing augkit builds augkit._native (needs a C compiler)"
 
 
 @pytest.mark.parametrize("kwargs", [{"box": torch.tensor([[0, 2, 0, 2]] * 3)}, {"weight": torch.full((3,), 0.5)}])
@@ -365,8 +396,7 @@ def test_inplace_matches_out_of_place(cls, dtype):
     target = x.clone()
     out2, soft2 = cls(num_classes=6, mode="elem", inplace=True)(target, y, generator=gen(3))
     assert out2.data_ptr() == target.data_ptr()
-    tol = 0 if dtype == "uint8" or cls is CutMix else 1e-6
-    torch.testing.assert_close(out2, out, atol=tol, rtol=0)
+    assert torch.equal(out2, out)
     assert torch.equal(soft, soft2)
 
 

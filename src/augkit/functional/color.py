@@ -51,7 +51,7 @@ from .colorspace import (
 from .convert import max_value, to_dtype_numpy
 
 try:
-    from . import _jitter as _native  # the C kernel of colour jitter on CPU tensors (see _jitter.c)
+    from .. import _native  # the C kernel of colour jitter on CPU tensors (see csrc/jitter.c)
 except ImportError:  # built without a C compiler: the torch operations compute the same
     _native = None
 

@@ -4,20 +4,25 @@
 ``mix_images`` blends or pastes each image with its partner ``images[index]``. Both are pure
 (no randomness) and run on any device without host synchronisation.
 
-How ``mix_images`` computes: out of place on a dense CPU batch, the C kernel of ``_mix.c`` writes
-each output image in one pass, reading the image and its partner straight from the batch (boxes
-of any dtype are pasted as row pieces; float32 and uint8 blends use ``torch.lerp``'s formula, with
-the same results); like torch's own CPU kernels it checks the index and the boxes first.
-Elsewhere, pixels taken from the partner are selected with a ``{0, 1}`` weight (``torch.lerp`` on
-float images, wrapping integer arithmetic on uint8), never with a boolean ``torch.where``, which
-is a slow scalar loop on the CPU. On a GPU (while compiling, and for other float blends on the
-CPU) the batch is one vectorised computation that writes into the gathered partners (out of
-place) or into the images (in place). Otherwise on the CPU, pasted boxes (CutMix) and uint8
-images, whose blends run in float32, are mixed in blocks of at least two samples (about
-``BLOCK_BYTES``, so that a block and its scratch stay in the L2 cache), each by the same
-vectorised ops, into an output allocated once: a block's partners are gathered into a small
-reused scratch buffer (in place, all partners are gathered first, before any sample is
-overwritten). No path makes a device wait for the host. Every path gives the same results.
+``mix_images`` is the row ``("mix_images", "tensor")`` of the kernel table, with three backends
+(``augkit list --kernels``), all giving the same bits, in place or not:
+
+* ``c`` (dense float32 and uint8 CPU batches, contiguous or channels-last): the C kernel of
+  ``csrc/mix.c`` writes each output image in one pass, reading the image and its partner straight
+  from the batch, in an order where the partner is still in the cache from the image before; in
+  place it writes only what changes (the boxes, when pasting), ordering the images so that every
+  partner is read before it is overwritten. Like torch's own CPU kernels it checks the index and
+  the boxes first. Blends use ``torch.lerp``'s formula.
+* ``torch blocks`` (other CPU batches): the torch ops below in blocks of at least two samples
+  (about ``BLOCK_BYTES``, so that a block and its scratch stay in the L2 cache), into an output
+  allocated once: a block's partners are gathered into a small reused scratch buffer (in place,
+  all partners are gathered first, before any sample is overwritten).
+* ``torch`` (every tensor: GPUs, autograd, ``torch.compile``): one vectorised computation that
+  writes into the gathered partners (out of place) or into the images (in place).
+
+Pixels taken from the partner are selected with a ``{0, 1}`` weight (``torch.lerp`` on float
+images, wrapping integer arithmetic on uint8), never with a boolean ``torch.where``, which is a
+slow scalar loop on the CPU; uint8 images are blended in float32 and rounded half to even.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ from __future__ import annotations
 import torch
 
 from ..core import executor
+from ..core.kernels import backend, tensor_kernel, when
 
 try:
-    from . import _mix as _native  # the one-pass CPU kernel (see _mix.c)
+    from .. import _native  # the C kernels (see csrc/mix.c)
 except ImportError:  # built without a C compiler: the torch code below computes the same
     _native = None
 
-__all__ = ["box_mask", "box_kept_fraction", "mix_images"]
+__all__ = ["box_mask", "box_kept_fraction", "mix_images", "mix_images_tensor"]
 
 BLOCK_BYTES = 1 << 21
 """Bytes of images mixed per block on the CPU path, counted at 4 bytes a value at least (uint8
@@ -94,21 +100,19 @@ def _pixel_weights(factors: _Factors, pasted: bool, part: slice) -> torch.Tensor
 
 
 def _mix(target: torch.Tensor, own: torch.Tensor, partner: torch.Tensor, pixel: torch.Tensor,
-                pasted: bool, inplace: bool) -> None:
-    """Write into ``target`` the mix of ``own`` and ``partner`` (a block of samples and their
-    partners) with ``pixel`` weights; ``partner`` may be overwritten."""
+         pasted: bool) -> None:
+    """Write into ``target`` (``own`` itself in place) the mix of ``own`` and ``partner`` (a block of
+    samples and their partners) with ``pixel`` weights; ``partner`` may be overwritten."""
     if pasted:
         # Partner pixels where the weight is 1, exactly (lerp at 0 and 1 gives its ends).
         if target.is_floating_point():
             torch.lerp(own, partner, pixel, out=target)
         else:   # uint8: own + 1 * (partner - own) wraps around to partner
             torch.addcmul(own, torch.sub(partner, own, out=partner), pixel, out=target)
-    elif not target.is_floating_point():
-        target.copy_(torch.lerp(partner.to(torch.float32), own.to(torch.float32), pixel).round_())
-    elif inplace:
-        torch.lerp(own, partner, 1.0 - pixel, out=target)
-    else:
+    elif target.is_floating_point():
         torch.lerp(partner, own, pixel, out=target)
+    else:
+        target.copy_(torch.lerp(partner.to(torch.float32), own.to(torch.float32), pixel).round_())
 
 
 def _empty(shape: tuple[int, ...], like: torch.Tensor, storage: torch.Tensor | None = None) -> torch.Tensor:
@@ -125,10 +129,50 @@ def _gather(images: torch.Tensor, index: torch.Tensor, storage: torch.Tensor | N
     return torch.index_select(images, 0, index, out=_empty((index.shape[0], *images.shape[1:]), images, storage))
 
 
-def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pasted: bool,
-                inplace: bool) -> torch.Tensor:
-    """The CPU path: blocks of samples, each mixed by the vectorised ops."""
-    n = images.shape[0]
+def _blend_dtype(images: torch.Tensor, pasted: bool) -> torch.Tensor:
+    return images.dtype if images.is_floating_point() or pasted else torch.float32
+
+
+@tensor_kernel("mix_images")
+def mix_images_tensor(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
+                      box: torch.Tensor | None, *, inplace: bool = False) -> torch.Tensor:
+    """:func:`mix_images` on checked arguments (``weight`` and ``box`` not both ``None``), by the
+    backend that takes ``images`` (module doc); this one, the vectorised torch code, takes all."""
+    height, width = images.shape[-2:]
+    pasted = weight is None
+    factors = _pixel_factors(box, weight, height, width, _blend_dtype(images, pasted))
+    partner = _gather(images, index)
+    _mix(images if inplace else partner, images, partner, _pixel_weights(factors, pasted, slice(None)), pasted)
+    return images if inplace else partner
+
+
+def _dense(x: torch.Tensor) -> bool:
+    return x.is_contiguous() or x.is_contiguous(memory_format=torch.channels_last)
+
+
+if _native is not None:
+    @backend("mix_images", "tensor", "c", when(device="cpu", dtypes=(torch.float32, torch.uint8), plain=True,
+                                                 test=_dense, text="contiguous or channels-last"))
+    def _mix_c(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
+               box: torch.Tensor | None, *, inplace: bool = False) -> torch.Tensor:
+        """The C kernel (module doc); its condition guarantees CPU tensors, so it reads the params."""
+        n, c, h, w = images.shape
+        index = index.to("cpu", torch.int64).contiguous()
+        weight = None if weight is None else weight.to("cpu", torch.float32).contiguous()
+        box = None if box is None else box.to("cpu", torch.int64).contiguous()
+        out = images if inplace else _empty(images.shape, images)
+        _native.mix(images.data_ptr(), out.data_ptr(), n, c, h, w, images.element_size(),
+                    images.dtype == torch.uint8, not images.is_contiguous(), index.data_ptr(),
+                    0 if weight is None else weight.data_ptr(), 0 if box is None else box.data_ptr())
+        return out
+
+
+@backend("mix_images", "tensor", "torch blocks", when(device="cpu", plain=True))
+def _mix_blocks(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
+                box: torch.Tensor | None, *, inplace: bool = False) -> torch.Tensor:
+    """The torch code in blocks of samples, each mixed by the vectorised ops."""
+    n, (height, width), pasted = images.shape[0], images.shape[-2:], weight is None
+    factors = _pixel_factors(box, weight, height, width, _blend_dtype(images, pasted))
     bounds = executor.block_bounds(n, images[0].numel() * max(4, images.element_size()), BLOCK_BYTES)
     parts = [slice(start, stop) for start, stop in zip(bounds, bounds[1:])]
     if inplace:   # every partner is read before any sample is overwritten
@@ -139,28 +183,22 @@ def _mix_blocks(images: torch.Tensor, index: torch.Tensor, factors: _Factors, pa
         partners = (_gather(images, index[part], scratch) for part in parts)
         target = _empty(images.shape, images)
     for part, partner in zip(parts, partners):
-        _mix(target[part], images[part], partner, _pixel_weights(factors, pasted, part), pasted, inplace)
+        _mix(target[part], images[part], partner, _pixel_weights(factors, pasted, part), pasted)
     return target
 
 
-def _mix_native(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
-                box: torch.Tensor | None) -> torch.Tensor | None:
-    """The C kernel, where it applies: out of place on a dense CPU batch, blending float32 or uint8
-    images or pasting boxes into images of any dtype; ``None`` elsewhere."""
-    channels_last = images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous()
-    if (_native is None or images.device.type != "cpu" or torch.compiler.is_compiling() or images.requires_grad
-            or not (images.is_contiguous() or channels_last)
-            or (weight is not None and images.dtype not in (torch.float32, torch.uint8))):
-        return None
-    n, c, h, w = images.shape
-    index = index.to("cpu", torch.int64).contiguous()
-    weight = None if weight is None else weight.to("cpu", torch.float32).contiguous()
-    box = None if box is None else box.to("cpu", torch.int64).contiguous()
-    out = _empty(images.shape, images)
-    _native.mix(images.data_ptr(), out.data_ptr(), n, c, h, w, images.element_size(), images.dtype == torch.uint8,
-                channels_last, index.data_ptr(), 0 if weight is None else weight.data_ptr(),
-                0 if box is None else box.data_ptr())
-    return out
+def _check_arguments(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None,
+                     box: torch.Tensor | None) -> None:
+    if not isinstance(images, torch.Tensor) or images.ndim != 4:
+        raise ValueError(f"images must be a (B, C, H, W) tensor; got {getattr(images, 'shape', type(images))}")
+    n = images.shape[0]
+    for name, value, shape in (("index", index, (n,)), ("weight", weight, (n,)), ("box", box, (n, 4))):
+        if value is None and name != "index":
+            continue
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor; got {type(value).__name__}")
+        if tuple(value.shape) != shape:
+            raise ValueError(f"{name} must have shape {shape} for a batch of {n} images; got {tuple(value.shape)}")
 
 
 def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor | None = None,
@@ -172,26 +210,15 @@ def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor |
     partner, as in CutMix (there the share is 0); pixels outside the box get ``weight`` (1 when
     ``None``: the partner's box is pasted exactly). Blends use ``torch.lerp``, so shares of 0 and 1
     give exact copies; integer images are blended in float32 and rounded. With ``inplace`` the
-    result is written into ``images``. See the module docstring for how it is computed.
+    result is written into ``images``, the same bits. See the module docstring for how it is
+    computed.
 
     >>> import torch
     >>> x = torch.tensor([0.0, 1.0]).view(2, 1, 1, 1)
     >>> mix_images(x, torch.tensor([1, 0]), weight=torch.tensor([0.25, 1.0])).flatten().tolist()
     [0.75, 1.0]
     """
-    height, width = images.shape[-2:]
-    pasted = weight is None and box is not None
+    _check_arguments(images, index, weight, box)
     if weight is None and box is None:
         weight = torch.ones(images.shape[0], device=images.device)
-    mixed = None if inplace else _mix_native(images, index, weight, box)
-    if mixed is not None:
-        return mixed
-    blend_dtype = images.dtype if images.is_floating_point() or pasted else torch.float32
-    factors = _pixel_factors(box, weight, height, width, blend_dtype)
-    blocks = pasted or not images.is_floating_point()
-    if blocks and images.device.type == "cpu" and not torch.compiler.is_compiling():
-        return _mix_blocks(images, index, factors, pasted, inplace)
-    partner = _gather(images, index)
-    _mix(images if inplace else partner, images, partner, _pixel_weights(factors, pasted, slice(None)),
-         pasted, inplace)
-    return images if inplace else partner
+    return mix_images_tensor(images, index, weight, box, inplace=inplace)

@@ -11,17 +11,13 @@
  * Results do not depend on the CPU: no fused multiply-adds (built with -ffp-contract=off; and
  * -fno-trapping-math, which lets the hue loop be vectorised without changing values), no
  * reassociation; the sums use a fixed number of double lanes in a fixed order. The loops are
- * compiled for AVX-512 and AVX2 as well as baseline x86-64, picked at import.
+ * compiled for each CPU variant (native.h).
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
 #include <float.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define INLINE static inline __attribute__((always_inline))
+#include "native.h"
 
 enum { BRIGHTNESS, CONTRAST, SATURATION, HUE };
 enum { CHUNK = 1024, LANES = 8 };
@@ -205,14 +201,9 @@ INLINE void jitter_all(const Job *job) {
     }
 }
 
-static void jitter_base(const Job *job) { jitter_all(job); }
-#if defined(__GNUC__) && defined(__x86_64__)
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))) static void jitter_avx512(const Job *job) { jitter_all(job); }
-__attribute__((target("avx2"))) static void jitter_avx2(const Job *job) { jitter_all(job); }
-#endif
-static void (*jitter_best)(const Job *) = jitter_base;
+VARIANTS(jitter_batch, Job, jitter_all)
 
-static PyObject *color_jitter(PyObject *self, PyObject *args) {
+PyObject *native_color_jitter(PyObject *self, PyObject *args) {
     unsigned long long src, dst, factors, order;
     long long n, channels, hw, is_uint8;
     if (!PyArg_ParseTuple(args, "KKLLLKKL", &src, &dst, &n, &channels, &hw, &factors, &order, &is_uint8)) return NULL;
@@ -223,28 +214,7 @@ static PyObject *color_jitter(PyObject *self, PyObject *args) {
     const Job job = {(const char *)src, (char *)dst, (int)is_uint8, n, channels, hw, (const float *)factors,
                      (const int64_t *)order};
     Py_BEGIN_ALLOW_THREADS
-    jitter_best(&job);
+    jitter_batch(&job);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
-}
-
-static PyMethodDef methods[] = {
-    {"color_jitter", color_jitter, METH_VARARGS,
-     "color_jitter(src, dst, n, channels, hw, factors, order, is_uint8): jitter n contiguous float32 (or "
-     "uint8) images at address src into dst; factors float32 (n, 4), order int64 (n, 4), by address."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jitter", NULL, -1, methods};
-
-PyMODINIT_FUNC PyInit__jitter(void) {
-#if defined(__GNUC__) && defined(__x86_64__)
-    if (getenv("AUGKIT_BASELINE_KERNELS")) return PyModule_Create(&module);  /* to compare the variants */
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
-        jitter_best = jitter_avx512;
-    else if (__builtin_cpu_supports("avx2"))
-        jitter_best = jitter_avx2;
-#endif
-    return PyModule_Create(&module);
 }

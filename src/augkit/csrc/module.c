@@ -1,0 +1,46 @@
+/* augkit._native: the C kernels of augkit (colour jitter, mixing), with one CPU-variant dispatch.
+ *
+ * The variant is picked once, here, at import: AVX-512 where the CPU has it, else AVX2 with FMA,
+ * else baseline x86-64; AUGKIT_BASELINE_KERNELS in the environment forces the baseline loops (to
+ * compare the variants, which give the same bits). variant() names the one picked.
+ */
+#include <stdlib.h>
+
+#include "native.h"
+
+int native_variant = VARIANT_BASELINE;
+
+static const char *const VARIANT_NAMES[] = {"baseline", "avx2", "avx512"};
+
+static PyObject *variant(PyObject *self, PyObject *unused) { return PyUnicode_FromString(VARIANT_NAMES[native_variant]); }
+
+static void pick_variant(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (getenv("AUGKIT_BASELINE_KERNELS")) return;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma"))
+        native_variant = VARIANT_AVX512;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        native_variant = VARIANT_AVX2;
+#endif
+}
+
+static PyMethodDef methods[] = {
+    {"color_jitter", native_color_jitter, METH_VARARGS,
+     "color_jitter(src, dst, n, channels, hw, factors, order, is_uint8): jitter n contiguous float32 (or "
+     "uint8) images at address src into dst; factors float32 (n, 4), order int64 (n, 4), by address."},
+    {"mix", native_mix, METH_VARARGS,
+     "mix(src, dst, n, channels, height, width, item_size, is_uint8, channels_last, index, weights, boxes): "
+     "by address; dst == src mixes in place; index int64 (n,), weights float32 (n,) or 0 (keep), boxes "
+     "int64 (n, 4) or 0 (none)."},
+    {"variant", variant, METH_NOARGS, "variant(): the loops picked for this CPU: 'avx512', 'avx2' or 'baseline'."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", "The C kernels of augkit.", -1, methods};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    pick_variant();
+    return PyModule_Create(&module);
+}
