@@ -6,10 +6,10 @@ kernels it routes to. No randomness here: every argument is explicit.
 [[3, 2, 1]]
 """
 
+from .adaptive_histogram import *  # noqa: F403
+from .adaptive_histogram import __all__ as _adaptive_histogram_all
 from .blur import *  # noqa: F403
 from .blur import __all__ as _blur_all
-from .clahe import *  # noqa: F403
-from .clahe import __all__ as _clahe_all
 from .color import *  # noqa: F403
 from .color import __all__ as _color_all
 from .colorspace import *  # noqa: F403
@@ -26,12 +26,12 @@ from .noise import *  # noqa: F403
 from .noise import __all__ as _noise_all
 from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
-from .threshold import *  # noqa: F403
-from .threshold import __all__ as _threshold_all
+from .thresholding import *  # noqa: F403
+from .thresholding import __all__ as _thresholding_all
 
 __all__ = [
+    *_adaptive_histogram_all,
     *_blur_all,
-    *_clahe_all,
     *_color_all,
     *_colorspace_all,
     *_convert_all,
@@ -40,5 +40,5 @@ __all__ = [
     *_median_all,
     *_noise_all,
     *_occlusion_all,
-    *_threshold_all,
+    *_thresholding_all,
 ]

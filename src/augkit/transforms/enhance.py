@@ -1,7 +1,7 @@
 """Enhancement transforms: denoising filters, CLAHE, thresholding and unsharp masking.
 
 Intensity arguments are on the ``[0, 1]`` scale for every dtype (see :mod:`augkit.functional.denoise`
-and :mod:`augkit.functional.threshold`).
+and :mod:`augkit.functional.thresholding`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from ..core.params import Params
 from ..core.transform import Transform
 from ..core.validation import check_choice, check_kernel_size, check_number, check_range_pair, check_sequence
 from ..functional.blur import unsharp_kernel_size
-from ..functional.clahe import CLAHE_COLOURS
-from ..functional.threshold import THRESHOLD_METHODS
+from ..functional.adaptive_histogram import CLAHE_COLOURS
+from ..functional.thresholding import THRESHOLD_METHODS
 
 __all__ = ["GaussianBlur", "MedianBlur", "BilateralFilter", "NonLocalMeans", "CLAHE", "Threshold", "UnsharpMask"]
 
@@ -170,7 +170,7 @@ class CLAHE(Transform):
     Colour images are equalized on the Lab lightness (``colour="lab"``) or per channel
     (``colour="per_channel"``); uint16 images (65536 bins, like OpenCV) are always per channel.
     Float images are quantized to 256 levels. Every kind gives OpenCV's pixels, the Lab path
-    included (OpenCV's Lab conversion on every device; see :mod:`augkit.functional.clahe`).
+    included (OpenCV's Lab conversion on every device; see :mod:`augkit.functional.adaptive_histogram`).
 
     >>> import numpy as np, augkit
     >>> x = np.random.default_rng(0).integers(0, 4096, (64, 64)).astype(np.uint16)
