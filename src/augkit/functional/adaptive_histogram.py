@@ -8,9 +8,9 @@ tiles or images), equal to OpenCV on the planes. Its Lab path converts with Open
 conversions held as two tables of every RGB and Lab code (48 MiB each, made once per device
 on first use): a lightness 1 level off changes the tile histograms, which CLAHE turns into
 differences of up to 26 levels, so a closed-form conversion (1 to 2 levels off OpenCV's
-fixed-point one) is not used. Every kind and backend gives the same pixels (0 difference on
-the tested photos; at most 1 level where OpenCV's and torch's float32 interpolation round a
-half differently).
+fixed-point one) is not used. Every kind and backend gives the same pixels: 0 difference
+measured on photos and random images, uint8 and uint16, both colour modes, several grids (the
+tests allow 1 level, for float32 interpolation rounding a half differently).
 """
 
 from __future__ import annotations
