@@ -12,17 +12,27 @@ from torchvision.transforms.v2 import functional as TF
 
 import augkit
 import augkit.functional as F
-from augkit.functional import enhance as E
+from augkit.core import kernels
+from augkit.functional import median
 
 from .helpers import assert_close, photo_array
+
+ENHANCE_OPS = ("gaussian_blur", "median_blur", "bilateral_filter", "clahe", "unsharp_mask", "threshold")
+
+
+def _backend(name: str, backend: str):
+    row = next(r for r in kernels.rows() if r.op == name and r.kind == "tensor")
+    return next(b for b in row.backends if b.name == backend)
 
 
 @pytest.fixture(params=["opencv", "torch"])
 def both_paths(request, monkeypatch):
-    """Run a test on both paths of the CPU tensor kernels: the OpenCV twin and the batched torch
-    kernel that other devices take."""
+    """Run a test on both backends of the CPU tensor kernels: OpenCV and the batched torch
+    kernel that other devices take (the table keeps only its last backend for "torch")."""
     if request.param == "torch":
-        monkeypatch.setattr(E, "opencv_twin", lambda x, dtypes: False)
+        for row in kernels.rows():
+            if row.op in ENHANCE_OPS and row.kind == "tensor":
+                monkeypatch.setattr(row, "backends", row.backends[-1:])
     return request.param
 
 
@@ -53,6 +63,8 @@ def test_gaussian_blur_matches_torchvision_and_opencv(kernel_size, sigma):
     assert_close(ours, TF.gaussian_blur(_tensor(image), [kx, ky], [sigma, sigma]), atol=1)
     # OpenCV's uint8 path is fixed-point: within 1 grey level, reflect-101 border
     assert_close(ours, cv2.GaussianBlur(image, (kx, ky), sigma, borderType=cv2.BORDER_REFLECT_101), atol=1)
+    assert_close(F.gaussian_blur_numpy(image, kernel_size, sigma), TF.gaussian_blur(_tensor(image), [kx, ky],
+                                                                                  [sigma, sigma]), atol=1)
     floats = image.astype(np.float32) / 255
     assert_close(F.gaussian_blur_tensor(_tensor(floats), kernel_size, sigma),
                  TF.gaussian_blur(_tensor(floats), [kx, ky], [sigma, sigma]), atol=1e-6)
@@ -96,25 +108,24 @@ def test_median_networks_select_the_median_of_any_window():
     for k in (3, 5, 7, 9):
         windows = torch.nn.functional.pad(values.float(), (k // 2,) * 4, mode="replicate").unfold(-2, k, 1).unfold(-2, k, 1)
         expected = windows.reshape(2, 3, 19, 23, k * k).sort(-1).values[..., k * k // 2]
-        assert torch.equal(E._median_blur_torch(values, k).float(), expected), k
+        assert torch.equal(median._median_network(values, k).float(), expected), k
 
 
-def test_opencv_twin_equals_the_torch_kernel_on_a_batch():
+def test_opencv_backends_equal_the_torch_backends_on_a_batch():
     batch = torch.stack([_tensor(photo_array(70, 90, 3, name=n)) for n in ("astronaut", "coffee", "rocket")])
     clips = torch.tensor([1.0, 3.0, 0.0], dtype=torch.float64)
-    twin, network = F.median_blur_tensor(batch, 5), E._median_blur_torch(batch, 5)
-    assert torch.equal(twin, network)
-    twin = F.clahe_tensor(batch, clips, (4, 4), "per_channel")
-    torch_path = E.cast_result(E._clahe_planes(batch.reshape(9, 70, 90), 256, clips.repeat_interleave(3), (4, 4)),
-                               torch.uint8)
-    assert torch.equal(twin, torch_path.view(3, 3, 70, 90))
     sigmas = torch.tensor([0.5, 1.2, 2.0])
-    # OpenCV's fixed-point uint8 blur against the float torch kernel: within 1 grey level
-    difference = F.gaussian_blur_tensor(batch, 5, sigmas).int() - E._gaussian_blur_torch(batch, (5, 5), sigmas).int()
-    assert difference.abs().max() <= 1
+    for name, args, atol in [("median_blur", (5,), 0), ("clahe", (clips, (4, 4), "per_channel"), 0),
+                             ("clahe", (clips, (4, 4), "lab"), 0), ("gaussian_blur", (5, sigmas), 1),
+                             ("bilateral_filter", (5, 0.2, 3.0), 1)]:
+        opencv, torch_backend = _backend(name, "opencv"), _backend(name, "torch")
+        assert opencv.accepts(batch)
+        difference = opencv.fn(batch, *args).double() - torch_backend.fn(batch, *args).double()
+        assert difference.abs().max() <= atol, name
     # tensors that need a gradient keep the differentiable torch kernel
-    blurred = F.gaussian_blur_tensor(batch.float().requires_grad_(), 5, sigmas)
-    assert blurred.requires_grad and not E.opencv_twin(batch.float().requires_grad_(), (torch.float32,))
+    floats = batch.float().requires_grad_()
+    assert not _backend("gaussian_blur", "opencv").accepts(floats)
+    assert F.gaussian_blur_tensor(floats, 5, sigmas).requires_grad
 
 
 # -- bilateral -----------------------------------------------------------------------------------
@@ -139,7 +150,7 @@ def test_bilateral_filter_keeps_a_step_edge():
 
 # -- non-local means ------------------------------------------------------------------------------
 
-def test_non_local_means_is_opencv_and_has_no_tensor_backend():
+def test_non_local_means_is_opencv_and_runs_on_cpu_tensors_only():
     noisy = np.clip(photo_array(32, 40, 3).astype(int) + np.random.default_rng(0).integers(-20, 20, (32, 40, 3)),
                     0, 255).astype(np.uint8)
     expected = cv2.cvtColor(cv2.fastNlMeansDenoisingColored(cv2.cvtColor(noisy, cv2.COLOR_RGB2BGR), None, 10.2,
@@ -147,8 +158,9 @@ def test_non_local_means_is_opencv_and_has_no_tensor_backend():
     assert_close(augkit.NonLocalMeans(h=0.04)(noisy), expected)
     gray = noisy[:, :, 0].copy()
     assert_close(F.non_local_means(gray, 0.04), cv2.fastNlMeansDenoising(gray, None, 10.2, 7, 21))
-    with pytest.raises(TypeError, match="only a NumPy/OpenCV backend"):
-        augkit.NonLocalMeans()(torch.zeros(3, 8, 8, dtype=torch.uint8))
+    assert_close(augkit.NonLocalMeans(h=0.04)(_tensor(noisy)), expected)
+    with pytest.raises(TypeError, match="uint8 on meta"):
+        augkit.NonLocalMeans()(torch.zeros(3, 8, 8, dtype=torch.uint8, device="meta"))
     with pytest.raises(TypeError, match="uint8"):
         augkit.NonLocalMeans()(np.zeros((8, 8), np.float32))
 
@@ -185,15 +197,15 @@ def test_clahe_uint16_equals_opencv(size, grid):
 
 
 @pytest.mark.usefixtures("both_paths")
-def test_clahe_lab_equalizes_lightness_like_opencv():
-    image = photo_array(200, 260, 3, name="coffee")
-    # on the same L plane the kernel is exact; the Lab conversions differ by at most 1 level on L
-    lab = F.rgb_to_lab_numpy(image)
-    expected = _cv_clahe(np.ascontiguousarray(lab[:, :, 0]), 2.0, (8, 8))
-    assert_close(F.clahe_tensor(_tensor(lab[:, :, :1]), 2.0), expected)
-    out = F.clahe_tensor(_tensor(image), 2.0).permute(1, 2, 0).numpy().astype(int)
-    reference = F.clahe_numpy(image, 2.0).astype(int)
-    assert np.abs(out - reference).mean() < 1.5
+@pytest.mark.parametrize("name", ["coffee", "astronaut", "chelsea"])
+def test_clahe_lab_equalizes_lightness_like_opencv(name):
+    image = photo_array(200, 260, 3, name=name)
+    lightness, a, b = cv2.split(cv2.cvtColor(image, cv2.COLOR_RGB2Lab))
+    expected = cv2.cvtColor(cv2.merge([_cv_clahe(lightness, 2.0, (8, 8)), a, b]), cv2.COLOR_Lab2RGB)
+    assert_close(F.clahe_tensor(_tensor(image), 2.0), expected)
+    assert_close(F.clahe_numpy(image, 2.0), expected)
+    floats = image.astype(np.float32) / 255
+    assert_close(F.clahe_tensor(_tensor(floats), 2.0) * 255, expected, atol=1e-3)
 
 
 @pytest.mark.usefixtures("both_paths")
@@ -203,6 +215,9 @@ def test_clahe_per_sample_clip_limits_in_one_call():
     out = F.clahe_tensor(batch, clips)
     for i in range(3):
         assert_close(out[i], _cv_clahe(batch[i, 0].numpy(), float(clips[i]), (8, 8)))
+        # one equalizer per thread, reset on every call
+        assert_close(F.clahe_numpy(batch[i, 0].numpy(), float(clips[i]), (4, 8)),
+                     _cv_clahe(batch[i, 0].numpy(), float(clips[i]), (4, 8)))
 
 
 def test_clahe_float_goes_through_uint8():

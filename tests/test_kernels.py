@@ -33,7 +33,7 @@ OP_CASES: dict[str, tuple[tuple, dict, tuple[str, ...], tuple[int, ...]]] = {
     "autocontrast": ((), {}, ("uint8", "uint16", "float32"), (1, 3)),
     "bilateral_filter": ((5, 0.2, 3.0), {}, ("uint8", "float32"), (1, 3)),
     "center_crop": (((20, 26),), {}, ("uint8", "uint16", "float32"), (1, 3)),
-    "clahe": ((2.0, (4, 4)), {"colour": "per_channel"}, ("uint8", "uint16"), (1, 3)),
+    "clahe": ((2.0, (4, 4)), {"colour": "lab"}, ("uint8", "uint16", "float32"), (1, 3)),
     "color_jitter": ((1.2, 0.8, 1.3, 0.1), {"order": [3, 1, 0, 2]}, ("uint8", "float32"), (3,)),
     "crop": ((2, 3, 15, 20), {}, ("uint8", "uint16", "float32"), (1, 3)),
     "equalize": ((), {}, ("uint8",), (1, 3)),
@@ -66,8 +66,8 @@ OP_CASES: dict[str, tuple[tuple, dict, tuple[str, ...], tuple[int, ...]]] = {
 }
 
 # ops whose kinds or backends still differ by more than one level
-NOT_YET_ONE_NUMERICS = {"affine", "rotate", "perspective", "adjust_hue", "color_jitter", "clahe",
-                        "adjust_saturation", "rgb_to_lab", "lab_to_rgb", "non_local_means"}
+NOT_YET_ONE_NUMERICS = {"affine", "rotate", "perspective", "adjust_hue", "color_jitter",
+                        "adjust_saturation", "rgb_to_lab", "lab_to_rgb"}
 
 
 def _level(dtype: str) -> float:
@@ -102,7 +102,7 @@ def test_every_op_has_a_case_here():
     assert set(kernels.ops()) <= set(OP_CASES), sorted(set(kernels.ops()) - set(OP_CASES))
 
 
-@pytest.mark.xfail(strict=True, reason="colour and enhance kernels still choose their backends")
+@pytest.mark.xfail(strict=True, reason="colour kernels still choose their backends")
 def test_no_kernel_tests_its_backend_itself():
     import pathlib
 

@@ -87,6 +87,9 @@ def test_jpeg_argument_errors():
         augkit.JPEGCompression(quality=(10.5, 50))
     with pytest.raises(ValueError, match="1- or 3-channel"):
         F.jpeg_compression(np.zeros((8, 8, 4), np.uint8), 50)
+    # OpenCV's codec runs on the CPU only: tensors elsewhere are refused, naming their device
+    with pytest.raises(TypeError, match="uint8 on meta"):
+        augkit.JPEGCompression()(torch.zeros(3, 8, 8, dtype=torch.uint8, device="meta"))
 
 
 # -- random erasing ------------------------------------------------------------------------------

@@ -144,7 +144,8 @@ class Row:
             if candidate.accepts is None or candidate.accepts(x):
                 return candidate
         accepted = "; ".join(f"{b.name}: {b.accepts}" for b in self.backends)
-        raise TypeError(f"no backend of {self.op} takes this {self.kind} input ({accepted})")
+        about = f"{x.dtype} on {x.device}" if isinstance(x, torch.Tensor) else f"{x.dtype}"
+        raise TypeError(f"no backend of {self.op} takes this {self.kind} input, {about} ({accepted})")
 
 
 _TABLE: dict[tuple[str, str], Row] = {}
@@ -174,7 +175,7 @@ def _dispatching(op_name: str, kind: str, name: str, accepts: Condition | None):
 
         @functools.wraps(fn)
         def kernel(x: Any, *args: Any, **kwargs: Any) -> Any:
-            if len(backends) == 1:
+            if len(backends) == 1 and backends[0].accepts is None:
                 return fn(x, *args, **kwargs)
             return row.select(x).fn(x, *args, **kwargs)
 

@@ -11,7 +11,7 @@ import torch
 
 from .image import is_strict
 
-__all__ = ["check_choice", "check_fill", "check_probability", "check_number", "check_range_pair", "check_sequence",
+__all__ = ["check_choice", "check_fill", "check_kernel_size", "check_probability", "check_number", "check_range_pair", "check_sequence",
            "value_checks_enabled"]
 
 
@@ -89,3 +89,20 @@ def check_fill(fill: Any, name: str = "fill") -> float | tuple[float, ...]:
     if not values:
         raise ValueError(f"{name} must hold at least one value; got []")
     return tuple(float(check_number(v, f"{name}[{i}]", low=0.0, high=1.0)) for i, v in enumerate(values))
+
+
+def check_kernel_size(value: Any, name: str = "kernel_size") -> int | tuple[int, int]:
+    """An odd positive int, or a ``(height, width)`` pair of them.
+
+    >>> check_kernel_size(5), check_kernel_size((3, 7))
+    (5, (3, 7))
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        sizes: tuple = (value,)
+    else:
+        sizes = check_sequence(value, name, 2)
+    for i, size in enumerate(sizes):
+        check_number(size, name if len(sizes) == 1 else f"{name}[{i}]", low=1, integer=True)
+        if size % 2 == 0:
+            raise ValueError(f"{name} must be odd; got {value!r}")
+    return int(sizes[0]) if len(sizes) == 1 else (int(sizes[0]), int(sizes[1]))

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Union
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
-__all__ = ["pair"]
+from .convert import max_value
+
+__all__ = ["PerSample", "cast_result", "opencv_per_plane", "pad2d", "pair", "per_sample", "through_tensor",
+           "work_dtype"]
+
+PerSample = Union[float, torch.Tensor]
+"""A number, or a ``(1,)``/``(B,)`` tensor holding one value per image."""
 
 
 def pair(size: int | Sequence[int]) -> tuple[int, int]:
@@ -18,3 +27,91 @@ def pair(size: int | Sequence[int]) -> tuple[int, int]:
     if isinstance(size, (int, np.integer)):
         return int(size), int(size)
     return int(size[0]), int(size[-1])
+
+
+def work_dtype(dtype: torch.dtype) -> torch.dtype:
+    """The float dtype kernels compute in: float64 for float64 images, float32 otherwise.
+
+    >>> work_dtype(torch.uint8)
+    torch.float32
+    """
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def cast_result(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A float result on the scale of ``dtype`` back to ``dtype``: integers rounded and clamped.
+
+    >>> cast_result(torch.tensor([-3.0, 7.5, 300.0]), torch.uint8).tolist()
+    [0, 8, 255]
+    """
+    if dtype.is_floating_point:
+        return y.to(dtype)
+    wide = y.round().clamp_(0, max_value(dtype))
+    return wide.to(torch.int32).to(dtype) if dtype == torch.uint16 else wide.to(dtype)
+
+
+def per_sample(value: PerSample, n: int, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
+    """A per-sample argument (a number or a ``(1,)``/``(n,)`` tensor) as an ``(n,)`` tensor.
+
+    >>> per_sample(0.5, 3, "cpu", torch.float32).tolist()
+    [0.5, 0.5, 0.5]
+    """
+    t = torch.as_tensor(value, device=device, dtype=dtype).reshape(-1)
+    return t.expand(n) if t.numel() == 1 else t
+
+
+def _border_index(n: int, before: int, after: int, mode: str, device: torch.device) -> torch.Tensor:
+    """Source indices for padding a length-``n`` axis (any amount), OpenCV border semantics."""
+    i = torch.arange(-before, n + after, device=device)
+    if mode == "replicate" or n == 1:
+        return i.clamp(0, n - 1)
+    period = 2 * (n - 1)  # reflect-101
+    i = i.abs().remainder(period)
+    return torch.where(i >= n, period - i, i)
+
+
+def pad2d(x: torch.Tensor, top: int, bottom: int, left: int, right: int, mode: str) -> torch.Tensor:
+    """Pad the last two dims with ``"reflect"`` (reflect-101, OpenCV's default) or
+    ``"replicate"`` borders, by any amount.
+
+    >>> pad2d(torch.tensor([[[1, 2, 3]]]), 0, 0, 2, 1, "reflect").tolist()
+    [[[3, 2, 1, 2, 3, 2]]]
+    """
+    h, w = x.shape[-2:]
+    fits = mode == "replicate" or (max(top, bottom) < h and max(left, right) < w)
+    if fits and x.dtype != torch.uint16 and x.numel():  # torch's own padding is much faster
+        return F.pad(x.reshape(-1, h, w), (left, right, top, bottom), mode=mode).reshape(
+            *x.shape[:-2], h + top + bottom, w + left + right)
+    if top or bottom:
+        x = x.index_select(-2, _border_index(h, top, bottom, mode, x.device))
+    if left or right:
+        x = x.index_select(-1, _border_index(w, left, right, mode, x.device))
+    return x
+
+
+def opencv_per_plane(x: torch.Tensor, kernel: Callable[[np.ndarray, np.ndarray, int], Any]) -> torch.Tensor:
+    """Call ``kernel(src, dst, p)`` on every ``(H, W)`` plane ``p`` of the CPU tensor ``x``
+    (leading dims flattened); ``kernel`` writes its result into ``dst``, a plane of the returned
+    tensor. No layout change: an OpenCV backend of a tensor row for per-channel ops.
+
+    >>> import cv2
+    >>> opencv_per_plane(torch.zeros(2, 3, 4, dtype=torch.uint8), lambda s, d, p: cv2.add(s, p, dst=d))[1, 0].tolist()
+    [1, 1, 1, 1]
+    """
+    src = x.contiguous().reshape(-1, *x.shape[-2:]).numpy()
+    dst = np.empty_like(src)
+    for p in range(len(src)):
+        kernel(src[p], dst[p], p)
+    return torch.from_numpy(dst).reshape(x.shape)
+
+
+def through_tensor(x: np.ndarray, kernel: Callable[..., torch.Tensor], *args: Any) -> np.ndarray:
+    """Run the tensor ``kernel(chw, *args)`` on an HW/HWC array, for the cases OpenCV does not
+    cover: one layout change at the door and one back.
+
+    >>> through_tensor(np.ones((2, 3), np.uint8), lambda t: t * 2).tolist()
+    [[2, 2, 2], [2, 2, 2]]
+    """
+    hwc = x if x.ndim == 3 else x[:, :, None]
+    out = kernel(torch.from_numpy(np.array(hwc)).permute(2, 0, 1), *args).permute(1, 2, 0).numpy()
+    return out if x.ndim == 3 else out[:, :, 0]

@@ -3,6 +3,10 @@
 Noise is given on the ``[0, 1]`` scale for every dtype and added on the image's scale (times
 255 for uint8, 65535 for uint16); integer results are rounded and clamped, float results clipped
 to ``[0, 1]`` when asked.
+
+JPEG has one backend, OpenCV's codec, which runs on the CPU only: tensors on other devices raise
+``TypeError`` naming their device (move them with ``.cpu()``; an implicit copy would stall the
+device's stream on every call).
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import cv2
 import numpy as np
 import torch
 
-from ..core.kernels import numpy_kernel, op, tensor_kernel
+from ..core.kernels import numpy_kernel, op, run_numpy_per_image, tensor_kernel, when
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
-from .enhance import cast_result, work_dtype
+from ._utils import cast_result, per_sample, work_dtype
 
 __all__ = [
     "add_noise", "add_noise_tensor", "add_noise_numpy",
@@ -67,26 +71,20 @@ def _jpeg_array(x: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(encoded, cv2.IMREAD_GRAYSCALE).reshape(x.shape)
 
 
-@tensor_kernel("jpeg_compression")
+@tensor_kernel("jpeg_compression", "opencv", when(device="cpu"))
 def jpeg_compression_tensor(x: torch.Tensor, quality: int | Sequence[int] | torch.Tensor) -> torch.Tensor:
-    """Encode to JPEG at ``quality`` (1-100; one per image) and decode, on ``(..., C, H, W)`` with
-    1 or 3 channels. Non-uint8 images go through uint8 and come back in their dtype.
-
-    Codecs work one image at a time, so this loops over the images, with OpenCV on the CPU
-    (images on another device are copied there and back): the bytes are those of
-    :func:`jpeg_compression_numpy`.
+    """Encode to JPEG at ``quality`` (1-100; one per image) and decode, on CPU tensors
+    ``(..., C, H, W)`` with 1 or 3 channels. Non-uint8 images go through uint8 and come back in
+    their dtype. Codecs work one image at a time: this is :func:`jpeg_compression_numpy` image by
+    image, the same bytes. Tensors on other devices raise ``TypeError`` (see the module doc).
 
     >>> x = torch.full((3, 16, 16), 128, dtype=torch.uint8)
     >>> int((jpeg_compression_tensor(x, 75).int() - 128).abs().max())
     0
     """
-    planes = x.reshape(-1, *x.shape[-3:])
-    images = to_dtype_tensor(planes, "uint8")
-    qualities = torch.as_tensor(quality).reshape(-1).expand(len(images)).tolist()
-    arrays = images.permute(0, 2, 3, 1).contiguous().cpu().numpy()
-    out = torch.from_numpy(np.stack([_jpeg_array(a, q) for a, q in zip(arrays, qualities)]))
-    out = out.reshape(arrays.shape).permute(0, 3, 1, 2).to(x.device)
-    return to_dtype_tensor(out.contiguous(), x.dtype).reshape(x.shape)
+    images = to_dtype_tensor(x, "uint8")
+    qualities = per_sample(quality, images.reshape(-1, *x.shape[-3:]).shape[0], "cpu", torch.int64).tolist()
+    return to_dtype_tensor(run_numpy_per_image(images, _jpeg_array, qualities), x.dtype)
 
 
 @numpy_kernel("jpeg_compression")

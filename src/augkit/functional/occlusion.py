@@ -7,7 +7,7 @@ import torch
 
 from ..core.kernels import numpy_kernel, op, tensor_kernel
 from .convert import max_value
-from .enhance import cast_result, per_sample, work_dtype
+from ._utils import cast_result, per_sample, work_dtype
 
 __all__ = ["erase", "erase_tensor", "erase_numpy"]
 

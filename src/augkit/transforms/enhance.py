@@ -1,6 +1,7 @@
 """Enhancement transforms: denoising filters, CLAHE, thresholding and unsharp masking.
 
-Intensity arguments are on the ``[0, 1]`` scale for every dtype (see :mod:`augkit.functional.enhance`).
+Intensity arguments are on the ``[0, 1]`` scale for every dtype (see :mod:`augkit.functional.denoise`
+and :mod:`augkit.functional.thresholding`).
 """
 
 from __future__ import annotations
@@ -17,23 +18,12 @@ from .. import functional as F
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
-from ..core.validation import check_number, check_range_pair, check_sequence
-from ..functional.enhance import CLAHE_COLOURS, THRESHOLD_METHODS, unsharp_kernel_size
+from ..core.validation import check_choice, check_kernel_size, check_number, check_range_pair, check_sequence
+from ..functional.blur import unsharp_kernel_size
+from ..functional.adaptive_histogram import CLAHE_COLOURS
+from ..functional.thresholding import THRESHOLD_METHODS
 
 __all__ = ["GaussianBlur", "MedianBlur", "BilateralFilter", "NonLocalMeans", "CLAHE", "Threshold", "UnsharpMask"]
-
-
-def check_kernel_size(value: Any, name: str = "kernel_size") -> int | tuple[int, int]:
-    """An odd positive int, or a ``(height, width)`` pair of them."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        sizes: tuple = (value,)
-    else:
-        sizes = check_sequence(value, name, 2)
-    for i, size in enumerate(sizes):
-        check_number(size, name if len(sizes) == 1 else f"{name}[{i}]", low=1, integer=True)
-        if size % 2 == 0:
-            raise ValueError(f"{name} must be odd; got {value!r}")
-    return int(sizes[0]) if len(sizes) == 1 else (int(sizes[0]), int(sizes[1]))
 
 
 def check_positive_range(value: Any, name: str, low: float = 0.0) -> tuple[float, float]:
@@ -63,9 +53,10 @@ class SigmaParams(Params):
 class GaussianBlur(Transform):
     """Gaussian blur with ``sigma`` (pixels) drawn per image from the ``(min, max)`` range.
 
-    A fixed sigma is ``(s, s)``. Reflect-101 borders; tensors match torchvision v2
-    ``gaussian_blur`` and arrays ``cv2.GaussianBlur`` (within 1 grey level on integer images).
-    All images of a batch go through one grouped convolution per axis.
+    A fixed sigma is ``(s, s)``. Reflect-101 borders and the taps of torchvision v2's
+    ``gaussian_blur``: every kind within 1 level of it (measured). Arrays and CPU tensors run
+    ``cv2.sepFilter2D``; a batch on another device goes through one grouped convolution per axis
+    (see :mod:`augkit.functional.blur`).
 
     >>> import torch, augkit
     >>> augkit.GaussianBlur(5, sigma=(0.5, 1.5))(torch.rand(4, 3, 32, 32)).shape
@@ -142,8 +133,8 @@ class BilateralFilter(Transform):
 class NonLocalMeans(Transform):
     """Non-local means denoising with OpenCV (``cv2.fastNlMeansDenoising``, ``...Colored`` for RGB).
 
-    Only a NumPy/OpenCV backend: it takes uint8 HW/HWC arrays and PIL images with 1 or 3
-    channels, and raises ``TypeError`` on tensors. ``h`` is the strength on the ``[0, 1]`` scale
+    Only an OpenCV backend: it takes uint8 HW/HWC arrays, PIL images and CPU tensors with 1 or 3
+    channels, and raises ``TypeError`` on tensors on other devices. ``h`` is the strength on the ``[0, 1]`` scale
     (OpenCV's ``h`` divided by 255); windows are odd sizes in pixels.
 
     >>> import numpy as np, augkit
@@ -178,9 +169,8 @@ class CLAHE(Transform):
     ``tile_grid_size`` is ``(rows, columns)`` (OpenCV's ``tileGridSize`` is ``(columns, rows)``).
     Colour images are equalized on the Lab lightness (``colour="lab"``) or per channel
     (``colour="per_channel"``); uint16 images (65536 bins, like OpenCV) are always per channel.
-    Float images are quantized to 256 levels. Tensors: all tiles of all images at once, within
-    1 grey level of OpenCV (equal on the tested photos); the Lab path adds the small differences
-    of the tensor and OpenCV Lab conversions.
+    Float images are quantized to 256 levels. Every kind gives OpenCV's pixels, the Lab path
+    included (OpenCV's Lab conversion on every device; see :mod:`augkit.functional.adaptive_histogram`).
 
     >>> import numpy as np, augkit
     >>> x = np.random.default_rng(0).integers(0, 4096, (64, 64)).astype(np.uint16)
@@ -203,9 +193,7 @@ class CLAHE(Transform):
         for i, v in enumerate(grid):
             check_number(v, f"tile_grid_size[{i}]", low=1, integer=True)
         self.tile_grid_size = (int(grid[0]), int(grid[1]))
-        if colour not in CLAHE_COLOURS:
-            raise ValueError(f"colour must be one of {', '.join(map(repr, CLAHE_COLOURS))}; got {colour!r}")
-        self.colour = colour
+        self.colour = check_choice(colour, "colour", CLAHE_COLOURS)
         self.same_on_batch = bool(same_on_batch)
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
@@ -236,9 +224,7 @@ class Threshold(Transform):
     def __init__(self, method: str = "otsu", threshold: float = 0.5, block_size: int = 11, c: float = 0.0,
                  max_value: float = 1.0, p: float = 1.0) -> None:
         super().__init__(p)
-        if method not in THRESHOLD_METHODS:
-            raise ValueError(f"method must be one of {', '.join(map(repr, THRESHOLD_METHODS))}; got {method!r}")
-        self.method = method
+        self.method = check_choice(method, "method", THRESHOLD_METHODS)
         self.threshold = float(check_number(threshold, "threshold", low=0.0, high=1.0))
         self.block_size = check_number(block_size, "block_size", low=3, integer=True)
         if block_size % 2 == 0:

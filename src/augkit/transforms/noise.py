@@ -63,6 +63,7 @@ class GaussianNoise(Transform):
         return F.add_noise_tensor(x, params.noise, self.clip)
 
     def _apply_numpy(self, x: np.ndarray, params: NoiseParams) -> np.ndarray:
+        # params of array images are on the CPU (sample_params draws them on the image's device)
         return F.add_noise_numpy(x, params.noise[0].permute(1, 2, 0).cpu().numpy(), self.clip)
 
 
@@ -75,8 +76,8 @@ class JPEGCompression(Transform):
     """JPEG round trip at a quality drawn per image from the ``(min, max)`` range (1-100, inclusive).
 
     Images have 1 or 3 channels; non-uint8 images go through uint8 and come back in their dtype.
-    Codecs work one image at a time, so tensors are looped over, with OpenCV on the CPU (the same
-    bytes as for arrays).
+    OpenCV's codec works one image at a time on the CPU: CPU tensors are looped over (the same
+    bytes as for arrays); tensors on other devices raise ``TypeError`` (move them with ``.cpu()``).
 
     >>> import numpy as np, augkit
     >>> augkit.JPEGCompression(quality=(50, 95))(np.zeros((16, 16, 3), np.uint8)).shape
