@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import torch
+
 import augkit
 from augkit.core import Transform
 from augkit.transforms.policies import RAND_AUGMENT_SPACE
@@ -44,7 +46,19 @@ def _flip_lambda():
 # OpenCV's fixed-point resampling (uint8) and 1/32-pixel warp positions vs torch's
 _RESAMPLE_ATOL = {"uint8": 1, "uint16": 257, "float32": 1 / 255}
 _WARP_ATOL = {"uint8": 40, "uint16": 40 * 257, "float32": 40 / 255}
-_POLICY_DTYPES = ("uint8", "float32")  # Equalize takes no uint16
+
+
+def _equalize_takes_uint16() -> bool:
+    try:
+        augkit.functional.equalize(torch.zeros(1, 2, 2, dtype=torch.uint16))
+    except TypeError:
+        return False
+    return True
+
+
+# every dtype the policies document; uint16 once equalize takes it (the colour kernels; until
+# then tests/test_policies.py covers every other op on uint16)
+_POLICY_DTYPES = DTYPES if _equalize_takes_uint16() else ("uint8", "float32")
 
 CASES = [
     Case(lambda: augkit.HorizontalFlip(p=0.5), "HorizontalFlip"),
@@ -134,21 +148,22 @@ CASES = [
     Case(lambda: augkit.RandomErasing(p=0.7), "RandomErasing"),
     Case(lambda: augkit.RandomErasing(p=1.0, scale=(0.1, 0.5), value="random"), "RandomErasing[random]"),
     Case(lambda: augkit.RandomErasing(p=1.0, value=(0.2, 0.5, 0.9)), "RandomErasing[per_channel]", channels=(3,)),
-    # Policies: single images take the OpenCV kernels, batches grid_sample and the tensor kernels
-    # (within _WARP_ATOL). A posterize or solarize threshold after a warp turns such a small
-    # difference into a jump, so those cases leave them out or run them alone (AutoAugment
-    # chains them: only the shape and dtype per image are checked here; tests/test_policies.py
-    # bounds the share of pixels that differ).
+    # Policies: an image gives the same pixels alone and in a batch (the same tensor kernel
+    # calls). Arrays take the array kernels: affine_numpy (cv2.warpAffine, samples on a
+    # 1/32-pixel grid) differs from affine_tensor (grid_sample) by up to _WARP_ATOL, and a
+    # posterize or solarize threshold after a warp turns that into a jump, so those cases leave
+    # the thresholds out or run them alone (AutoAugment chains them: only the shape and dtype are
+    # checked for arrays here; tests/test_policies.py bounds the share of pixels that differ).
     Case(lambda: augkit.RandAugment(num_ops=3, magnitude=12, interpolation="bilinear", fill=0.5, p=0.9,
                                     ops=[op for op, _ in RAND_AUGMENT_SPACE if op not in ("Posterize", "Solarize")]),
-         "RandAugment", dtypes=_POLICY_DTYPES, batch_atol=_WARP_ATOL),
+         "RandAugment", dtypes=_POLICY_DTYPES, kernel_atol=_WARP_ATOL),
     Case(lambda: augkit.RandAugment(magnitude=5, magnitude_std=2.0, op_p=0.5,
                                     ops=["Posterize", "Solarize", "Brightness", "Identity"]),
          "RandAugment[noise]"),
     Case(lambda: augkit.TrivialAugmentWide(interpolation="bilinear"), "TrivialAugmentWide",
-         dtypes=_POLICY_DTYPES, batch_atol=_WARP_ATOL),
+         dtypes=_POLICY_DTYPES, kernel_atol=_WARP_ATOL),
     Case(lambda: augkit.AutoAugment("svhn", interpolation="bilinear", p=0.8), "AutoAugment",
-         dtypes=_POLICY_DTYPES, batch_atol={"uint8": 255, "float32": 1.0}),
+         dtypes=_POLICY_DTYPES, kernel_atol={"uint8": 255, "uint16": 65535, "float32": 1.0}),
     Case(lambda: augkit.AugMix(severity=4, width=2, depth=-1), "AugMix", dtypes=_POLICY_DTYPES,
-         batch_atol=_WARP_ATOL),
+         kernel_atol=_WARP_ATOL),
 ]

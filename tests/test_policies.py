@@ -1,5 +1,6 @@
 """Augmentation policies: torchvision parity per op, per-sample draws and their distribution,
-timm-style spec strings, errors."""
+one numerics for an image alone or in a batch, no host reads, timm-style spec strings, errors,
+dtypes."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from torchvision.transforms.v2 import AutoAugmentPolicy
 
 import augkit
 from augkit.policies import from_spec
+from augkit.transforms.augmix import AugMixParams
 from augkit.transforms.policies import (AUGMIX_PARTIAL_OPS, AUGMIX_SPACE, AUTOAUGMENT_POLICIES, AUTOAUGMENT_SPACE,
-                                        RAND_AUGMENT_SPACE, TRIVIAL_AUGMENT_SPACE, AugMixParams, PolicyParams,
-                                        _magnitudes)
+                                        RAND_AUGMENT_SPACE, TRIVIAL_AUGMENT_SPACE, PolicyParams, magnitudes, op_names)
+from augkit.transforms.policy_ops import apply_ops
 
 from .helpers import make_image
 
@@ -28,7 +30,7 @@ def _gen(seed: int = 0) -> torch.Generator:
 
 
 def _names(space) -> list[str]:
-    return [name for name, _ in space]
+    return list(op_names(space))
 
 
 # -- magnitude tables ------------------------------------------------------------------------------
@@ -48,7 +50,7 @@ def test_magnitude_tables_are_torchvisions(space, reference, bins):
             ops = torch.full((bins,), k)
             levels = torch.arange(bins, dtype=torch.float32)
             for negate in (False, True):
-                got = _magnitudes(space, size, ops, levels, bins, torch.full((bins,), negate))
+                got = magnitudes(space, size, ops, levels, bins, torch.full((bins,), negate))
                 if expected is None:
                     assert torch.equal(got, torch.zeros(bins)), name
                 else:
@@ -76,32 +78,35 @@ def _tv_apply(x: torch.Tensor, name: str, magnitude: float, interpolation: str) 
 def _ours(space, name: str, bin_: int, negate: bool, bins: int, n: int, interpolation: str):
     policy = augkit.RandAugment(num_ops=1, num_magnitude_bins=bins, interpolation=interpolation)
     ops = torch.full((n, 1), _names(space).index(name))
-    m = _magnitudes(space, (H, W), ops, torch.full((n, 1), float(bin_)), bins, torch.full((n, 1), negate))
+    m = magnitudes(space, (H, W), ops, torch.full((n, 1), float(bin_)), bins, torch.full((n, 1), negate))
     return policy, PolicyParams(ops=ops, magnitudes=m), float(m[0, 0])
 
 
 @pytest.mark.parametrize("name", _names(RAND_AUGMENT_SPACE))
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
 def test_each_op_matches_torchvision_at_several_magnitudes(name, dtype):
-    """Batches (tensor kernels, grid_sample): bilinear warps within 1 level, pixel ops within 2
-    levels on uint8 (augkit rounds where torchvision truncates) and 1e-4 on floats (augkit's luma
-    weighs red 0.299, torchvision's 0.2989); single images (OpenCV kernels): within 2 levels for
-    pixel ops, and within the OpenCV warp tolerance (1/32-pixel positions) for warps."""
+    """Tensors (a batch, or one image: the same kernel calls, the same pixels): bilinear warps
+    within 1 level, pixel ops within 2 levels on uint8 (augkit rounds where torchvision
+    truncates) and 1e-4 on floats (augkit's luma weighs red 0.299, torchvision's 0.2989); arrays
+    (OpenCV kernels): within 2 levels for pixel ops, and within the OpenCV warp tolerance
+    (1/32-pixel positions) for warps."""
     x = make_image("tensor", dtype, H, W, batch=4)
     level = 1.0 if dtype == "uint8" else 1 / 255
     for bin_ in (0, 4, 9, 17, 30):
         for negate in (False, True):
             policy, params, m = _ours(RAND_AUGMENT_SPACE, name, bin_, negate, 31, 4, "bilinear")
             expected = _tv_apply(x, name, m, "bilinear").double()
-            batch, single = policy.apply(x, params).double(), policy.apply(x[0], params[0]).double()
-            tolerance = level if name in GEOMETRIC else 2 * level if dtype == "uint8" else 1e-4
+            batch = policy.apply(x, params)
             label = f"{name} bin {bin_} {'-' if negate else '+'} {dtype}"
-            assert (batch - expected).abs().max() <= tolerance, label
+            assert torch.equal(policy.apply(x[0], params[0]), batch[0]), label
+            array = torch.from_numpy(policy.apply(x[0].permute(1, 2, 0).numpy(), params[0])).permute(2, 0, 1).double()
+            tolerance = level if name in GEOMETRIC else 2 * level if dtype == "uint8" else 1e-4
+            assert (batch.double() - expected).abs().max() <= tolerance, label
             if name in GEOMETRIC:
-                assert (single - expected[0]).abs().max() <= 40 * level, label
-                assert (single - expected[0]).abs().mean() <= 0.5 * level, label
+                assert (array - expected[0]).abs().max() <= 40 * level, label
+                assert (array - expected[0]).abs().mean() <= 0.5 * level, label
             else:
-                assert (single - expected[0]).abs().max() <= 2 * level, label
+                assert (array - expected[0]).abs().max() <= 2 * level, label
 
 
 @pytest.mark.parametrize("name", GEOMETRIC)
@@ -192,16 +197,19 @@ def test_magnitude_noise():
     assert clipped.sample_params(spec, generator=_gen(0)).magnitudes.abs().max() <= 30.0 + 1e-4
 
 
-def test_batch_and_single_images_agree_but_for_a_few_pixels():
+def test_an_image_gives_the_same_pixels_alone_and_in_a_batch():
+    """Tensors of any batch size take the same kernel calls; arrays the array kernels (OpenCV
+    warps place samples on a 1/32-pixel grid, which a threshold after them can turn into jumps)."""
     x = make_image("tensor", "uint8", H, W, batch=16)
     for policy in (augkit.RandAugment(num_ops=3, magnitude=15), augkit.AutoAugment("imagenet"),
                    augkit.TrivialAugmentWide(), augkit.AugMix()):
         params = policy.sample_params(x, generator=_gen(5))
         batch = policy.apply(x, params)
-        singles = torch.stack([policy.apply(x[i], params[i]) for i in range(16)])
-        arrays = np.stack([policy.apply(x[i].permute(1, 2, 0).numpy(), params[i]) for i in range(16)])
-        assert np.array_equal(singles.permute(0, 2, 3, 1).numpy(), arrays)
-        far = (batch.int() - singles.int()).abs() > 2
+        for i in range(16):
+            assert torch.equal(policy.apply(x[i], params[i]), batch[i]), (type(policy).__name__, i)
+            assert torch.equal(policy.apply(x[i:i + 1], params[i:i + 1])[0], batch[i]), (type(policy).__name__, i)
+        arrays = torch.from_numpy(np.stack([policy.apply(x[i].permute(1, 2, 0).numpy(), params[i]) for i in range(16)]))
+        far = (batch.permute(0, 2, 3, 1).int() - arrays.int()).abs() > 2
         assert far.float().mean() < 0.02, type(policy).__name__
 
 
@@ -237,20 +245,51 @@ def test_the_blending_path_of_other_devices_equals_the_subset_path():
     x = make_image("tensor", "uint8", 24, 32, batch=8)
     for policy in (augkit.RandAugment(num_ops=2, magnitude=15), augkit.AutoAugment("svhn")):
         params = policy.sample_params(x, generator=_gen(7))
-        subsets = policy._run(x, params.ops, params.magnitudes, blend=False)
-        assert torch.equal(policy._run(x, params.ops, params.magnitudes, blend=True), subsets)
+        names, args = op_names(policy.space), (policy.interpolation, policy.fill)
+        subsets = apply_ops(x, params.ops, params.magnitudes, names, *args, blend=False)
+        assert torch.equal(apply_ops(x, params.ops, params.magnitudes, names, *args, blend=True), subsets)
         assert torch.equal(policy.apply(x, params), subsets)
 
 
+def _every_policy():
+    return (augkit.RandAugment(num_ops=3, magnitude=15, interpolation="bilinear", fill=0.5),
+            augkit.TrivialAugmentWide(), augkit.AutoAugment("svhn", p=0.7), augkit.AugMix(severity=5))
+
+
+def test_batched_cpu_apply_reads_no_params_back(monkeypatch):
+    """No ``.tolist()`` or ``.item()`` on a batch: the images are grouped by op with torch ops."""
+    x = make_image("tensor", "float32", H, W, batch=8)
+    expected = {}
+    for policy in _every_policy():
+        params = policy.sample_params(x, generator=_gen(3))
+        expected[type(policy).__name__] = params, policy.apply(x[:1], params[:1])
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a parameter tensor was read back to Python")
+
+    monkeypatch.setattr(torch.Tensor, "tolist", refuse)
+    monkeypatch.setattr(torch.Tensor, "item", refuse)
+    for policy in _every_policy():
+        params, first = expected[type(policy).__name__]
+        out = policy.apply(x, params)
+        assert out.shape == x.shape and torch.equal(out[:1], first), type(policy).__name__
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_batches_blend_without_subsets_and_match_the_cpu():
+def test_cuda_batches_apply_without_a_host_sync_and_match_the_cpu():
     x = make_image("tensor", "uint8", H, W, batch=16)
-    for policy in (augkit.RandAugment(num_ops=3, magnitude=15, interpolation="bilinear"),
-                   augkit.AugMix(), augkit.AutoAugment()):
+    for policy in _every_policy():
         params = policy.sample_params(x, generator=_gen(7))
         cpu = policy.apply(x, params)
-        gpu = policy.apply(x.cuda(), params.to("cuda")).cpu()
-        assert ((cpu.int() - gpu.int()).abs() > 2).float().mean() < 0.01, type(policy).__name__
+        xs, ps = x.cuda(), params.to("cuda")
+        policy.apply(xs, ps)  # the tables cached per device are made once
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            gpu = policy.apply(xs, ps)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        assert ((cpu.int() - gpu.cpu().int()).abs() > 1).float().mean() < 0.01, type(policy).__name__
 
 
 # -- spec strings --------------------------------------------------------------------------------------
@@ -342,9 +381,45 @@ def test_constructor_errors(make, error, message):
         make()
 
 
-def test_equalize_refuses_uint16_by_name():
-    x = torch.zeros(2, 3, 8, 8, dtype=torch.uint16)
-    params = PolicyParams(ops=torch.full((2, 1), _names(RAND_AUGMENT_SPACE).index("Equalize")),
-                          magnitudes=torch.zeros(2, 1))
-    with pytest.raises(TypeError, match="equalize supports uint8 and float images; got uint16"):
-        augkit.RandAugment(num_ops=1).apply(x, params)
+# -- dtypes and values ------------------------------------------------------------------------------
+
+_EQUALIZE_UINT16 = pytest.mark.xfail(strict=False, reason="equalize on uint16 lands with the colour kernels")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_EQUALIZE_UINT16) if n == "Equalize" else n
+                                  for n in _names(AUTOAUGMENT_SPACE)])
+def test_every_op_takes_uint16_like_float(name):
+    """Each op on a uint16 image (a batch, one image, an array) gives the float image's result
+    within one 8-bit level (the kernels round once, on their own grid)."""
+    x = make_image("tensor", "float32", H, W, batch=3)
+    x16 = (x * 65535).round().to(torch.uint16)
+    k = _names(AUTOAUGMENT_SPACE).index(name)
+    ops = torch.full((3, 1), k)
+    m = magnitudes(AUTOAUGMENT_SPACE, (H, W), ops, torch.full((3, 1), 6.0), 10, torch.tensor([[False], [True], [False]]))
+    policy, params = augkit.AutoAugment(interpolation="bilinear"), PolicyParams(ops=ops, magnitudes=m)
+    reference = policy.apply(x, params).double() * 65535
+    batch = policy.apply(x16, params)
+    assert batch.dtype == torch.uint16
+    assert (batch.double() - reference).abs().max() <= 257, name
+    assert torch.equal(policy.apply(x16[1], params[1]).int(), batch[1].int()), name
+    array = policy.apply(x16[1].permute(1, 2, 0).numpy(), params[1])
+    assert array.dtype == np.uint16
+    far = (torch.from_numpy(array.astype(np.float64)).permute(2, 0, 1) - reference[1]).abs() > 257
+    assert far.double().mean() <= (0.02 if name in GEOMETRIC else 0.0), name
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+@pytest.mark.parametrize("kind", ["batch", "tensor", "numpy"])
+@pytest.mark.xfail(strict=False, reason="equalize refuses NaN and infinity with the colour kernels")
+def test_equalize_in_a_policy_refuses_nan_and_inf(kind, value):
+    """Out of strict mode nothing checks the pixels at the door: equalize itself must refuse them."""
+    augkit.set_strict(False)
+    x = make_image("tensor", "float32", H, W, batch=2)
+    x[1, 0, 3, 4] = value
+    equalize = _names(RAND_AUGMENT_SPACE).index("Equalize")
+    params = PolicyParams(ops=torch.full((2, 1), equalize), magnitudes=torch.zeros(2, 1))
+    policy = augkit.RandAugment(num_ops=1)
+    image, params = {"batch": (x, params), "tensor": (x[1], params[1]),
+                     "numpy": (x[1].permute(1, 2, 0).numpy(), params[1])}[kind]
+    with pytest.raises(ValueError, match="(?i)nan|inf"):
+        policy.apply(image, params)

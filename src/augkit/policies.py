@@ -1,7 +1,8 @@
 """Augmentation policies, and timm-style spec strings that name them.
 
-The policy classes live in :mod:`augkit.transforms.policies` (see there for the op tables and
-the torchvision semantics); this module re-exports them and adds :func:`from_spec`.
+The policy classes live in :mod:`augkit.transforms.policies` and :mod:`augkit.transforms.augmix`
+(see there for the op tables and the torchvision semantics); this module re-exports them and adds
+:func:`from_spec`.
 
 Spec strings: a policy name, then ``-``-separated options, each a key and a number:
 
@@ -31,8 +32,8 @@ import re
 from typing import Any, Callable
 
 from .core.transform import Transform
-from .transforms.policies import (AUTOAUGMENT_POLICIES, AugMix, AutoAugment, RandAugment,
-                                  TrivialAugmentWide)
+from .transforms.augmix import AugMix
+from .transforms.policies import AUTOAUGMENT_POLICIES, AutoAugment, RandAugment, TrivialAugmentWide
 
 __all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AugMix", "from_spec"]
 

@@ -14,7 +14,8 @@ from .noise import *  # noqa: F403
 from .noise import __all__ as _noise_all
 from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
-from .policies import AugMix, AutoAugment, RandAugment, TrivialAugmentWide
+from .augmix import AugMix
+from .policies import AutoAugment, RandAugment, TrivialAugmentWide
 
 __all__ = [
     *_color_all,

@@ -1,33 +1,28 @@
-"""Automatic augmentation policies: RandAugment, TrivialAugmentWide, AutoAugment and AugMix.
+"""Automatic augmentation policies: RandAugment, TrivialAugmentWide and AutoAugment, and the op
+spaces they and :class:`~augkit.transforms.augmix.AugMix` draw from.
 
 The op sets, magnitude bins and signed ops are torchvision's (``transforms.v2``), so for the same
 chosen op, magnitude and sign the output matches torchvision's. Two tables drive everything:
 
-* ``KERNELS``: op name -> what it does: a pixel kernel of :mod:`augkit.functional` with the map
-  from a magnitude to its argument (``Brightness``: factor ``1 + m``; ``Posterize``: ``int(m)``
-  bits; ``Solarize``: threshold ``m`` as a fraction of white), or a forward affine matrix
-  (``ShearX``: shear ``degrees(atan(m))`` about the top-left corner; ``TranslateX``: ``int(m)``
-  pixels; ``Rotate``: ``m`` degrees counter-clockwise about the centre);
 * magnitude spaces: op name -> :class:`Linear` (``torch.linspace(start, end, bins)``, ``end``
   possibly a fraction of the image width or height, ``signed`` ops negated with probability 1/2)
-  or :class:`Bits` (posterize bits), per policy.
+  or :class:`Bits` (posterize bits), per policy;
+* :data:`~augkit.transforms.policy_ops.KERNELS`: op name -> what it does (see
+  :mod:`augkit.transforms.policy_ops`, which also applies the drawn ops).
 
 Randomness: every image of a batch draws its own ops, magnitudes and signs. Ops are drawn
 uniformly **with replacement** at each position (RandAugment may apply the same op twice), as
 torchvision and timm do. Draws come from the generator in one or two calls, so a batch costs the
 same to draw as one image.
 
-Application: a batch is processed position by position; at each position all images that chose
-a geometric op (ShearX/Y, TranslateX/Y, Rotate) are warped by one ``grid_sample`` call with a
-matrix per image, and each pixel op runs once on the images that chose it (on the CPU the subset
-is gathered and its result written into one output tensor, allocated once per call; on other
-devices every image is computed and blended with ``torch.where``, without a host sync). A single
-image on the CPU (a tensor, array or PIL image) goes through the OpenCV kernels, on an HWC copy
-of a tensor made by ``cv2.merge``, which is several times faster.
+Application: tensors of any batch size take the tensor kernels, a single image the same calls as
+a batch, so an image gives the same pixels alone or in a batch; arrays and PIL images take the
+array kernels, within one level of the tensor kernels per op where the kernel rows agree (warps
+differ more: OpenCV places samples on a 1/32-pixel grid).
 
-Dtypes: uint8 and float images (uint16 where every op of the policy supports it; Equalize does
-not), 1 or 3 channels (``Color`` leaves gray images alone, as torchvision does). Integer results
-are rounded (torchvision truncates in AugMix's mix), so they are within 1 level of torchvision's.
+Dtypes: uint8, uint16 and float32 images, 1 or 3 channels (``Color`` leaves gray images alone,
+as torchvision does). Integer results are rounded (torchvision truncates in AugMix's mix), so
+they are within 1 level of torchvision's.
 """
 
 from __future__ import annotations
@@ -36,23 +31,21 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 import numpy as np
 import torch
 
-from .. import functional as F
 from ..core.image import ImageSpec
-from ..core.kernels import run_numpy_per_image
 from ..core.params import Params
-from ..core.transform import Transform, put_rows
+from ..core.transform import Transform
 from ..core.validation import check_choice, check_fill, check_number, check_sequence
-from ..functional.convert import max_value
 from ..functional.geometry import WARP_INTERPOLATIONS
-from ..mixing.beta import sample_beta, sample_dirichlet
+from .policy_ops import KERNELS, apply_ops, apply_ops_numpy
 
-__all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AugMix", "AUTOAUGMENT_POLICIES",
-           "Linear", "Bits", "KERNELS"]
+__all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AUTOAUGMENT_POLICIES", "AUGMIX_SPACE",
+           "AUGMIX_PARTIAL_OPS", "AUTOAUGMENT_SPACE", "RAND_AUGMENT_SPACE", "TRIVIAL_AUGMENT_SPACE", "Linear",
+           "Bits", "KERNELS", "PolicyParams", "bin_magnitudes", "magnitudes", "op_names", "uniform_choice"]
 
 
 # -- magnitude spaces ------------------------------------------------------------------------------
@@ -157,95 +150,14 @@ def _parse_subpolicies(text: str) -> tuple[tuple[tuple[str, float, int], ...], .
 AUTOAUGMENT_POLICIES = {name: _parse_subpolicies(text) for name, text in _SUBPOLICIES.items()}
 
 
-# -- what each op does -----------------------------------------------------------------------------
-# Magnitude maps and matrices take a tensor (batches, any device) or a NumPy float64 (one image).
+@functools.lru_cache(maxsize=16)
+def op_names(space: Space) -> tuple[str, ...]:
+    """The names of the ops of ``space``, in order: ``ops`` params index into them.
 
-def _lib(m: Any) -> Any:
-    return torch if isinstance(m, torch.Tensor) else np
-
-
-def _one_plus(m: Any) -> Any:
-    return (1.0 + m).clip(0.0, None)
-
-
-def _bits(m: Any) -> Any:
-    bits = _lib(m).trunc(m).clip(0, 8)
-    return bits.long() if isinstance(bits, torch.Tensor) else int(bits)
-
-
-def _fraction(m: Any) -> Any:
-    return m.clip(0.0, 1.0)
-
-
-def _matrix(m: Any, *entries: Any) -> Any:
-    """``(k, 2, 3)`` matrices (``(1, 2, 3)`` for a number) from 6 entries, numbers or like ``m``."""
-    lib, one = _lib(m), _lib(m).ones_like(m)
-    return lib.stack([one * e for e in entries], -1).reshape(-1, 2, 3)
-
-
-# the closed forms of F.affine_matrix for each op (torchvision's shear is about the top-left
-# corner, pixel (-0.5, -0.5) with centres at integers; its rotation about the centre)
-def _shear_x(m: Any, size: tuple[int, int]) -> Any:
-    return _matrix(m, 1.0, -m, -0.5 * m, 0.0, 1.0, 0.0)
-
-
-def _shear_y(m: Any, size: tuple[int, int]) -> Any:
-    return _matrix(m, 1.0, 0.0, 0.0, -m, 1.0, -0.5 * m)
-
-
-def _translate_x(m: Any, size: tuple[int, int]) -> Any:
-    return _matrix(m, 1.0, 0.0, _lib(m).trunc(m), 0.0, 1.0, 0.0)
-
-
-def _translate_y(m: Any, size: tuple[int, int]) -> Any:
-    return _matrix(m, 1.0, 0.0, 0.0, 0.0, 1.0, _lib(m).trunc(m))
-
-
-def _rotate(m: Any, size: tuple[int, int]) -> Any:
-    lib = _lib(m)
-    radians = lib.deg2rad(m)
-    cos, sin = lib.cos(radians), lib.sin(radians)
-    cx, cy = (size[1] - 1) * 0.5, (size[0] - 1) * 0.5
-    return _matrix(m, cos, sin, cx - cos * cx - sin * cy, -sin, cos, cy + sin * cx - cos * cy)
-
-
-def _saturation_tensor(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
-    return x if x.shape[-3] == 1 else F.adjust_saturation_tensor(x, factor)
-
-
-def _saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
-    return x if x.ndim == 2 or x.shape[2] == 1 else F.adjust_saturation_numpy(x, factor)
-
-
-@dataclass(frozen=True)
-class Kernel:
-    """What an op does: a pixel kernel pair (``tensor``, ``numpy``) taking ``arg(magnitude)``
-    (nothing when ``arg`` is None), or a forward affine ``matrix(magnitudes, size)``; an op with
-    neither leaves the image alone."""
-
-    tensor: Callable | None = None
-    numpy: Callable | None = None
-    arg: Callable[[torch.Tensor], torch.Tensor] | None = None
-    matrix: Callable[[torch.Tensor, tuple[int, int]], torch.Tensor] | None = None
-
-
-KERNELS: dict[str, Kernel] = {
-    "Identity": Kernel(),
-    "ShearX": Kernel(matrix=_shear_x),
-    "ShearY": Kernel(matrix=_shear_y),
-    "TranslateX": Kernel(matrix=_translate_x),
-    "TranslateY": Kernel(matrix=_translate_y),
-    "Rotate": Kernel(matrix=_rotate),
-    "Brightness": Kernel(F.adjust_brightness_tensor, F.adjust_brightness_numpy, _one_plus),
-    "Color": Kernel(_saturation_tensor, _saturation_numpy, _one_plus),
-    "Contrast": Kernel(F.adjust_contrast_tensor, F.adjust_contrast_numpy, _one_plus),
-    "Sharpness": Kernel(F.adjust_sharpness_tensor, F.adjust_sharpness_numpy, _one_plus),
-    "Posterize": Kernel(F.posterize_tensor, F.posterize_numpy, _bits),
-    "Solarize": Kernel(F.solarize_tensor, F.solarize_numpy, _fraction),
-    "AutoContrast": Kernel(F.autocontrast_tensor, F.autocontrast_numpy),
-    "Equalize": Kernel(F.equalize_tensor, F.equalize_numpy),
-    "Invert": Kernel(F.invert_tensor, F.invert_numpy),
-}
+    >>> op_names(AUGMIX_SPACE)[:2]
+    ('ShearX', 'ShearY')
+    """
+    return tuple(name for name, _ in space)
 
 
 # -- magnitudes of the drawn ops -----------------------------------------------------------------
@@ -267,10 +179,16 @@ def _magnitude_table(space: Space, size: tuple[int, int], device: torch.device) 
     return table[:, 0], table[:, 1], table[:, 2], table[:, 3], table[:, 4] > 0
 
 
-def _magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, levels: torch.Tensor, bins: int,
-                negate: torch.Tensor) -> torch.Tensor:
+def magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, levels: torch.Tensor, bins: int,
+               negate: torch.Tensor) -> torch.Tensor:
     """Signed float32 magnitudes of ``ops`` (indices into ``space``, -1 for none) at ``levels``
-    (bin positions, possibly fractional), computed exactly like ``torch.linspace`` at whole bins."""
+    (bin positions, possibly fractional), computed exactly like ``torch.linspace`` at whole bins.
+
+    >>> rotate = op_names(RAND_AUGMENT_SPACE).index("Rotate")
+    >>> magnitudes(RAND_AUGMENT_SPACE, (32, 32), torch.tensor([rotate]), torch.tensor([15.0]), 31,
+    ...            torch.tensor([True]))
+    tensor([-15.])
+    """
     start, end, top, span, signed = (t[ops.clamp(min=0)] for t in _magnitude_table(space, size, ops.device))
     steps = max(bins - 1, 1)
     step = ((end - start) / steps).double()
@@ -288,13 +206,19 @@ def _bin_table(space: Space, size: tuple[int, int], bins: int, device: torch.dev
     count = len(space)
     ops = torch.arange(count, device=device).repeat_interleave(bins)
     levels = torch.arange(bins, dtype=torch.float32, device=device).repeat(count)
-    table = _magnitudes(space, size, ops, levels, bins, torch.zeros_like(ops, dtype=torch.bool))
+    table = magnitudes(space, size, ops, levels, bins, torch.zeros_like(ops, dtype=torch.bool))
     return table.view(count, bins), _magnitude_table(space, size, device)[4]
 
 
-def _bin_magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, levels: torch.Tensor, bins: int,
-                    negate: torch.Tensor) -> torch.Tensor:
-    """:func:`_magnitudes` at whole-bin ``levels`` (long), by table lookup."""
+def bin_magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, levels: torch.Tensor, bins: int,
+                   negate: torch.Tensor) -> torch.Tensor:
+    """:func:`magnitudes` at whole-bin ``levels`` (long), by table lookup.
+
+    >>> posterize = op_names(RAND_AUGMENT_SPACE).index("Posterize")
+    >>> bin_magnitudes(RAND_AUGMENT_SPACE, (32, 32), torch.tensor([posterize]), torch.tensor([30]), 31,
+    ...                torch.tensor([False]))
+    tensor([4.])
+    """
     table, signed = _bin_table(space, size, bins, ops.device)
     index = ops.clamp(min=0)
     value = table[index, levels]
@@ -302,7 +226,7 @@ def _bin_magnitudes(space: Space, size: tuple[int, int], ops: torch.Tensor, leve
 
 
 def _index(space: Space, names: Sequence[str]) -> torch.Tensor:
-    lookup = [name for name, _ in space]
+    lookup = op_names(space)
     return torch.tensor([lookup.index(n) for n in names], dtype=torch.long)
 
 
@@ -317,13 +241,6 @@ class PolicyParams(Params):
     magnitudes: torch.Tensor
 
 
-_NUMPY_DTYPES = (torch.uint8, torch.uint16, torch.float32)
-
-
-def _check_interpolation(interpolation: str) -> str:
-    return check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
-
-
 class _Policy(Transform):
     """Applies ops chosen per image from ``space`` (the shared machinery of the policies)."""
 
@@ -332,114 +249,23 @@ class _Policy(Transform):
     interpolation: str
     fill: float | tuple[float, ...]
 
-    # -- tensors
+    def __init__(self, interpolation: str, fill: float | Sequence[float], p: float) -> None:
+        super().__init__(p)
+        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
+        self.fill = check_fill(fill)
 
-    def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
-        if x.device.type == "cpu" and len(x) == 1 and x.dtype in _NUMPY_DTYPES:
-            return run_numpy_per_image(x, self._apply_numpy, [params])
-        return self._run(x, params.ops, params.magnitudes)
+    def _apply_tensor(self, x: torch.Tensor, params: PolicyParams) -> torch.Tensor:
+        return apply_ops(x, params.ops, params.magnitudes, op_names(self.space), self.interpolation, self.fill)
 
-    def _run(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
-             blend: bool | None = None) -> torch.Tensor:
-        """Apply the ``(B, P)`` ops position by position to the batch ``x``: on subsets gathered
-        on the CPU, or (``blend``, the default off the CPU) on all images, blended."""
-        if x.device.type == "cpu" if blend is None else not blend:
-            return self._run_subsets(x, ops, magnitudes)
-        return self._run_blended(x, ops, magnitudes)
-
-    def _run_blended(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
-        """Every op computed on every image and blended in with ``torch.where``: no host sync."""
-        size = tuple(x.shape[-2:])
-        geometric = [k for k, (name, _) in enumerate(self.space) if KERNELS[name].matrix is not None]
-        for position in range(ops.shape[1]):
-            op, m = ops[:, position], magnitudes[:, position]
-            if geometric:
-                out = F.affine_tensor(x, self._matrices(op, m, size, geometric), self.interpolation, self.fill)
-                x = torch.where(self._chosen(op, geometric).view(-1, 1, 1, 1), out, x)
-            for k, (name, _) in enumerate(self.space):
-                kernel = KERNELS[name]
-                if kernel.tensor is not None:
-                    chosen = op == k
-                    out = self._pixel(kernel, x, torch.where(chosen, m, 0.0))
-                    x = torch.where(chosen.view(-1, 1, 1, 1), out, x)
-        return x
-
-    def _run_subsets(self, x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
-        """Each op on the images that chose it (gathered; all geometric ops in one warp), the
-        results written into one output tensor, allocated once: no full-batch temporaries."""
-        size = tuple(x.shape[-2:])
-        out = None  # ours once allocated, written in place
-        for position in range(ops.shape[1]):
-            op, m = ops[:, position], magnitudes[:, position]
-            present = [k for k in op.unique().tolist() if k >= 0]
-            geometric = [k for k in present if KERNELS[self.space[k][0]].matrix is not None]
-            pixel = [k for k in present if KERNELS[self.space[k][0]].tensor is not None]
-            groups = ([(geometric, None)] if geometric else []) + [([k], KERNELS[self.space[k][0]]) for k in pixel]
-            if not groups:
-                continue
-            src = x if out is None else out
-            if out is None:  # the images this position leaves alone come along once
-                out = torch.empty_like(x)
-                idle = (~self._chosen(op, [k for ks, _ in groups for k in ks])).nonzero().squeeze(1)
-                if len(idle):
-                    put_rows(out, idle, x.index_select(0, idle))
-            for ks, kernel in groups:
-                index = self._chosen(op, ks).nonzero().squeeze(1)
-                whole = len(index) == len(x)
-                rows = src if whole else src.index_select(0, index)
-                op_rows, m_rows = (op, m) if whole else (op[index], m[index])
-                if kernel is None:
-                    result = F.affine_tensor(rows, self._matrices(op_rows, m_rows, size, ks),
-                                             self.interpolation, self.fill)
-                else:
-                    result = self._pixel(kernel, rows, m_rows)
-                if whole and result is not x:
-                    out = result
-                else:
-                    put_rows(out, index, result)
-        return x if out is None else out
-
-    def _chosen(self, op: torch.Tensor, ks: Sequence[int]) -> torch.Tensor:
-        """Whether each image's op (an index into the space, -1 for none) is one of ``ks``."""
-        table = torch.zeros(len(self.space) + 1, dtype=torch.bool, device=op.device)
-        table[torch.tensor(ks, dtype=torch.long, device=op.device) + 1] = True
-        return table[op + 1]
-
-    @staticmethod
-    def _pixel(kernel: Kernel, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
-        return kernel.tensor(x) if kernel.arg is None else kernel.tensor(x, kernel.arg(m))
-
-    def _matrices(self, op: torch.Tensor, m: torch.Tensor, size: tuple[int, int],
-                  geometric: Sequence[int]) -> torch.Tensor:
-        """``(B, 2, 3)`` forward matrices: the chosen geometric op's, identity for the others."""
-        m = m.double()
-        matrix = torch.eye(2, 3, dtype=torch.float64, device=op.device).expand(len(op), 2, 3)
-        for k in geometric:
-            candidate = KERNELS[self.space[k][0]].matrix(m, size).to(op.device)
-            matrix = torch.where((op == k).view(-1, 1, 1), candidate, matrix)
-        return matrix
-
-    # -- arrays
-
-    def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
-        return self._run_numpy(x, params.ops[0].tolist(), params.magnitudes[0].tolist())
-
-    def _run_numpy(self, x: np.ndarray, ops: list[int], magnitudes: list[float]) -> np.ndarray:
-        for k, m in zip(ops, magnitudes):
-            if k < 0:
-                continue
-            kernel, m = KERNELS[self.space[k][0]], np.float64(m)
-            if kernel.matrix is not None:
-                x = F.affine_numpy(x, kernel.matrix(m, x.shape[:2])[0], self.interpolation, self.fill)
-            elif kernel.numpy is not None:
-                x = kernel.numpy(x) if kernel.arg is None else kernel.numpy(x, kernel.arg(m))
-        return x
+    def _apply_numpy(self, x: np.ndarray, params: PolicyParams) -> np.ndarray:
+        return apply_ops_numpy(x, params.ops[0].tolist(), params.magnitudes[0].tolist(), op_names(self.space),
+                               self.interpolation, self.fill)
 
 
 def _check_ops(ops: Any, space: Space) -> list[str] | None:
     if ops is None:
         return None
-    names = [name for name, _ in space]
+    names = op_names(space)
     ops = list(check_sequence(ops, "ops"))
     if not ops:
         raise ValueError("ops must name at least one op; got []")
@@ -449,8 +275,12 @@ def _check_ops(ops: Any, space: Space) -> list[str] | None:
     return ops
 
 
-def _uniform_choice(u: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
-    """Index into ``candidates`` (a long tensor of op indices) chosen uniformly by ``u`` in [0, 1)."""
+def uniform_choice(u: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """The entry of ``candidates`` (a long tensor of op indices) chosen uniformly by each ``u`` in [0, 1).
+
+    >>> uniform_choice(torch.tensor([0.1, 0.9]), torch.tensor([3, 5]))
+    tensor([3, 5])
+    """
     pick = (u * len(candidates)).long().clamp_(max=len(candidates) - 1)
     return candidates.to(u.device)[pick]
 
@@ -486,7 +316,7 @@ class RandAugment(_Policy):
                  magnitude_std: float = 0.0, magnitude_max: float | None = None, op_p: float = 1.0,
                  ops: Sequence[str] | None = None, interpolation: str = "nearest",
                  fill: float | Sequence[float] = 0.0, p: float = 1.0) -> None:
-        super().__init__(p)
+        super().__init__(interpolation, fill, p)
         self.num_ops = check_number(num_ops, "num_ops", low=0, integer=True)
         self.num_magnitude_bins = check_number(num_magnitude_bins, "num_magnitude_bins", low=2, integer=True)
         top = self.num_magnitude_bins - 1
@@ -498,18 +328,16 @@ class RandAugment(_Policy):
                                       high=top if self.magnitude_std == 0 else None)
         self.op_p = float(check_number(op_p, "op_p", low=0.0, high=1.0))
         self.ops = _check_ops(ops, self.space)
-        self.interpolation = _check_interpolation(interpolation)
-        self.fill = check_fill(fill)
-        self._candidates = _index(self.space, self.ops or [n for n, _ in self.space])
+        self._candidates = _index(self.space, self.ops or op_names(self.space))
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         n, positions = spec.n, self.num_ops
         u = torch.rand(n, positions, 4, generator=generator, device=spec.device)
-        ops = _uniform_choice(u[..., 0], self._candidates)
+        ops = uniform_choice(u[..., 0], self._candidates)
         negate = u[..., 1] <= 0.5
         if self.magnitude_std == 0 and float(self.magnitude).is_integer():
             levels = torch.full((n, positions), int(self.magnitude), device=spec.device)
-            magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, negate)
+            values = bin_magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, negate)
         else:
             levels = torch.full((n, positions), float(self.magnitude), device=spec.device)
             if self.magnitude_std == math.inf:
@@ -520,10 +348,10 @@ class RandAugment(_Policy):
             if self.magnitude_std > 0:
                 levels = levels.clamp(0.0, self.num_magnitude_bins - 1.0 if self.magnitude_max is None
                                       else self.magnitude_max)
-            magnitudes = _magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, negate)
+            values = magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, negate)
         if self.op_p < 1.0:
             ops = torch.where(u[..., 2] < self.op_p, ops, -1)
-        return {"ops": ops, "magnitudes": magnitudes}
+        return {"ops": ops, "magnitudes": values}
 
 
 class TrivialAugmentWide(_Policy):
@@ -541,19 +369,17 @@ class TrivialAugmentWide(_Policy):
 
     def __init__(self, num_magnitude_bins: int = 31, ops: Sequence[str] | None = None,
                  interpolation: str = "nearest", fill: float | Sequence[float] = 0.0, p: float = 1.0) -> None:
-        super().__init__(p)
+        super().__init__(interpolation, fill, p)
         self.num_magnitude_bins = check_number(num_magnitude_bins, "num_magnitude_bins", low=2, integer=True)
         self.ops = _check_ops(ops, self.space)
-        self.interpolation = _check_interpolation(interpolation)
-        self.fill = check_fill(fill)
-        self._candidates = _index(self.space, self.ops or [n for n, _ in self.space])
+        self._candidates = _index(self.space, self.ops or op_names(self.space))
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         u = torch.rand(spec.n, 1, 3, generator=generator, device=spec.device)
-        ops = _uniform_choice(u[..., 0], self._candidates)
+        ops = uniform_choice(u[..., 0], self._candidates)
         levels = (u[..., 2] * self.num_magnitude_bins).long().clamp_(max=self.num_magnitude_bins - 1)
-        magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, u[..., 1] <= 0.5)
-        return {"ops": ops, "magnitudes": magnitudes}
+        values = bin_magnitudes(self.space, spec.size, ops, levels, self.num_magnitude_bins, u[..., 1] <= 0.5)
+        return {"ops": ops, "magnitudes": values}
 
 
 class AutoAugment(_Policy):
@@ -572,10 +398,8 @@ class AutoAugment(_Policy):
 
     def __init__(self, policy: str = "imagenet", interpolation: str = "nearest",
                  fill: float | Sequence[float] = 0.0, p: float = 1.0) -> None:
-        super().__init__(p)
+        super().__init__(interpolation, fill, p)
         self.policy = check_choice(policy, "policy", tuple(AUTOAUGMENT_POLICIES))
-        self.interpolation = _check_interpolation(interpolation)
-        self.fill = check_fill(fill)
         subs = AUTOAUGMENT_POLICIES[self.policy]
         names = [name for name, _ in self.space]
         self._table_ops = torch.tensor([[names.index(op) for op, _, _ in sub] for sub in subs])
@@ -586,88 +410,5 @@ class AutoAugment(_Policy):
         u = torch.rand(spec.n, 5, generator=generator, device=spec.device)
         sub = (u[:, 0] * len(self._table_ops)).long().clamp_(max=len(self._table_ops) - 1)
         ops, prob, levels = (t.to(spec.device)[sub] for t in (self._table_ops, self._table_p, self._table_bins))
-        magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.bins, u[:, 3:5] <= 0.5)
-        return {"ops": torch.where(u[:, 1:3] <= prob, ops, -1), "magnitudes": magnitudes}
-
-
-@dataclass(frozen=True, kw_only=True)
-class AugMixParams(Params):
-    """Per image: ``ops`` and ``magnitudes`` ``(n, width, depth)`` of each chain (-1: none),
-    ``weights`` ``(n, width)`` of the chains in the mix and ``original`` ``(n,)``, the weight of the
-    image itself."""
-
-    ops: torch.Tensor
-    magnitudes: torch.Tensor
-    weights: torch.Tensor
-    original: torch.Tensor
-
-
-class AugMix(_Policy):
-    """AugMix (Hendrycks et al. 2020): ``width`` chains of ``depth`` ops (``-1``: 1 to 3, drawn per
-    image and chain) drawn uniformly with replacement, each at a magnitude bin drawn from the first
-    ``severity`` of 10 (torchvision's ranges, translate a third of the side, posterize 4 to 0
-    bits), mixed with weights ``~ Dirichlet(alpha)`` and blended with the image by
-    ``Beta(alpha, alpha)``. ``all_ops=False`` leaves out Brightness, Color, Contrast and Sharpness
-    (they overlap ImageNet-C corruptions).
-
-    Mixing is in float32; integer images are rounded (torchvision truncates).
-
-    >>> import torch, augkit
-    >>> augkit.AugMix(severity=3, width=3)(torch.rand(2, 3, 32, 32)).shape
-    torch.Size([2, 3, 32, 32])
-    """
-
-    params_type = AugMixParams
-    space = AUGMIX_SPACE
-    bins = 10
-
-    def __init__(self, severity: int = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
-                 all_ops: bool = True, interpolation: str = "bilinear", fill: float | Sequence[float] = 0.0,
-                 p: float = 1.0) -> None:
-        super().__init__(p)
-        self.severity = check_number(severity, "severity", low=1, high=self.bins, integer=True)
-        self.width = check_number(width, "width", low=1, integer=True)
-        self.depth = check_number(depth, "depth", low=-1, integer=True)
-        if self.depth == 0:
-            raise ValueError("depth must be -1 (1 to 3 ops, drawn per chain) or positive; got 0")
-        self.alpha = float(check_number(alpha, "alpha", low=0.0, low_inclusive=False))
-        self.all_ops = bool(all_ops)
-        self.interpolation = _check_interpolation(interpolation)
-        self.fill = check_fill(fill)
-
-    def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        n, depth = spec.n, self.depth if self.depth > 0 else 3
-        u = torch.rand(n, self.width, depth, 3, generator=generator, device=spec.device)
-        count = len(self.space) if self.all_ops else AUGMIX_PARTIAL_OPS
-        ops = _uniform_choice(u[..., 0], torch.arange(count))
-        levels = (u[..., 2] * self.severity).long().clamp_(max=self.severity - 1)
-        magnitudes = _bin_magnitudes(self.space, spec.size, ops, levels, self.bins, u[..., 1] <= 0.5)
-        if self.depth < 0:
-            chain = 1 + (torch.rand(n, self.width, 1, generator=generator, device=spec.device) * 3).long().clamp_(max=2)
-            ops = torch.where(torch.arange(depth, device=spec.device) < chain, ops, -1)
-        original = sample_beta(self.alpha, self.alpha, n, generator=generator, device=spec.device)
-        weights = sample_dirichlet(self.alpha, self.width, n, generator=generator, device=spec.device)
-        return {"ops": ops, "magnitudes": magnitudes, "weights": weights * (1.0 - original)[:, None],
-                "original": original}
-
-    def _apply_tensor(self, x: torch.Tensor, params: AugMixParams) -> torch.Tensor:
-        if x.device.type == "cpu" and len(x) == 1 and x.dtype in _NUMPY_DTYPES:
-            return super()._apply_tensor(x, params)
-        work = x.dtype if x.is_floating_point() else torch.float32
-        mix = x.to(work) * params.original.to(work).view(-1, 1, 1, 1)
-        for chain in range(self.width):
-            aug = self._run(x, params.ops[:, chain], params.magnitudes[:, chain])
-            mix += aug.to(work) * params.weights[:, chain].to(work).view(-1, 1, 1, 1)
-        if x.is_floating_point():
-            return mix.clamp_(0.0, 1.0)
-        return mix.round_().clamp_(0.0, max_value(x.dtype)).to(torch.int32).to(x.dtype)
-
-    def _apply_numpy(self, x: np.ndarray, params: AugMixParams) -> np.ndarray:
-        weights = params.weights[0].tolist()
-        mix = x.astype(np.float32) * np.float32(params.original[0])
-        for chain in range(self.width):
-            aug = self._run_numpy(x, params.ops[0, chain].tolist(), params.magnitudes[0, chain].tolist())
-            mix += aug.reshape(x.shape).astype(np.float32) * np.float32(weights[chain])
-        if x.dtype.kind == "f":
-            return np.clip(mix, 0.0, 1.0, out=mix).astype(x.dtype, copy=False)
-        return np.clip(np.rint(mix, out=mix), 0, max_value(x.dtype), out=mix).astype(x.dtype)
+        values = bin_magnitudes(self.space, spec.size, ops, levels, self.bins, u[:, 3:5] <= 0.5)
+        return {"ops": torch.where(u[:, 1:3] <= prob, ops, -1), "magnitudes": values}
