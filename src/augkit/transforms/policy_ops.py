@@ -63,8 +63,9 @@ def warp_matrix(amounts: Any, size: tuple[int, int]) -> Any:
     (-0.5, -0.5) with centres at integers, as torchvision's) and ``TRANSLATE_X``/``TRANSLATE_Y``
     in whole pixels (truncated) for images of ``size`` (height, width).
 
-    >>> warp_matrix(np.array([0.0, 0.0, 0.0, 2.7, 0.0]), (4, 4)).tolist()
-    [[1.0, 0.0, 2.0], [0.0, 1.0, 0.0]]
+    >>> matrix = warp_matrix(np.array([0.0, 0.0, 0.0, 2.7, 0.0]), (4, 4))
+    >>> matrix[:, 2].tolist()  # the translation: 2.7 px truncated to 2
+    [2.0, 0.0]
     """
     lib = _lib(amounts)
     angle, shear_x, shear_y = amounts[ANGLE], amounts[SHEAR_X], amounts[SHEAR_Y]
