@@ -207,8 +207,6 @@ def test_errors_name_the_argument_and_value():
         F.adjust_saturation(make_image("tensor", channels=1), 0.5)
     with pytest.raises(ValueError, match="3-channel"):
         augkit.Hue(0.1)(make_image("numpy", channels=1))
-    with pytest.raises(TypeError, match="uint16"):
-        F.equalize(make_image("tensor", "uint16"))
     with pytest.raises(ValueError, match="factor"):
         F.adjust_hue(make_image("tensor"), 0.7)
     with pytest.raises(ValueError, match="permutation"):
@@ -297,3 +295,38 @@ def test_c_kernel_refuses_orders_outside_the_four_ops():
     with pytest.raises(ValueError, match="order"):
         F.color_jitter(make_image("tensor", "float32"), 1.2, order=[0, 1, 2, 4])
 
+
+
+def test_equalize_bins_off_grid_floats_like_torchvision():
+    """Floats between the 1/255 steps fall in torchvision's bins (floor of x * (256 - 1e-3))."""
+    x = torch.rand(2, 3, 40, 50, generator=torch.Generator().manual_seed(0)) ** 2
+    torch.testing.assert_close(F.equalize(x), TF.equalize(x), atol=1e-6, rtol=0)
+    array = F.equalize(x[0].permute(1, 2, 0).numpy())
+    np.testing.assert_array_equal(array, F.equalize(x[0]).permute(1, 2, 0).numpy())
+
+
+def test_equalize_counts_uint16_on_65536_levels():
+    """A 16-bit image holding an 8-bit one (v * 257) equalizes like torchvision's 8-bit result:
+    the same tables up to the 8-bit rounding of PIL's step (at most 1.5 levels)."""
+    u8 = make_image("tensor", "uint8", 48, 64)
+    u16 = u8.to(torch.int32).mul(257).to(torch.uint16)
+    ours = F.equalize(u16)
+    assert ours.dtype == torch.uint16
+    diff = (ours.double() / 257 - TF.equalize(u8).double()).abs()
+    assert diff.max() <= 1.5 and diff.mean() <= 0.6
+    np.testing.assert_array_equal(F.equalize(u16.permute(1, 2, 0).numpy()), ours.permute(1, 2, 0).numpy())
+    two_levels = torch.full((1, 8, 64), 6000, dtype=torch.uint16)
+    two_levels[:, 4:] = 30000
+    assert F.equalize(two_levels).int().unique().tolist() == [0, 65535]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("kind", ["tensor", "numpy"])
+def test_equalize_refuses_nan_and_inf(kind, value, strict):
+    """At the door in strict mode, in the kernel itself out of it."""
+    augkit.set_strict(strict)
+    x = make_image(kind, "float32")
+    x[(0,) * x.ndim] = value
+    with pytest.raises(ValueError, match="NaN or infinit"):
+        F.equalize(x)

@@ -36,7 +36,7 @@ OP_CASES: dict[str, tuple[tuple, dict, tuple[str, ...], tuple[int, ...]]] = {
     "clahe": ((2.0, (4, 4)), {"colour": "lab"}, ("uint8", "uint16", "float32"), (1, 3)),
     "color_jitter": ((1.2, 0.8, 1.3, 0.1), {"order": [3, 1, 0, 2]}, ("uint8", "float32"), (3,)),
     "crop": ((2, 3, 15, 20), {}, ("uint8", "uint16", "float32"), (1, 3)),
-    "equalize": ((), {}, ("uint8",), (1, 3)),
+    "equalize": ((), {}, ("uint8", "uint16", "float32"), (1, 3)),
     "erase": ((2, 3, 6, 9, 0.5), {}, ("uint8", "uint16", "float32"), (1, 3)),
     "gaussian_blur": ((5, 1.2), {}, ("uint8", "uint16", "float32"), (1, 3)),
     "gray_to_rgb": ((), {}, ("uint8", "uint16", "float32"), (1,)),

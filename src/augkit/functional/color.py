@@ -90,11 +90,6 @@ def _require(x: torch.Tensor | np.ndarray, op: str, allowed: tuple[int, ...] = (
         raise ValueError(f"{op} expects {expected}-channel images; got {channels} channel(s)")
 
 
-def _refuse_uint16(x: torch.Tensor | np.ndarray, op: str) -> None:
-    if x.dtype in (torch.uint16, np.uint16):
-        raise TypeError(f"{op} supports uint8 and float images; got uint16 (convert with to_dtype first)")
-
-
 def _work_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype if x.is_floating_point() else torch.float32
 
@@ -588,15 +583,22 @@ def solarize_numpy(x: np.ndarray, threshold: float) -> np.ndarray:
 # -- equalize and autocontrast ----------------------------------------------------------------------
 
 def _equalize_luts(hist: torch.Tensor | np.ndarray, pixels: int, lib):
-    """PIL's equalization tables (as torchvision computes them) for histograms ``(N, 256)``:
-    the levels of each image spread by the cumulative histogram, ignoring the top level's count."""
+    """PIL's equalization tables (as torchvision computes them) for histograms ``(N, L)`` of
+    ``L`` levels: the levels of each image spread by the cumulative histogram, ignoring the top
+    level's count. On 256 levels the step is PIL's whole number; on 65,536 it is exact (a whole
+    step would leave every image under 65,536 pixels unchanged)."""
+    top_level = hist.shape[1] - 1
     cum = lib.cumsum(hist, 1) if lib is np else hist.cumsum(1)
     top = cum.argmax(1)  # the first bin reaching the total: the last non-empty one
     top_count = np.take_along_axis(hist, top[:, None], 1) if lib is np else hist.gather(1, top[:, None])
-    step = (pixels - top_count) // 255
-    lut = (cum[:, :-1] + step // 2) // lib.clip(step, 1, None) if lib is np \
-        else (cum[:, :-1] + step // 2) // step.clamp(min=1)
-    lut = lib.clip(lut, 0, 255) if lib is np else lut.clamp(0, 255)
+    spread = pixels - top_count
+    if top_level == 255:
+        step = spread // top_level
+    else:
+        step = (spread.astype(np.float64) if lib is np else spread.double()) / top_level
+    safe = lib.where(step > 0, step, 1)
+    lut = lib.floor((cum[:, :-1] + step / 2) / safe) if top_level > 255 else (cum[:, :-1] + step // 2) // safe
+    lut = lib.clip(lut, 0, top_level) if lib is np else lut.clamp(0, top_level)
     zeros = lib.zeros_like(lut[:, :1])
     lut = lib.concatenate([zeros, lut], 1) if lib is np else torch.cat([zeros, lut], 1)
     return lut, step[:, 0] != 0
@@ -607,48 +609,82 @@ def _planes(x: np.ndarray) -> list[np.ndarray]:
     return list(cv2.split(x)) if x.ndim == 3 and x.shape[2] > 1 else [x.reshape(x.shape[:2])]
 
 
+# torchvision's binning of floats to 256 levels: floor(x * (256 - 1e-3)), the top bin closed
+_FLOAT_BINS = 256 - 1e-3
+
+
+def _equalize_levels(x: torch.Tensor | np.ndarray) -> int:
+    """The histogram levels of ``x``: 65,536 for uint16, 256 otherwise."""
+    return 65536 if x.dtype in (torch.uint16, np.uint16) else 256
+
+
+def _refuse_non_finite(x: torch.Tensor | np.ndarray) -> None:
+    """A float image with NaN or infinity has no histogram: refuse it (checked where the pixels
+    are, on the host; on an accelerator the check is the strict mode's, at the door)."""
+    if isinstance(x, torch.Tensor):
+        bad = x.is_floating_point() and x.device.type == "cpu" and not bool(torch.isfinite(x).all())
+    else:
+        bad = x.dtype.kind == "f" and not np.isfinite(x).all()
+    if bad:
+        raise ValueError("equalize needs finite pixels; got NaN or infinity in the image")
+
+
 @tensor_kernel("equalize")
 def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
-    """Histogram equalization of each channel (torchvision's, from PIL); uint8 or float images
-    (floats are equalized on 256 levels, as :func:`~augkit.functional.to_dtype` quantizes them).
+    """Histogram equalization of each channel (torchvision's, from PIL): uint8 on 256 levels,
+    uint16 on all 65,536, floats binned to 256 levels as torchvision bins them
+    (``floor(x * (256 - 1e-3))``) and mapped back to ``level / 255``.
 
-    Every plane's levels are offset by ``256 * plane``, so one histogram call counts all planes
-    and one table lookup maps every pixel to its equalized value, already in the output dtype.
+    Every plane's levels are offset by ``levels * plane``, so one histogram call counts all
+    planes and one table lookup maps every pixel to its equalized value.
 
     >>> x = torch.full((1, 8, 64), 60, dtype=torch.uint8); x[:, 4:] = 100
     >>> equalize_tensor(x).unique().tolist()
     [0, 255]
     """
-    _refuse_uint16(x, "equalize")
+    _refuse_non_finite(x)
+    levels = _equalize_levels(x)
     planes, pixels = x.shape[:-2].numel(), x.shape[-2] * x.shape[-1]
     on_cpu = x.device.type == "cpu"
     codes = x.reshape(planes, pixels)
     if x.is_floating_point():
-        codes = codes.mul(255).round_().clamp_(0, 255)
-    codes = codes.to(torch.int32 if on_cpu else torch.int64).contiguous()
-    codes += torch.arange(0, planes * 256, 256, dtype=codes.dtype, device=x.device).view(-1, 1)
+        codes = codes.mul(_FLOAT_BINS).floor_().clamp_(0, 255)
+    small = on_cpu and planes * levels < 2**31
+    codes = codes.to(torch.int32 if small else torch.int64).contiguous()
+    codes += torch.arange(0, planes * levels, levels, dtype=codes.dtype, device=x.device).view(-1, 1)
     if on_cpu:  # bincount needs the largest code, a host sync elsewhere
-        hist = torch.bincount(codes.view(-1), minlength=planes * 256)
+        hist = torch.bincount(codes.view(-1), minlength=planes * levels)
     else:
-        hist = torch.zeros(planes * 256, dtype=torch.int64, device=x.device)
+        hist = torch.zeros(planes * levels, dtype=torch.int64, device=x.device)
         hist.scatter_add_(0, codes.view(-1), torch.ones_like(codes.view(-1)))
-    lut, valid = _equalize_luts(hist.view(planes, 256), pixels, torch)
-    table = torch.where(valid[:, None], lut, torch.arange(256, device=x.device))
-    table = table.to(torch.uint8) if x.dtype == torch.uint8 else table.to(x.dtype) / 255
-    return table.view(-1).index_select(0, codes.view(-1)).view(x.shape)
+    lut, valid = _equalize_luts(hist.view(planes, levels), pixels, torch)
+    table = torch.where(valid[:, None], lut, torch.arange(levels, device=x.device))
+    if x.dtype == torch.uint8:
+        table = table.to(torch.uint8)
+    elif x.is_floating_point():
+        table = table.to(x.dtype) / 255
+    out = table.view(-1).index_select(0, codes.view(-1)).view(x.shape)
+    return out.to(torch.int32).to(x.dtype) if x.dtype == torch.uint16 else out
 
 
 @numpy_kernel("equalize")
 def equalize_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`equalize_tensor` on an HW/HWC array."""
-    _refuse_uint16(x, "equalize")
-    levels = x if x.dtype == np.uint8 else to_dtype_numpy(x, "uint8")
-    planes = _planes(levels)
-    hist = np.stack([np.bincount(p.reshape(-1), minlength=256) for p in planes])
+    _refuse_non_finite(x)
+    levels = _equalize_levels(x)
+    codes = x
+    if x.dtype.kind == "f":
+        codes = np.clip(np.floor(x * np.float32(_FLOAT_BINS)), 0, 255).astype(np.uint8)
+    planes = _planes(codes)
+    hist = np.stack([np.bincount(p.reshape(-1), minlength=levels) for p in planes])
     lut, valid = _equalize_luts(hist, planes[0].size, np)
-    lut = np.where(valid[:, None], lut, np.arange(256)).astype(np.uint8)
-    out = cv2.LUT(levels, lut[0] if len(lut) == 1 else np.ascontiguousarray(lut.T[None]))
-    return out if x.dtype == np.uint8 else to_dtype_numpy(out, x.dtype)
+    lut = np.where(valid[:, None], lut, np.arange(levels))
+    if levels == 65536:
+        out = [np.take(lut[i].astype(np.uint16), p) for i, p in enumerate(planes)]
+        return out[0].reshape(x.shape) if len(out) == 1 else np.stack(out, -1)
+    lut = lut.astype(np.uint8)
+    out = cv2.LUT(codes, lut[0] if len(lut) == 1 else np.ascontiguousarray(lut.T[None]))
+    return out if x.dtype == np.uint8 else np.divide(out, np.float32(255), dtype=x.dtype)
 
 
 @tensor_kernel("autocontrast")

@@ -358,7 +358,8 @@ class _Pointwise(Transform):
 
 
 class Equalize(_Pointwise):
-    """Histogram equalization per channel (torchvision's); uint8 and float images.
+    """Histogram equalization per channel (torchvision's): uint8 and float images on 256 levels,
+    uint16 on 65,536; NaN or infinite pixels are refused.
 
     >>> import torch, augkit
     >>> x = torch.full((1, 8, 64), 60, dtype=torch.uint8); x[:, 4:] = 100
