@@ -102,7 +102,6 @@ def test_every_op_has_a_case_here():
     assert set(kernels.ops()) <= set(OP_CASES), sorted(set(kernels.ops()) - set(OP_CASES))
 
 
-@pytest.mark.xfail(strict=True, reason="colour kernels still choose their backends")
 def test_no_kernel_tests_its_backend_itself():
     import pathlib
 

@@ -18,7 +18,8 @@ Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments
   torchvision does, for factors in ``[0, 2]``).
 
 float32 and uint8 tensors on the CPU are jittered (brightness, contrast, saturation, hue and
-:func:`color_jitter`) by a small C kernel, ``_jitter.c``, built when augkit is installed: the same
+:func:`color_jitter`) by the ``c`` backend of their rows in the kernel table (``csrc/jitter.c``, built
+when augkit is installed): the same
 float operations as the torch code of the other devices, all the steps of an image in one or two
 passes over its memory (about 10x faster on a batch). It gives the same bits, except float
 contrast means, which are summed in another order (within ``1e-6``). Without a C compiler augkit
@@ -41,7 +42,7 @@ import stringzilla
 import torch
 
 from ..core import executor
-from ..core.kernels import numpy_kernel, op, tensor_kernel
+from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
 from .colorspace import (
     LUMA,
     hsv_to_rgb_numpy,
@@ -170,12 +171,9 @@ def _check_factor(value: Factor, name: str, low: float = 0.0, high: float | None
 
 # -- the C kernel of float32 and uint8 CPU tensors (see the module doc) ------------------------------
 
-def uses_c_kernel(x: torch.Tensor) -> bool:
-    """Whether the C kernel takes ``x``: a contiguous float32 or uint8 CPU tensor of 1- or 3-channel
-    images, outside autograd and ``torch.compile``."""
-    return (_native is not None and x.dtype in (torch.float32, torch.uint8) and x.device.type == "cpu" and x.ndim >= 3
-            and x.shape[-3] in (1, 3) and x.is_contiguous() and not (x.requires_grad and torch.is_grad_enabled())
-            and not torch.compiler.is_compiling())
+_C_TENSORS = when(device="cpu", dtypes=(torch.float32, torch.uint8), contiguous=True, plain=True,
+                  test=lambda x: x.ndim >= 3 and x.shape[-3] in (1, 3), text="1/3 channels")
+"""The tensors the C kernel takes (registered as the ``c`` backend of the jitter rows)."""
 
 
 def _per_image_table(values: Sequence[Factor], n: int, x: torch.Tensor) -> torch.Tensor:
@@ -209,6 +207,43 @@ def _adjust_native(x: torch.Tensor, op: int, factor: Factor) -> torch.Tensor:
     return _jitter_native(x, factors, (0, 1, 2, 3))
 
 
+def _check_jitter(x: torch.Tensor | np.ndarray, factors: Sequence[Factor]) -> None:
+    _require(x, "color_jitter")
+    for value, name, low, high in zip(factors, _JITTER_NAMES, (0.0, 0.0, 0.0, -0.5), (None, None, None, 0.5)):
+        _check_factor(value, name, low, high)
+
+
+if _native is not None:
+    @backend("color_jitter", "tensor", "c", _C_TENSORS)
+    def _color_jitter_c(x: torch.Tensor, brightness: Factor = 1.0, contrast: Factor = 1.0,
+                        saturation: Factor = 1.0, hue: Factor = 0.0,
+                        order: Sequence[int] | torch.Tensor = (0, 1, 2, 3)) -> torch.Tensor:
+        _check_jitter(x, (brightness, contrast, saturation, hue))
+        return _jitter_native(x, (brightness, contrast, saturation, hue), order)
+
+    @backend("adjust_brightness", "tensor", "c", _C_TENSORS)
+    def _adjust_brightness_c(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+        _check_factor(factor, "factor")
+        return _adjust_native(x, 0, factor)
+
+    @backend("adjust_contrast", "tensor", "c", _C_TENSORS)
+    def _adjust_contrast_c(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+        _check_factor(factor, "factor")
+        return _adjust_native(x, 1, factor)
+
+    @backend("adjust_saturation", "tensor", "c", _C_TENSORS)
+    def _adjust_saturation_c(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+        _require(x, "adjust_saturation", (3,))
+        _check_factor(factor, "factor")
+        return _adjust_native(x, 2, factor)
+
+    @backend("adjust_hue", "tensor", "c", _C_TENSORS)
+    def _adjust_hue_c(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+        _require(x, "adjust_hue", (3,))
+        _check_factor(factor, "factor", -0.5, 0.5)
+        return _adjust_native(x, 3, factor)
+
+
 # -- brightness and contrast -------------------------------------------------------------------------
 
 @tensor_kernel("adjust_brightness")
@@ -219,8 +254,6 @@ def adjust_brightness_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     [[[150, 255]]]
     """
     _check_factor(factor, "factor")
-    if uses_c_kernel(x):
-        return _adjust_native(x, 0, factor)
     return _affine_tensor(x, _per_sample(factor, x), 0.0)
 
 
@@ -260,8 +293,6 @@ def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_contrast")
     _check_factor(factor, "factor")
-    if uses_c_kernel(x):
-        return _adjust_native(x, 1, factor)
     scale = _per_sample(factor, x)
     mean = _luma_mean_tensor(x).to(_work_dtype(x))
     mean = mean.reshape(*mean.shape, 1, 1, 1)
@@ -288,8 +319,6 @@ def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
-    if uses_c_kernel(x):
-        return _adjust_native(x, 2, factor)
     scale = _per_sample(factor, x)
     y = _work(x)
     gray = rgb_to_gray_tensor(y)
@@ -389,8 +418,6 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     """
     _require(x, "adjust_hue", (3,))
     _check_factor(factor, "factor", -0.5, 0.5)
-    if uses_c_kernel(x):
-        return _adjust_native(x, 3, factor)
     return _finish(_rotate_hue_work(x.to(_work_dtype(x), copy=True), factor, x.dtype), x.dtype)
 
 
@@ -754,6 +781,7 @@ def permute_channels_numpy(x: np.ndarray, permutation: Sequence[int]) -> np.ndar
 
 JITTER_OPS = ("brightness", "contrast", "saturation", "hue")
 _JITTER_IDENTITY = (1.0, 1.0, 1.0, 0.0)
+_JITTER_NAMES = ("brightness", "contrast", "saturation", "hue")
 
 
 def _jitter_schedule(factors: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
@@ -782,14 +810,9 @@ def color_jitter_tensor(x: torch.Tensor, brightness: Factor = 1.0, contrast: Fac
     >>> color_jitter_tensor(x, brightness=2.0, contrast=0.5, order=[1, 0, 2, 3]).tolist()
     [[[0.6000000238418579, 1.0]]]
     """
-    _require(x, "color_jitter")
-    for value, name, low, high in ((brightness, "brightness", 0.0, None), (contrast, "contrast", 0.0, None),
-                                   (saturation, "saturation", 0.0, None), (hue, "hue", -0.5, 0.5)):
-        _check_factor(value, name, low, high)
+    _check_jitter(x, (brightness, contrast, saturation, hue))
     lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
     n = math.prod(lead)
-    if uses_c_kernel(x):
-        return _jitter_native(x, (brightness, contrast, saturation, hue), order)
     work = _work_dtype(x)
     factors = torch.stack([torch.as_tensor(f, dtype=work, device=x.device).reshape(-1).expand(n)
                            for f in (brightness, contrast, saturation, hue)])
