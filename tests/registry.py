@@ -45,7 +45,7 @@ def _flip_lambda():
 
 # OpenCV's fixed-point resampling (uint8) and 1/32-pixel warp positions vs torch's
 _RESAMPLE_ATOL = {"uint8": 1, "uint16": 257, "float32": 1 / 255}
-_WARP_ATOL = {"uint8": 40, "uint16": 40 * 257, "float32": 40 / 255}
+_WARP_ATOL = {"uint8": 1, "uint16": 257, "float32": 1 / 255}
 
 
 CASES = [
@@ -86,9 +86,8 @@ CASES = [
     Case(lambda: augkit.RandomPerspective(0.4, p=0.7), "RandomPerspective", kernel_atol=_WARP_ATOL),
     Case(lambda: augkit.RandomZoomOut(fill=(0.2, 0.4, 0.6), side_range=(1.0, 2.0), p=0.6),
          "RandomZoomOut", channels=(3,), kernel_atol=_WARP_ATOL),
-    # uint8 arrays shift hue on OpenCV's 8-bit HSV (256 steps a turn), tensors rotate the float hue
     Case(lambda: augkit.ColorJitter(0.4, 0.4, 0.4, 0.1, p=0.8), "ColorJitter", channels=(3,),
-         kernel_atol={"uint8": 8, "uint16": 257, "float32": 1e-5}),
+         kernel_atol={"uint8": 1, "uint16": 257, "float32": 1e-5}),
     Case(lambda: augkit.ColorJitter(0.5, 0.5, p=0.8, same_on_batch=True), "ColorJitter[gray]",
          kernel_atol={"uint8": 1, "uint16": 1, "float32": 1e-5}),
     Case(lambda: augkit.Brightness(0.5, p=0.7), "Brightness", kernel_atol={"uint16": 1, "float32": 1e-6}),
@@ -96,7 +95,7 @@ CASES = [
     Case(lambda: augkit.Saturation(0.5, p=0.7), "Saturation", channels=(3,),
          kernel_atol={"uint8": 1, "uint16": 257, "float32": 1e-5}),
     Case(lambda: augkit.Hue(0.2, p=0.7), "Hue", channels=(3,),
-         kernel_atol={"uint8": 7, "uint16": 20, "float32": 1e-5}),
+         kernel_atol={"uint8": 1, "uint16": 20, "float32": 1e-5}),
     Case(lambda: augkit.Sharpness((0.0, 2.0), p=0.7), "Sharpness",
          kernel_atol={"uint8": 1, "uint16": 1, "float32": 1e-5}),
     Case(lambda: augkit.RandomGrayscale(p=0.5), "RandomGrayscale", channels=(3,),
@@ -104,7 +103,7 @@ CASES = [
     Case(lambda: augkit.Grayscale(channels=3), "Grayscale", channels=(3,),
          kernel_atol={"uint8": 1, "uint16": 1, "float32": 1e-5}),
     Case(lambda: augkit.ConvertColor("rgb2lab"), "ConvertColor", dtypes=("uint8", "float32"), channels=(3,),
-         kernel_atol={"uint8": 2, "float32": 2e-3}),
+         kernel_atol={"uint8": 2, "float32": 2e-3}),  # OpenCV's 8-bit Lab vs the float one
     Case(lambda: augkit.SelectChannels([2, 1, 0]), "SelectChannels", channels=(3,)),
     Case(lambda: augkit.Posterize(bits=3), "Posterize"),
     Case(lambda: augkit.Solarize(0.6), "Solarize"),
@@ -151,7 +150,8 @@ CASES = [
     Case(lambda: augkit.TrivialAugmentWide(interpolation="bilinear"), "TrivialAugmentWide",
          kernel_atol=_WARP_ATOL),
     Case(lambda: augkit.AutoAugment("svhn", interpolation="bilinear", p=0.8), "AutoAugment",
-         kernel_atol={"uint8": 255, "uint16": 65535, "float32": 1.0}),
-    Case(lambda: augkit.AugMix(severity=4, width=2, depth=-1), "AugMix",
          kernel_atol=_WARP_ATOL),
+    # chains of up to three ops: PIL images of one channel still differ by up to 9 levels
+    Case(lambda: augkit.AugMix(severity=4, width=2, depth=-1), "AugMix",
+         kernel_atol={"uint8": 9, "uint16": 9 * 257, "float32": 9 / 255}),
 ]

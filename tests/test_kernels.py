@@ -65,11 +65,6 @@ OP_CASES: dict[str, tuple[tuple, dict, tuple[str, ...], tuple[int, ...]]] = {
     "vflip": ((), {}, ("uint8", "uint16", "float32"), (1, 3)),
 }
 
-# ops whose kinds or backends still differ by more than one level
-NOT_YET_ONE_NUMERICS = {"affine", "rotate", "perspective", "adjust_hue", "color_jitter",
-                        "adjust_saturation", "rgb_to_lab", "lab_to_rgb"}
-
-
 def _level(dtype: str) -> float:
     return {"uint8": 1.0, "uint16": 257.0}.get(dtype, 1 / 255)
 
@@ -119,8 +114,6 @@ def _row(name: str, kind: str) -> kernels.Row:
 
 @pytest.mark.parametrize("name", sorted(OP_CASES))
 def test_kinds_and_backends_agree_within_one_level(name):
-    if name in NOT_YET_ONE_NUMERICS:
-        pytest.xfail("kinds or backends still differ by more than one level")
     for dtype, channels in _inputs(name):
         tensor = make_image("tensor", dtype, channels=channels)
         array = make_image("numpy", dtype, channels=channels)

@@ -11,11 +11,8 @@ Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments
   exact mean luma, where torchvision floors each grey value first.
 * float hue is rotated straight from RGB to RGB (the maximum and chroma of each pixel are kept,
   its hue sixths move), within ``1e-6`` of torchvision's HSV round trip.
-* Exceptions, for speed, on uint8 arrays (and PIL images): hue is shifted on the 8-bit
-  ``HSV_FULL`` encoding of OpenCV: the hue turn has 256 steps, so the result is within 7 levels of
-  the float hue of tensors (mean difference 0.1 to 0.7 levels on photos). Saturation blends with
-  the exact luma in one colour matrix (within 1 level of the tensor kernel, which floors it as
-  torchvision does, for factors in ``[0, 2]``).
+* uint8 arrays (and PIL images) are rotated in hue by the tensor kernel on their planes, the same
+  pixels as tensors; so is their saturation (float arrays blend in one colour matrix).
 
 float32 and uint8 tensors on the CPU are jittered (brightness, contrast, saturation, hue and
 :func:`color_jitter`) by the ``c`` backend of their rows in the kernel table (``csrc/jitter.c``, built
@@ -34,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Union
+from typing import Any, Union
 
 import cv2
 import numpy as np
@@ -329,29 +326,22 @@ def adjust_saturation_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
 
 @numpy_kernel("adjust_saturation")
 def adjust_saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
-    """:func:`adjust_saturation_tensor` on an HWC RGB array: one 3x3 colour matrix (uint8 blends
-    with the exact luma where the tensor kernel floors it, so within 1 level for factors in
-    ``[0, 2]``)."""
+    """:func:`adjust_saturation_tensor` on an HWC RGB array: one 3x3 colour matrix on floats,
+    the tensor kernel on the planes of uint8 (which floors the grey as torchvision does)."""
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
+    if x.dtype == np.uint8:
+        return _on_planes(adjust_saturation_tensor, x, float(factor))
     factor = float(factor)
     matrix = np.float32(factor) * _EYE + np.float32(1.0 - factor) * _LUMA_ROWS
     out = cv2.transform(x, matrix)
     return np.clip(out, 0.0, 1.0, out=out) if x.dtype == np.float32 else out
 
 
-def _shift_hue_uint8(rgb: np.ndarray, factor: float) -> np.ndarray:
-    """Rotate the hue of an HWC uint8 RGB image by ``factor`` turns on the 8-bit hue of OpenCV's
-    ``HSV_FULL`` (256 steps per turn, wrapping)."""
-    step = round(factor * 256) % 256
-    if step == 0:  # an image whose hue does not move is kept exactly (no 8-bit round trip)
-        return rgb.copy()
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)
-    rows = hsv.reshape(len(hsv), -1)
-    shift = np.zeros(rows.shape[1], np.uint8)
-    shift[::3] = step
-    rows += shift  # uint8 arithmetic wraps around the turn; whole rows add far faster than a strided channel
-    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
+def _on_planes(kernel, x: np.ndarray, *args: Any) -> np.ndarray:
+    """A tensor kernel (its C backend, where built) on the planes of an HWC array: the pixels of
+    tensors, split and merged by OpenCV."""
+    return cv2.merge(list(kernel(torch.from_numpy(np.stack(cv2.split(x))), *args).numpy()))
 
 
 # per channel (red, green, blue), added to the hue in sixths so that ``||k| - 3|`` is the distance
@@ -423,11 +413,12 @@ def adjust_hue_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
 
 @numpy_kernel("adjust_hue")
 def adjust_hue_numpy(x: np.ndarray, factor: float) -> np.ndarray:
-    """:func:`adjust_hue_tensor` on an HWC RGB array; uint8 rotates the 8-bit ``HSV_FULL`` hue."""
+    """:func:`adjust_hue_tensor` on an HWC RGB array: uint8 planes go through the tensor kernel
+    (the same pixels; OpenCV's 8-bit ``HSV_FULL`` hue would be up to 7 levels off)."""
     _require(x, "adjust_hue", (3,))
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == np.uint8:
-        return _shift_hue_uint8(x, float(factor))
+        return _on_planes(adjust_hue_tensor, x, float(factor))
     unit = x if x.dtype == np.float32 else to_dtype_numpy(x, "float32")
     hsv = rgb_to_hsv_numpy(unit)
     hue = hsv[:, :, 0]
