@@ -197,6 +197,23 @@ def test_rotate_matches_torchvision(angle, expand):
     assert_close(out, expected, 1e-4)
 
 
+@pytest.mark.parametrize("h, w", [(3, 5), (4, 5), (6, 3), (7, 7), (1, 4)])
+@pytest.mark.parametrize("angle", [0.0, 90.0, 180.0, 270.0, -90.0])
+def test_rotate_expand_keeps_exact_sizes_and_pixels_at_right_angles(h, w, angle):
+    x = (torch.rand(2, h, w, generator=torch.Generator().manual_seed(h * w)) * 255).to(torch.uint8)
+    expected = TF.rotate(x, angle, IM.NEAREST, expand=True)
+    assert F.expanded_size((h, w), [angle]) == tuple(expected.shape[-2:])
+    assert torch.equal(F.rotate(x, angle, "nearest", expand=True), expected)
+    assert np.array_equal(F.rotate(_hwc(x).copy(), angle, "nearest", expand=True), _hwc(expected))
+
+
+def test_expanded_size_matches_torchvision_at_any_angle():
+    for h, w in [(3, 5), (4, 5), (24, 32), (1, 7), (13, 8)]:
+        for angle in [float(a) for a in np.arange(-400.0, 400.0, 7.3)] + [45.0, 360.0]:
+            expected = TF.rotate(torch.zeros(1, h, w), angle, IM.NEAREST, expand=True).shape[-2:]
+            assert F.expanded_size((h, w), [angle]) == tuple(expected), (h, w, angle)
+
+
 def test_affine_matches_torchvision_with_angle_negated():
     x = make_image("tensor", "float32", 24, 32)
     h, w = x.shape[-2:]

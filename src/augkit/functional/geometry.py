@@ -662,17 +662,39 @@ def _rotation(size_hw: tuple[int, int], angle, expand: bool, center) -> tuple[to
 
 
 def expanded_size(size_hw: tuple[int, int], angles: Sequence[float]) -> tuple[int, int]:
-    """The canvas holding an image of ``size_hw`` rotated by any of ``angles`` (degrees),
-    rounded like torchvision (an even number of pixels more than the half extent's ceiling).
+    """The canvas holding an image of ``size_hw`` rotated by any of ``angles`` (degrees) about
+    its centre, computed like torchvision's ``rotate(expand=True)``: the rotated corners'
+    extents (float32, truncated to 1e-4 so that rounding noise does not add a pixel) rounded
+    outwards, the largest over ``angles`` per side. Sizes are kept exactly at multiples of 90
+    degrees (torchvision transposes there).
 
     >>> expanded_size((24, 32), [30.0])
     (38, 40)
+    >>> expanded_size((3, 5), [0.0]), expanded_size((3, 5), [90.0])
+    ((3, 5), (5, 3))
     """
     h, w = size_hw
-    rad = np.radians(np.asarray(angles, dtype=np.float64))
-    cos, sin = np.abs(np.cos(rad)), np.abs(np.sin(rad))
-    half_w, half_h = (w * cos + h * sin).max() / 2, (w * sin + h * cos).max() / 2
-    return 2 * int(math.ceil(half_h - 1e-4)), 2 * int(math.ceil(half_w - 1e-4))
+    rot = np.radians(-(np.asarray(angles, dtype=np.float64).reshape(-1) % 360))
+    cos, sin = np.cos(rot), np.sin(rot)
+    zero = np.zeros_like(cos)
+    theta = torch.from_numpy(np.stack([cos, sin, zero, -sin, cos, zero], -1)).to(torch.float32).view(-1, 2, 3)
+    half_w, half_h = 0.5 * w, 0.5 * h
+    pts = torch.tensor([[-half_w, -half_h, 1.0], [-half_w, half_h, 1.0], [half_w, half_h, 1.0],
+                        [half_w, -half_h, 1.0]])
+    corners = torch.matmul(pts, theta.transpose(1, 2))  # (n, 4, 2): x, y
+    low, high = corners.aminmax(dim=1)
+    halfs = torch.tensor((half_w, half_h))
+    tol, inv_tol = 1e-4, 1.0 / 1e-4
+    high = (high + halfs).mul_(inv_tol).trunc_().mul_(tol).ceil_()
+    low = (low + halfs).mul_(inv_tol).trunc_().mul_(tol).floor_()
+    size = (high - low).to(torch.int64)  # (n, 2): width, height
+    # torchvision turns multiples of 90 degrees by transposing: the size is exact even where the
+    # corner extents of an odd by even image would round out to one more pixel
+    quarter = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 90 == 0)
+    odd = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 180 == 90)
+    exact = torch.where(odd[:, None], torch.tensor([h, w]), torch.tensor([w, h]))
+    ow, oh = torch.where(quarter[:, None], exact, size).amax(0).tolist()
+    return int(oh), int(ow)
 
 
 @tensor_kernel("rotate")
