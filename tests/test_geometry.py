@@ -155,6 +155,20 @@ def test_crop_and_center_crop_match_torchvision_inside_and_outside():
         assert torch.equal(F.center_crop(x, size), TF.center_crop(x, size)), size
 
 
+@pytest.mark.parametrize("h, w", [(20, 30), (7, 9), (1, 1), (4, 5)])
+def test_center_crop_is_placed_like_torchvision_for_odd_and_even_differences(h, w):
+    x = make_image("tensor", "uint8", h, w)
+    for ch in range(1, h + 6):
+        for cw in (1, w - 1, w, w + 1, w + 2, w + 3):
+            if cw < 1:
+                continue
+            expected = TF.center_crop(x, [ch, cw])
+            assert torch.equal(F.center_crop(x, (ch, cw)), expected), (ch, cw)
+            assert np.array_equal(F.center_crop(_hwc(x), (ch, cw)), _hwc(expected)), (ch, cw)
+            assert np.array_equal(F.center_crop(_hwc(x)[..., 0], (ch, cw)), _hwc(expected)[..., 0]), (ch, cw)
+    assert torch.equal(augkit.CenterCrop((h + 3, w + 1))(x), TF.center_crop(x, [h + 3, w + 1]))
+
+
 def test_per_image_crop_offsets_on_a_batch():
     x = make_image("tensor", "uint8", 20, 30, batch=3)
     top, left = torch.tensor([0, 5, 10]), torch.tensor([7, 0, 18])

@@ -462,13 +462,23 @@ def crop_numpy(x: np.ndarray, top: int, left: int, height: int, width: int) -> n
 
 
 def center_crop_box(size_hw: tuple[int, int], crop_hw: tuple[int, int]) -> tuple[int, int, int, int]:
-    """``(top, left, height, width)`` of the centred ``crop_hw`` box, rounded like torchvision.
+    """``(top, left, height, width)`` of the centred ``crop_hw`` box, placed like torchvision.
+
+    Inside the image the offset is ``round((h - ch) / 2)`` (Python's rounding, as torchvision);
+    a box larger than the image is where torchvision's pad-then-crop puts it: the image gets
+    ``(ch - h) // 2`` rows of zeros above (the odd one goes below).
 
     >>> center_crop_box((256, 341), (224, 224))
     (16, 58, 224, 224)
+    >>> center_crop_box((3, 4), (6, 5))
+    (-1, 0, 6, 5)
     """
     (h, w), (ch, cw) = size_hw, crop_hw
-    return int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0)), ch, cw
+
+    def offset(size: int, crop: int) -> int:
+        return -((crop - size) // 2) if crop > size else int(round((size - crop) / 2.0))
+
+    return offset(h, ch), offset(w, cw), ch, cw
 
 
 @tensor_kernel("center_crop")
