@@ -318,6 +318,20 @@ def test_random_rotation_expand_canvas_holds_every_angle():
     assert torch.allclose(out.sum((1, 2, 3)), torch.full((6,), 800.0), rtol=0.05)
 
 
+@pytest.mark.parametrize("h, w", [(1, 9), (9, 1), (1, 1)])
+@pytest.mark.parametrize("kind", ["tensor", "batch", "numpy", "numpy_hw"])
+def test_random_perspective_leaves_one_pixel_rows_and_columns_unchanged(h, w, kind):
+    x = make_image("numpy" if kind.startswith("numpy") else "tensor", "uint8", h, w,
+                   batch=3 if kind == "batch" else None)
+    if kind == "numpy_hw":
+        x = x[..., 0].copy()
+    t = augkit.RandomPerspective(1.0, p=1.0)
+    out = t(x, generator=torch.Generator().manual_seed(0))
+    assert type(out) is type(x) and out.dtype == x.dtype and out.shape == x.shape
+    assert same(out, x)
+    assert same(t.apply(x, t.sample_params(x)), x)
+
+
 def test_zoom_out_keeps_size_and_fills_the_border():
     x = torch.zeros(4, 3, 32, 32)
     out = augkit.RandomZoomOut(fill=1.0, side_range=(2.0, 2.0), p=1.0)(x)

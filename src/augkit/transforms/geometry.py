@@ -617,7 +617,8 @@ class PerspectiveParams(Params):
 
 class RandomPerspective(Transform):
     """With probability ``p`` per image, move each corner inwards by up to
-    ``distortion_scale`` times half the image size (drawn like torchvision) and warp.
+    ``distortion_scale`` times half the image size (drawn like torchvision) and warp. Images one
+    pixel high or wide are returned unchanged.
 
     >>> import torch, augkit
     >>> augkit.RandomPerspective(0.5, p=1.0)(torch.rand(2, 3, 16, 16)).shape
@@ -647,6 +648,11 @@ class RandomPerspective(Transform):
         start = torch.tensor([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=torch.float64,
                              device=spec.device).expand(spec.n, 4, 2)
         return {"startpoints": start, "endpoints": torch.stack([xs, ys], -1)}
+
+    def _apply_checked(self, image: Any, spec: ImageSpec, params: Params) -> Any:
+        if min(spec.size) == 1:  # a row or a column has no quadrilateral to warp: identity
+            return image
+        return super()._apply_checked(image, spec, params)
 
     def _apply_tensor(self, x: torch.Tensor, params: PerspectiveParams) -> torch.Tensor:
         return F.perspective_tensor(x, params.startpoints.cpu(), params.endpoints.cpu(),
