@@ -245,6 +245,26 @@ def test_perspective_matches_torchvision():
     assert_close(F.perspective(x, start, end, "bilinear"), expected, 1e-4)
 
 
+def test_random_perspective_solves_on_the_params_device_and_matches_torchvision(monkeypatch):
+    x = make_image("tensor", "float32", 24, 32, batch=4)
+    t = augkit.RandomPerspective(0.6, p=1.0)
+    params = t.sample_params(x, generator=torch.Generator().manual_seed(3))
+    start, end = params.startpoints.tolist(), params.endpoints.tolist()
+    for name in ("cpu", "item", "tolist"):  # the apply step must not read the params back
+        def host(self, *args, _name=name, **kwargs):
+            raise AssertionError(f"Tensor.{_name}() on the apply path")
+        monkeypatch.setattr(torch.Tensor, name, host)
+    out = t.apply(x, params)
+    inv = F.geometry._homography(params.startpoints, params.endpoints)
+    monkeypatch.undo()
+    assert inv.dtype == torch.float64 and inv.shape == (4, 3, 3)
+    for i in range(4):
+        expected = TF.perspective(x[i], start[i], end[i], IM.BILINEAR)
+        assert_close(out[i], expected, 1e-4, f"image {i}")
+    with pytest.raises(ValueError, match="degenerate"):
+        F.perspective(x[0], [[0, 0], [31, 0], [31, 0], [0, 0]], [[0, 0], [31, 0], [31, 0], [0, 0]])
+
+
 @pytest.mark.parametrize("kernel, args", [
     (F.rotate, (33.0, "bilinear")),
     (F.affine, (F.affine_matrix(12.0, (2.0, 1.0), 0.9, (5.0, 0.0), (15.5, 11.5)), "bilinear")),

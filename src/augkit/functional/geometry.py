@@ -703,7 +703,7 @@ def expanded_size(size_hw: tuple[int, int], angles: Sequence[float]) -> tuple[in
     quarter = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 90 == 0)
     odd = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 180 == 90)
     exact = torch.where(odd[:, None], torch.tensor([h, w]), torch.tensor([w, h]))
-    ow, oh = torch.where(quarter[:, None], exact, size).amax(0).tolist()
+    ow, oh = torch.where(quarter[:, None], exact, size).amax(0).numpy()
     return int(oh), int(ow)
 
 
@@ -730,12 +730,17 @@ def rotate_numpy(x: np.ndarray, angle: float, interpolation: str = "nearest", ex
     return affine_numpy(x, matrix, interpolation, fill, size)
 
 
-def _homography(startpoints, endpoints) -> torch.Tensor:
+def _homography(startpoints, endpoints, device: torch.device | None = None) -> torch.Tensor:
     """``(B, 3, 3)`` maps from output to input pixel coordinates (centres at integers) for corner
-    points in torchvision's continuous convention (``startpoints`` in the input)."""
-    src = torch.as_tensor(startpoints, dtype=torch.float64).reshape(-1, 4, 2) - 0.5
-    dst = torch.as_tensor(endpoints, dtype=torch.float64).reshape(-1, 4, 2) - 0.5
-    src, dst = torch.broadcast_tensors(src, dst)
+    points in torchvision's continuous convention (``startpoints`` in the input).
+
+    Solved in float64 on ``device`` (the points' own device by default), one batched solve and
+    no host sync; degenerate points raise ``ValueError`` on the CPU, and give non-finite maps
+    elsewhere (checking there would wait for the device).
+    """
+    src = _points(startpoints, device)
+    dst = _points(endpoints, src.device)
+    src, dst = torch.broadcast_tensors(src - 0.5, dst - 0.5)
     n = src.shape[0]
     x, y = dst[..., 0], dst[..., 1]
     u, v = src[..., 0], src[..., 1]
@@ -743,8 +748,18 @@ def _homography(startpoints, endpoints) -> torch.Tensor:
     rows_u = torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], -1)
     rows_v = torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], -1)
     a = torch.cat([rows_u, rows_v], 1)
-    coeffs = torch.linalg.solve(a, torch.cat([u, v], 1))
-    return torch.cat([coeffs, torch.ones(n, 1, dtype=torch.float64)], 1).reshape(n, 3, 3)
+    coeffs, info = torch.linalg.solve_ex(a, torch.cat([u, v], 1))
+    if coeffs.device.type == "cpu" and bool(info.any()):
+        raise ValueError("perspective corner points are degenerate (three of them on one line, or a "
+                         "one-pixel image): no homography maps them")
+    return torch.cat([coeffs, torch.ones_like(coeffs[:, :1])], 1).reshape(n, 3, 3)
+
+
+def _points(points, device: torch.device | None) -> torch.Tensor:
+    """Corner points as a float64 ``(B, 4, 2)`` tensor on ``device`` (a tensor's own by default)."""
+    if device is None and isinstance(points, torch.Tensor):
+        device = points.device
+    return torch.as_tensor(points, dtype=torch.float64, device=device).reshape(-1, 4, 2)
 
 
 @tensor_kernel("perspective")
@@ -760,7 +775,7 @@ def perspective_tensor(x: torch.Tensor, startpoints, endpoints, interpolation: s
     _check_interpolation(interpolation, WARP_INTERPOLATIONS)
     x4, lead = _batched(x)
     h, w = x4.shape[-2:]
-    inv = _homography(startpoints, endpoints).to(x.device)
+    inv = _homography(startpoints, endpoints, x.device)
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64, device=x.device),
                             torch.arange(w, dtype=torch.float64, device=x.device), indexing="ij")
     base = torch.stack([xs, ys, torch.ones_like(xs)], -1).reshape(1, h * w, 3)
@@ -776,7 +791,7 @@ def perspective_numpy(x: np.ndarray, startpoints, endpoints, interpolation: str 
                       fill: Fill = 0.0) -> np.ndarray:
     """Warp an HW/HWC array like :func:`perspective_tensor` (``cv2.warpPerspective``)."""
     _check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    inv = _homography(startpoints, endpoints)[0].numpy()
+    inv = _homography(startpoints, endpoints, torch.device("cpu"))[0].numpy()
     h, w = x.shape[:2]
     out = cv2.warpPerspective(x, inv, (w, h), flags=_CV2_INTER[interpolation] | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=_cv2_border(x, fill))

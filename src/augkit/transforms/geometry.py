@@ -469,7 +469,7 @@ class _Warp(Transform):
         return F.affine_tensor(x, params.matrix, self.interpolation, self.fill, size)
 
     def _apply_numpy(self, x: np.ndarray, params: AffineParams) -> np.ndarray:
-        return F.affine_numpy(x, params.matrix[0].cpu(), self.interpolation, self.fill,
+        return F.affine_numpy(x, params.matrix[0], self.interpolation, self.fill,
                               self._canvas(x.shape[:2]))
 
 
@@ -655,7 +655,7 @@ class RandomPerspective(Transform):
         return super()._apply_checked(image, spec, params)
 
     def _apply_tensor(self, x: torch.Tensor, params: PerspectiveParams) -> torch.Tensor:
-        return F.perspective_tensor(x, params.startpoints.cpu(), params.endpoints.cpu(),
+        return F.perspective_tensor(x, params.startpoints, params.endpoints,
                                     self.interpolation, self.fill)
 
     def _apply_numpy(self, x: np.ndarray, params: PerspectiveParams) -> np.ndarray:
