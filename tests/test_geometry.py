@@ -155,6 +155,20 @@ def test_crop_and_center_crop_match_torchvision_inside_and_outside():
         assert torch.equal(F.center_crop(x, size), TF.center_crop(x, size)), size
 
 
+@pytest.mark.parametrize("h, w", [(20, 30), (7, 9), (1, 1), (4, 5)])
+def test_center_crop_is_placed_like_torchvision_for_odd_and_even_differences(h, w):
+    x = make_image("tensor", "uint8", h, w)
+    for ch in range(1, h + 6):
+        for cw in (1, w - 1, w, w + 1, w + 2, w + 3):
+            if cw < 1:
+                continue
+            expected = TF.center_crop(x, [ch, cw])
+            assert torch.equal(F.center_crop(x, (ch, cw)), expected), (ch, cw)
+            assert np.array_equal(F.center_crop(_hwc(x), (ch, cw)), _hwc(expected)), (ch, cw)
+            assert np.array_equal(F.center_crop(_hwc(x)[..., 0], (ch, cw)), _hwc(expected)[..., 0]), (ch, cw)
+    assert torch.equal(augkit.CenterCrop((h + 3, w + 1))(x), TF.center_crop(x, [h + 3, w + 1]))
+
+
 def test_per_image_crop_offsets_on_a_batch():
     x = make_image("tensor", "uint8", 20, 30, batch=3)
     top, left = torch.tensor([0, 5, 10]), torch.tensor([7, 0, 18])
@@ -197,6 +211,23 @@ def test_rotate_matches_torchvision(angle, expand):
     assert_close(out, expected, 1e-4)
 
 
+@pytest.mark.parametrize("h, w", [(3, 5), (4, 5), (6, 3), (7, 7), (1, 4)])
+@pytest.mark.parametrize("angle", [0.0, 90.0, 180.0, 270.0, -90.0])
+def test_rotate_expand_keeps_exact_sizes_and_pixels_at_right_angles(h, w, angle):
+    x = (torch.rand(2, h, w, generator=torch.Generator().manual_seed(h * w)) * 255).to(torch.uint8)
+    expected = TF.rotate(x, angle, IM.NEAREST, expand=True)
+    assert F.expanded_size((h, w), [angle]) == tuple(expected.shape[-2:])
+    assert torch.equal(F.rotate(x, angle, "nearest", expand=True), expected)
+    assert np.array_equal(F.rotate(_hwc(x).copy(), angle, "nearest", expand=True), _hwc(expected))
+
+
+def test_expanded_size_matches_torchvision_at_any_angle():
+    for h, w in [(3, 5), (4, 5), (24, 32), (1, 7), (13, 8)]:
+        for angle in [float(a) for a in np.arange(-400.0, 400.0, 7.3)] + [45.0, 360.0]:
+            expected = TF.rotate(torch.zeros(1, h, w), angle, IM.NEAREST, expand=True).shape[-2:]
+            assert F.expanded_size((h, w), [angle]) == tuple(expected), (h, w, angle)
+
+
 def test_affine_matches_torchvision_with_angle_negated():
     x = make_image("tensor", "float32", 24, 32)
     h, w = x.shape[-2:]
@@ -212,6 +243,26 @@ def test_perspective_matches_torchvision():
     end = [[3, 2], [28, 1], [30, 20], [1, 22]]
     expected = TF.perspective(x, start, end, IM.BILINEAR)
     assert_close(F.perspective(x, start, end, "bilinear"), expected, 1e-4)
+
+
+def test_random_perspective_solves_on_the_params_device_and_matches_torchvision(monkeypatch):
+    x = make_image("tensor", "float32", 24, 32, batch=4)
+    t = augkit.RandomPerspective(0.6, p=1.0)
+    params = t.sample_params(x, generator=torch.Generator().manual_seed(3))
+    start, end = params.startpoints.tolist(), params.endpoints.tolist()
+    for name in ("cpu", "item", "tolist"):  # the apply step must not read the params back
+        def host(self, *args, _name=name, **kwargs):
+            raise AssertionError(f"Tensor.{_name}() on the apply path")
+        monkeypatch.setattr(torch.Tensor, name, host)
+    out = t.apply(x, params)
+    inv = F.geometry._homography(params.startpoints, params.endpoints)
+    monkeypatch.undo()
+    assert inv.dtype == torch.float64 and inv.shape == (4, 3, 3)
+    for i in range(4):
+        expected = TF.perspective(x[i], start[i], end[i], IM.BILINEAR)
+        assert_close(out[i], expected, 1e-4, f"image {i}")
+    with pytest.raises(ValueError, match="degenerate"):
+        F.perspective(x[0], [[0, 0], [31, 0], [31, 0], [0, 0]], [[0, 0], [31, 0], [31, 0], [0, 0]])
 
 
 @pytest.mark.parametrize("kernel, args", [
@@ -285,6 +336,20 @@ def test_random_rotation_expand_canvas_holds_every_angle():
     out = t(torch.ones(6, 1, 20, 40), generator=torch.Generator().manual_seed(1))
     assert out.shape == (6, 1, 46, 46)
     assert torch.allclose(out.sum((1, 2, 3)), torch.full((6,), 800.0), rtol=0.05)
+
+
+@pytest.mark.parametrize("h, w", [(1, 9), (9, 1), (1, 1)])
+@pytest.mark.parametrize("kind", ["tensor", "batch", "numpy", "numpy_hw"])
+def test_random_perspective_leaves_one_pixel_rows_and_columns_unchanged(h, w, kind):
+    x = make_image("numpy" if kind.startswith("numpy") else "tensor", "uint8", h, w,
+                   batch=3 if kind == "batch" else None)
+    if kind == "numpy_hw":
+        x = x[..., 0].copy()
+    t = augkit.RandomPerspective(1.0, p=1.0)
+    out = t(x, generator=torch.Generator().manual_seed(0))
+    assert type(out) is type(x) and out.dtype == x.dtype and out.shape == x.shape
+    assert same(out, x)
+    assert same(t.apply(x, t.sample_params(x)), x)
 
 
 def test_zoom_out_keeps_size_and_fills_the_border():

@@ -462,13 +462,23 @@ def crop_numpy(x: np.ndarray, top: int, left: int, height: int, width: int) -> n
 
 
 def center_crop_box(size_hw: tuple[int, int], crop_hw: tuple[int, int]) -> tuple[int, int, int, int]:
-    """``(top, left, height, width)`` of the centred ``crop_hw`` box, rounded like torchvision.
+    """``(top, left, height, width)`` of the centred ``crop_hw`` box, placed like torchvision.
+
+    Inside the image the offset is ``round((h - ch) / 2)`` (Python's rounding, as torchvision);
+    a box larger than the image is where torchvision's pad-then-crop puts it: the image gets
+    ``(ch - h) // 2`` rows of zeros above (the odd one goes below).
 
     >>> center_crop_box((256, 341), (224, 224))
     (16, 58, 224, 224)
+    >>> center_crop_box((3, 4), (6, 5))
+    (-1, 0, 6, 5)
     """
     (h, w), (ch, cw) = size_hw, crop_hw
-    return int(round((h - ch) / 2.0)), int(round((w - cw) / 2.0)), ch, cw
+
+    def offset(size: int, crop: int) -> int:
+        return -((crop - size) // 2) if crop > size else int(round((size - crop) / 2.0))
+
+    return offset(h, ch), offset(w, cw), ch, cw
 
 
 @tensor_kernel("center_crop")
@@ -662,17 +672,39 @@ def _rotation(size_hw: tuple[int, int], angle, expand: bool, center) -> tuple[to
 
 
 def expanded_size(size_hw: tuple[int, int], angles: Sequence[float]) -> tuple[int, int]:
-    """The canvas holding an image of ``size_hw`` rotated by any of ``angles`` (degrees),
-    rounded like torchvision (an even number of pixels more than the half extent's ceiling).
+    """The canvas holding an image of ``size_hw`` rotated by any of ``angles`` (degrees) about
+    its centre, computed like torchvision's ``rotate(expand=True)``: the rotated corners'
+    extents (float32, truncated to 1e-4 so that rounding noise does not add a pixel) rounded
+    outwards, the largest over ``angles`` per side. Sizes are kept exactly at multiples of 90
+    degrees (torchvision transposes there).
 
     >>> expanded_size((24, 32), [30.0])
     (38, 40)
+    >>> expanded_size((3, 5), [0.0]), expanded_size((3, 5), [90.0])
+    ((3, 5), (5, 3))
     """
     h, w = size_hw
-    rad = np.radians(np.asarray(angles, dtype=np.float64))
-    cos, sin = np.abs(np.cos(rad)), np.abs(np.sin(rad))
-    half_w, half_h = (w * cos + h * sin).max() / 2, (w * sin + h * cos).max() / 2
-    return 2 * int(math.ceil(half_h - 1e-4)), 2 * int(math.ceil(half_w - 1e-4))
+    rot = np.radians(-(np.asarray(angles, dtype=np.float64).reshape(-1) % 360))
+    cos, sin = np.cos(rot), np.sin(rot)
+    zero = np.zeros_like(cos)
+    theta = torch.from_numpy(np.stack([cos, sin, zero, -sin, cos, zero], -1)).to(torch.float32).view(-1, 2, 3)
+    half_w, half_h = 0.5 * w, 0.5 * h
+    pts = torch.tensor([[-half_w, -half_h, 1.0], [-half_w, half_h, 1.0], [half_w, half_h, 1.0],
+                        [half_w, -half_h, 1.0]])
+    corners = torch.matmul(pts, theta.transpose(1, 2))  # (n, 4, 2): x, y
+    low, high = corners.aminmax(dim=1)
+    halfs = torch.tensor((half_w, half_h))
+    tol, inv_tol = 1e-4, 1.0 / 1e-4
+    high = (high + halfs).mul_(inv_tol).trunc_().mul_(tol).ceil_()
+    low = (low + halfs).mul_(inv_tol).trunc_().mul_(tol).floor_()
+    size = (high - low).to(torch.int64)  # (n, 2): width, height
+    # torchvision turns multiples of 90 degrees by transposing: the size is exact even where the
+    # corner extents of an odd by even image would round out to one more pixel
+    quarter = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 90 == 0)
+    odd = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 180 == 90)
+    exact = torch.where(odd[:, None], torch.tensor([h, w]), torch.tensor([w, h]))
+    ow, oh = torch.where(quarter[:, None], exact, size).amax(0).numpy()
+    return int(oh), int(ow)
 
 
 @tensor_kernel("rotate")
@@ -698,12 +730,17 @@ def rotate_numpy(x: np.ndarray, angle: float, interpolation: str = "nearest", ex
     return affine_numpy(x, matrix, interpolation, fill, size)
 
 
-def _homography(startpoints, endpoints) -> torch.Tensor:
+def _homography(startpoints, endpoints, device: torch.device | None = None) -> torch.Tensor:
     """``(B, 3, 3)`` maps from output to input pixel coordinates (centres at integers) for corner
-    points in torchvision's continuous convention (``startpoints`` in the input)."""
-    src = torch.as_tensor(startpoints, dtype=torch.float64).reshape(-1, 4, 2) - 0.5
-    dst = torch.as_tensor(endpoints, dtype=torch.float64).reshape(-1, 4, 2) - 0.5
-    src, dst = torch.broadcast_tensors(src, dst)
+    points in torchvision's continuous convention (``startpoints`` in the input).
+
+    Solved in float64 on ``device`` (the points' own device by default), one batched solve and
+    no host sync; degenerate points raise ``ValueError`` on the CPU, and give non-finite maps
+    elsewhere (checking there would wait for the device).
+    """
+    src = _points(startpoints, device)
+    dst = _points(endpoints, src.device)
+    src, dst = torch.broadcast_tensors(src - 0.5, dst - 0.5)
     n = src.shape[0]
     x, y = dst[..., 0], dst[..., 1]
     u, v = src[..., 0], src[..., 1]
@@ -711,8 +748,18 @@ def _homography(startpoints, endpoints) -> torch.Tensor:
     rows_u = torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], -1)
     rows_v = torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], -1)
     a = torch.cat([rows_u, rows_v], 1)
-    coeffs = torch.linalg.solve(a, torch.cat([u, v], 1))
-    return torch.cat([coeffs, torch.ones(n, 1, dtype=torch.float64)], 1).reshape(n, 3, 3)
+    coeffs, info = torch.linalg.solve_ex(a, torch.cat([u, v], 1))
+    if coeffs.device.type == "cpu" and bool(info.any()):
+        raise ValueError("perspective corner points are degenerate (three of them on one line, or a "
+                         "one-pixel image): no homography maps them")
+    return torch.cat([coeffs, torch.ones_like(coeffs[:, :1])], 1).reshape(n, 3, 3)
+
+
+def _points(points, device: torch.device | None) -> torch.Tensor:
+    """Corner points as a float64 ``(B, 4, 2)`` tensor on ``device`` (a tensor's own by default)."""
+    if device is None and isinstance(points, torch.Tensor):
+        device = points.device
+    return torch.as_tensor(points, dtype=torch.float64, device=device).reshape(-1, 4, 2)
 
 
 @tensor_kernel("perspective")
@@ -728,7 +775,7 @@ def perspective_tensor(x: torch.Tensor, startpoints, endpoints, interpolation: s
     _check_interpolation(interpolation, WARP_INTERPOLATIONS)
     x4, lead = _batched(x)
     h, w = x4.shape[-2:]
-    inv = _homography(startpoints, endpoints).to(x.device)
+    inv = _homography(startpoints, endpoints, x.device)
     ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64, device=x.device),
                             torch.arange(w, dtype=torch.float64, device=x.device), indexing="ij")
     base = torch.stack([xs, ys, torch.ones_like(xs)], -1).reshape(1, h * w, 3)
@@ -744,7 +791,7 @@ def perspective_numpy(x: np.ndarray, startpoints, endpoints, interpolation: str 
                       fill: Fill = 0.0) -> np.ndarray:
     """Warp an HW/HWC array like :func:`perspective_tensor` (``cv2.warpPerspective``)."""
     _check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    inv = _homography(startpoints, endpoints)[0].numpy()
+    inv = _homography(startpoints, endpoints, torch.device("cpu"))[0].numpy()
     h, w = x.shape[:2]
     out = cv2.warpPerspective(x, inv, (w, h), flags=_CV2_INTER[interpolation] | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=_cv2_border(x, fill))

@@ -469,7 +469,7 @@ class _Warp(Transform):
         return F.affine_tensor(x, params.matrix, self.interpolation, self.fill, size)
 
     def _apply_numpy(self, x: np.ndarray, params: AffineParams) -> np.ndarray:
-        return F.affine_numpy(x, params.matrix[0].cpu(), self.interpolation, self.fill,
+        return F.affine_numpy(x, params.matrix[0], self.interpolation, self.fill,
                               self._canvas(x.shape[:2]))
 
 
@@ -617,7 +617,8 @@ class PerspectiveParams(Params):
 
 class RandomPerspective(Transform):
     """With probability ``p`` per image, move each corner inwards by up to
-    ``distortion_scale`` times half the image size (drawn like torchvision) and warp.
+    ``distortion_scale`` times half the image size (drawn like torchvision) and warp. Images one
+    pixel high or wide are returned unchanged.
 
     >>> import torch, augkit
     >>> augkit.RandomPerspective(0.5, p=1.0)(torch.rand(2, 3, 16, 16)).shape
@@ -648,8 +649,13 @@ class RandomPerspective(Transform):
                              device=spec.device).expand(spec.n, 4, 2)
         return {"startpoints": start, "endpoints": torch.stack([xs, ys], -1)}
 
+    def _apply_checked(self, image: Any, spec: ImageSpec, params: Params) -> Any:
+        if min(spec.size) == 1:  # a row or a column has no quadrilateral to warp: identity
+            return image
+        return super()._apply_checked(image, spec, params)
+
     def _apply_tensor(self, x: torch.Tensor, params: PerspectiveParams) -> torch.Tensor:
-        return F.perspective_tensor(x, params.startpoints.cpu(), params.endpoints.cpu(),
+        return F.perspective_tensor(x, params.startpoints, params.endpoints,
                                     self.interpolation, self.fill)
 
     def _apply_numpy(self, x: np.ndarray, params: PerspectiveParams) -> np.ndarray:

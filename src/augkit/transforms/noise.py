@@ -64,7 +64,7 @@ class GaussianNoise(Transform):
 
     def _apply_numpy(self, x: np.ndarray, params: NoiseParams) -> np.ndarray:
         # params of array images are on the CPU (sample_params draws them on the image's device)
-        return F.add_noise_numpy(x, params.noise[0].permute(1, 2, 0).cpu().numpy(), self.clip)
+        return F.add_noise_numpy(x, params.noise[0].permute(1, 2, 0).numpy(), self.clip)
 
 
 @dataclass(frozen=True, kw_only=True)

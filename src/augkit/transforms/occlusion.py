@@ -98,6 +98,6 @@ class RandomErasing(Transform):
     def _apply_numpy(self, x: np.ndarray, params: ErasingParams) -> np.ndarray:
         fill = self._fill(params)
         if isinstance(fill, torch.Tensor):
-            fill = fill[0].permute(1, 2, 0).cpu().numpy()  # on the CPU already: the image's device
+            fill = fill[0].permute(1, 2, 0).numpy()  # on the CPU: the image's device
         return F.erase_numpy(x, int(params.top), int(params.left), int(params.height), int(params.width),
                              np.asarray(fill, dtype=np.float32))

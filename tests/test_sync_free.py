@@ -1,0 +1,69 @@
+"""The apply paths never move parameters to the host.
+
+``.cpu()``, ``.item()`` and ``.tolist()`` on a parameter tensor wait for the device: a transform
+applied to a GPU batch must not call them. This scans, with ``ast``, every ``apply`` /
+``_apply*`` method and every function of the transform modules and of the geometry kernels.
+Calls that remain on purpose are listed in ``ALLOWED`` with the reason; an entry that no longer
+matches a call fails too, so the list shrinks with the code.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import augkit
+
+ROOT = Path(augkit.__file__).parent
+FILES = sorted((ROOT / "transforms").glob("*.py")) + [ROOT / "functional" / "geometry.py"]
+HOST_CALLS = {"cpu", "item", "tolist"}
+
+_NUMPY_PATH = "NumPy path: params are drawn on the image's device, the CPU, so reading them is no sync"
+
+# (file relative to the package, qualified function name, method called): why it stays
+ALLOWED: dict[tuple[str, str, str], str] = {
+    ("transforms/augmix.py", "AugMix._apply_numpy", "tolist"): _NUMPY_PATH,
+    ("transforms/color.py", "ColorJitter._apply_numpy", "tolist"): _NUMPY_PATH,
+    ("transforms/color.py", "ChannelShuffle._apply_numpy", "tolist"): _NUMPY_PATH,
+    ("transforms/policies.py", "_Policy._apply_numpy", "tolist"): _NUMPY_PATH,
+}
+
+
+def _scanned(tree: ast.Module):
+    """``(qualified name, function node)`` of the module's functions and apply methods."""
+    def visit(body, prefix: str, in_class: bool):
+        for node in body:
+            if isinstance(node, ast.ClassDef):
+                yield from visit(node.body, f"{prefix}{node.name}.", True)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if not in_class or node.name == "apply" or node.name.startswith("_apply"):
+                    yield prefix + node.name, node
+    yield from visit(tree.body, "", False)
+
+
+def _host_calls():
+    """``(file, qualified name, method, line)`` of every host call in the scanned functions."""
+    found = []
+    for path in FILES:
+        rel = path.relative_to(ROOT).as_posix()
+        for name, function in _scanned(ast.parse(path.read_text(), str(path))):
+            for node in ast.walk(function):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in HOST_CALLS):
+                    found.append((rel, name, node.func.attr, node.lineno))
+    return found
+
+
+def test_the_scan_sees_the_apply_methods():
+    names = {name for path in FILES for name, _ in _scanned(ast.parse(path.read_text()))}
+    assert {"RandomPerspective._apply_tensor", "_Warp._apply_numpy", "perspective_tensor",
+            "_homography"} <= names
+
+
+def test_apply_paths_make_no_host_calls_on_parameters():
+    found = _host_calls()
+    offenders = [f"src/augkit/{rel}:{line}: .{attr}() in {name}"
+                 for rel, name, attr, line in found if (rel, name, attr) not in ALLOWED]
+    assert not offenders, "host syncs on apply paths:\n" + "\n".join(offenders)
+    stale = set(ALLOWED) - {(rel, name, attr) for rel, name, attr, _ in found}
+    assert not stale, f"ALLOWED entries that match no call any more: {sorted(stale)}"
