@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -107,11 +108,15 @@ def opencv_per_plane(x: torch.Tensor, kernel: Callable[[np.ndarray, np.ndarray, 
 
 def through_tensor(x: np.ndarray, kernel: Callable[..., torch.Tensor], *args: Any) -> np.ndarray:
     """Run the tensor ``kernel(chw, *args)`` on an HW/HWC array, for the cases OpenCV does not
-    cover: one layout change at the door and one back.
+    cover or computes differently: the planes split and merged by OpenCV (a contiguous CHW
+    tensor, so the kernel's C backend takes it where it is built).
 
     >>> through_tensor(np.ones((2, 3), np.uint8), lambda t: t * 2).tolist()
     [[2, 2, 2], [2, 2, 2]]
     """
-    hwc = x if x.ndim == 3 else x[:, :, None]
-    out = kernel(torch.from_numpy(np.array(hwc)).permute(2, 0, 1), *args).permute(1, 2, 0).numpy()
-    return out if x.ndim == 3 else out[:, :, 0]
+    if x.ndim == 2 or x.shape[2] == 1:
+        planes = np.require(x.reshape(1, *x.shape[:2]), requirements=("C", "W"))  # PIL arrays are read-only
+        out = kernel(torch.from_numpy(planes), *args).numpy()
+        return out.reshape(*out.shape[1:], *x.shape[2:])
+    out = kernel(torch.from_numpy(np.stack(cv2.split(x))), *args).numpy()
+    return cv2.merge(list(out))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Union
 
 import cv2
 import numpy as np
@@ -46,6 +46,7 @@ from .colorspace import (
     rgb_to_gray_tensor,
     rgb_to_hsv_numpy,
 )
+from ._utils import through_tensor
 from .convert import max_value, to_dtype_numpy
 
 try:
@@ -331,17 +332,11 @@ def adjust_saturation_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     _require(x, "adjust_saturation", (3,))
     _check_factor(factor, "factor")
     if x.dtype == np.uint8:
-        return _on_planes(adjust_saturation_tensor, x, float(factor))
+        return through_tensor(x, adjust_saturation_tensor, float(factor))
     factor = float(factor)
     matrix = np.float32(factor) * _EYE + np.float32(1.0 - factor) * _LUMA_ROWS
     out = cv2.transform(x, matrix)
     return np.clip(out, 0.0, 1.0, out=out) if x.dtype == np.float32 else out
-
-
-def _on_planes(kernel, x: np.ndarray, *args: Any) -> np.ndarray:
-    """A tensor kernel (its C backend, where built) on the planes of an HWC array: the pixels of
-    tensors, split and merged by OpenCV."""
-    return cv2.merge(list(kernel(torch.from_numpy(np.stack(cv2.split(x))), *args).numpy()))
 
 
 # per channel (red, green, blue), added to the hue in sixths so that ``||k| - 3|`` is the distance
@@ -418,7 +413,7 @@ def adjust_hue_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     _require(x, "adjust_hue", (3,))
     _check_factor(factor, "factor", -0.5, 0.5)
     if x.dtype == np.uint8:
-        return _on_planes(adjust_hue_tensor, x, float(factor))
+        return through_tensor(x, adjust_hue_tensor, float(factor))
     unit = x if x.dtype == np.float32 else to_dtype_numpy(x, "float32")
     hsv = rgb_to_hsv_numpy(unit)
     hue = hsv[:, :, 0]
