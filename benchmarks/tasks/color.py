@@ -4,12 +4,14 @@ as float32 (the C kernel; see docs/contract.md)."""
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 
 import augkit
 
 from ..harness import AUGKIT, Task
-from ..inputs import batch_generator, standard_inputs
+from ..inputs import batch_generator, photo, standard_inputs
 from ..peers import peers
 
 
@@ -42,4 +44,19 @@ def tasks(scale: float = 1.0) -> list[Task]:
     if lib.kornia:
         k_jitter = lib.kornia.augmentation.ColorJitter(0.4, 0.4, 0.4, 0.1, p=1.0)
         out[2].runners["kornia"] = lambda: k_jitter(batch)
+    return out + lookup_tasks(scale)
+
+
+def lookup_tasks(scale: float = 1.0) -> list[Task]:
+    """The uint8 table lookup of brightness and contrast on arrays (a byte translation by
+    stringzilla) against ``cv2.LUT`` and ``np.take`` with the same table, at the sizes users have."""
+    out = []
+    for side in sorted({max(16, int(s * scale)) for s in (224, 512, 1024)}):
+        array = photo(side, side)
+        table = np.clip(np.arange(256) * 1.3, 0, 255).astype(np.uint8)
+        out.append(Task(f"uint8 table lookup (Brightness 1.3) array {side}x{side}", 1, {
+            AUGKIT: lambda a=array: augkit.functional.adjust_brightness(a, 1.3),
+            "cv2.LUT": lambda a=array: cv2.LUT(a, table),
+            "np.take": lambda a=array: np.take(table, a),
+        }))
     return out

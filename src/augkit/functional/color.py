@@ -888,8 +888,12 @@ def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float =
                        saturation: float = 1.0, hue: float = 0.0,
                        order: Sequence[int] = (0, 1, 2, 3)) -> np.ndarray:
     """:func:`color_jitter_tensor` on an HW/HWC array. On uint8, brightness and contrast are
-    lookup tables, and consecutive ones compose into one table."""
+    lookup tables, and consecutive ones compose into one table; with saturation or hue the
+    image's planes go through the tensor kernel once (its pixels, in one or two passes)."""
     factors = (float(brightness), float(contrast), float(saturation), float(hue))
+    if x.dtype == np.uint8 and _channels(x) == 3 and factors[2:] != _JITTER_IDENTITY[2:]:
+        _check_jitter(x, factors)
+        return through_tensor(x, color_jitter_tensor, *factors, list(np.asarray(order).reshape(-1)))
     kernels = (adjust_brightness_numpy, adjust_contrast_numpy, adjust_saturation_numpy, adjust_hue_numpy)
     tables = x.dtype == np.uint8
     gray = _channels(x) == 1
