@@ -255,7 +255,7 @@ def test_random_perspective_solves_on_the_params_device_and_matches_torchvision(
             raise AssertionError(f"Tensor.{_name}() on the apply path")
         monkeypatch.setattr(torch.Tensor, name, host)
     out = t.apply(x, params)
-    inv = F.geometry._homography(params.startpoints, params.endpoints)
+    inv = F.warp._homography(params.startpoints, params.endpoints)
     monkeypatch.undo()
     assert inv.dtype == torch.float64 and inv.shape == (4, 3, 3)
     for i in range(4):

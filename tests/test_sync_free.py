@@ -2,7 +2,7 @@
 
 ``.cpu()``, ``.item()`` and ``.tolist()`` on a parameter tensor wait for the device: a transform
 applied to a GPU batch must not call them. This scans, with ``ast``, every ``apply`` /
-``_apply*`` method and every function of the transform modules and of the geometry kernels.
+``_apply*`` method and every function of the transform modules and of the geometry and warp kernels.
 Calls that remain on purpose are listed in ``ALLOWED`` with the reason; an entry that no longer
 matches a call fails too, so the list shrinks with the code.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import augkit
 
 ROOT = Path(augkit.__file__).parent
-FILES = sorted((ROOT / "transforms").glob("*.py")) + [ROOT / "functional" / "geometry.py"]
+FILES = sorted((ROOT / "transforms").glob("*.py")) + [ROOT / "functional" / name for name in ("geometry.py", "warp.py")]
 HOST_CALLS = {"cpu", "item", "tolist"}
 
 _NUMPY_PATH = "NumPy path: params are drawn on the image's device, the CPU, so reading them is no sync"

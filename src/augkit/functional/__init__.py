@@ -28,6 +28,8 @@ from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
 from .thresholding import *  # noqa: F403
 from .thresholding import __all__ as _thresholding_all
+from .warp import *  # noqa: F403
+from .warp import __all__ as _warp_all
 
 __all__ = [
     *_adaptive_histogram_all,
@@ -41,4 +43,5 @@ __all__ = [
     *_noise_all,
     *_occlusion_all,
     *_thresholding_all,
+    *_warp_all,
 ]

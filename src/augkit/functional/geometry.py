@@ -1,4 +1,4 @@
-"""Geometry kernels: flips, resize, crops, padding, and affine / perspective warps.
+"""Geometry kernels: flips, resize, crops and padding (the warps are in :mod:`augkit.functional.warp`).
 
 Conventions shared by every kernel here:
 
@@ -51,9 +51,6 @@ __all__ = [
     "crop", "crop_tensor", "crop_numpy", "center_crop", "center_crop_tensor", "center_crop_numpy",
     "center_crop_box", "pad", "pad_tensor", "pad_numpy",
     "resized_crop", "resized_crop_tensor", "resized_crop_numpy",
-    "affine_matrix", "affine", "affine_tensor", "affine_numpy",
-    "expanded_size", "rotate", "rotate_tensor", "rotate_numpy",
-    "perspective", "perspective_tensor", "perspective_numpy",
 ]
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "area", "lanczos")
@@ -64,32 +61,32 @@ Number = Union[int, float]
 Box = Union[int, torch.Tensor]
 Fill = Union[float, Sequence[float]]
 
-_CV2_INTER = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC,
+CV2_INTERPOLATION = {"nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC,
               "area": cv2.INTER_AREA, "lanczos": cv2.INTER_LANCZOS4}
 
 
-def _check_interpolation(interpolation: str, allowed: tuple[str, ...] = INTERPOLATIONS) -> str:
+def check_interpolation(interpolation: str, allowed: tuple[str, ...] = INTERPOLATIONS) -> str:
     if interpolation not in allowed:
         raise ValueError(f"interpolation must be one of {', '.join(allowed)}; got {interpolation!r}")
     return interpolation
 
 
-def _white(dtype) -> float:
+def white_of(dtype) -> float:
     name = str(dtype).removeprefix("torch.")
     return {"uint8": 255.0, "uint16": 65535.0}.get(name, 1.0)
 
 
-def _to_work(x: torch.Tensor) -> torch.Tensor:
+def to_work(x: torch.Tensor) -> torch.Tensor:
     """A float copy to resample in (float32 unless the input is float64)."""
     return x if x.dtype in (torch.float32, torch.float64) else x.to(torch.float32)
 
 
-def _from_work(y: torch.Tensor, dtype: torch.dtype, clamp: bool = True) -> torch.Tensor:
+def from_work(y: torch.Tensor, dtype: torch.dtype, clamp: bool = True) -> torch.Tensor:
     """Back to ``dtype``: integers are rounded and clamped, floats clamped to [0, 1] if ``clamp``.
     ``y`` is a result the caller owns: it is rounded and clamped in place."""
     if dtype.is_floating_point:
         return (y.clamp_(0.0, 1.0) if clamp else y).to(dtype)
-    white = _white(dtype)
+    white = white_of(dtype)
     return y.round_().clamp_(0.0, white).to(dtype)
 
 
@@ -249,9 +246,9 @@ def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: 
     (b, c, h, w), (oh, ow) = x.shape, size
     rows = _taps(h, oh, top, height, interpolation, antialias)
     cols = _taps(w, ow, left, width, interpolation, antialias)
-    y = _filter_rows(_to_work(x).reshape(-1, h, w), *rows)
+    y = _filter_rows(to_work(x).reshape(-1, h, w), *rows)
     y = _filter_rows(y.transpose(1, 2).contiguous(), *cols)  # (b*C, ow, oh)
-    y = _from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
+    y = from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
     return y.view(b, c, ow, oh).transpose(2, 3).contiguous()
 
 
@@ -272,13 +269,13 @@ def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, ant
         layout = torch.channels_last if x.shape[1] > 1 else torch.contiguous_format
         return nnf.interpolate(x.contiguous(memory_format=layout), size=size, mode=interpolation,
                                antialias=antialias, align_corners=False)
-    y = nnf.interpolate(_to_work(x), size=size, mode=interpolation, antialias=antialias, align_corners=False)
-    return _from_work(y, x.dtype, clamp=interpolation == "bicubic")
+    y = nnf.interpolate(to_work(x), size=size, mode=interpolation, antialias=antialias, align_corners=False)
+    return from_work(y, x.dtype, clamp=interpolation == "bicubic")
 
 
 def _resample_tensor(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:
     """Resize the whole of a ``(..., C, H, W)`` tensor to exactly ``size``."""
-    _check_interpolation(interpolation)
+    check_interpolation(interpolation)
     if tuple(x.shape[-2:]) == tuple(size):
         return x.clone()
     lead, (c, h, w) = x.shape[:-3], x.shape[-3:]
@@ -311,7 +308,7 @@ def _torch_view(x: np.ndarray) -> torch.Tensor:
 
 
 def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, antialias: bool) -> np.ndarray:
-    _check_interpolation(interpolation)
+    check_interpolation(interpolation)
     h, w = x.shape[:2]
     if (h, w) == tuple(size):
         return x.copy()
@@ -320,7 +317,7 @@ def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, an
         view = _torch_view(np.ascontiguousarray(x))  # NumPy copies a crop faster than torch
         out = _resample_tensor(view, size, interpolation, antialias)[0].permute(1, 2, 0).numpy()
         return np.ascontiguousarray(out if x.ndim == 3 else out[:, :, 0])
-    flag = _CV2_INTER[interpolation]
+    flag = CV2_INTERPOLATION[interpolation]
     if interpolation == "area" and not downscale:
         flag = cv2.INTER_LINEAR  # OpenCV's INTER_AREA upscaling is bilinear too
     out = cv2.resize(x, (size[1], size[0]), interpolation=flag)
@@ -338,13 +335,13 @@ def resize_numpy(x: np.ndarray, size: int | Sequence[int], interpolation: str = 
 
 # -- crops and padding ---------------------------------------------------------------------------
 
-def _fill_values(fill: Fill, channels: int, dtype) -> list[float]:
+def fill_values(fill: Fill, channels: int, dtype) -> list[float]:
     values = [float(fill)] * channels if isinstance(fill, (int, float)) else [float(v) for v in fill]
     if len(values) == 1:
         values = values * channels
     if len(values) != channels:
         raise ValueError(f"fill has {len(values)} values but the image has {channels} channel(s)")
-    white = _white(dtype)
+    white = white_of(dtype)
     return [v * white if white == 1.0 else round(v * white) for v in values]
 
 
@@ -380,7 +377,7 @@ def pad_tensor(x: torch.Tensor, padding: int | Sequence[int], fill: Fill = 0.0,
     if padding_mode == "constant":
         c = x.shape[-3]
         out = x.new_empty(*x.shape[:-2], h + top + bottom, w + left + right)
-        out[..., :, :, :] = torch.tensor(_fill_values(fill, c, x.dtype), device=x.device).to(x.dtype).view(c, 1, 1)
+        out[..., :, :, :] = torch.tensor(fill_values(fill, c, x.dtype), device=x.device).to(x.dtype).view(c, 1, 1)
         out[..., top:top + h, left:left + w] = x
         return out
     rows = _pad_index(h, top, bottom, padding_mode, x.device)
@@ -415,8 +412,8 @@ def pad_numpy(x: np.ndarray, padding: int | Sequence[int], fill: Fill = 0.0,
     channels = x.shape[2] if x.ndim == 3 else 1
     if padding_mode == "constant":
         out = np.empty((x.shape[0] + top + bottom, x.shape[1] + left + right, *x.shape[2:]), x.dtype)
-        out[...] = np.asarray(_fill_values(fill, channels, x.dtype), x.dtype).reshape(-1)[:channels] \
-            if x.ndim == 3 else _fill_values(fill, 1, x.dtype)[0]
+        out[...] = np.asarray(fill_values(fill, channels, x.dtype), x.dtype).reshape(-1)[:channels] \
+            if x.ndim == 3 else fill_values(fill, 1, x.dtype)[0]
         out[top:top + x.shape[0], left:left + x.shape[1]] = x
         return out
     if padding_mode == "reflect" and (max(top, bottom) >= x.shape[0] or max(left, right) >= x.shape[1]):
@@ -512,7 +509,7 @@ def resized_crop_tensor(x: torch.Tensor, top: Box, left: Box, height: Box, width
     size = pair(size)
     if not any(isinstance(v, torch.Tensor) for v in (top, left, height, width)):
         return _resample_tensor(crop_tensor(x, top, left, height, width), size, interpolation, antialias)
-    _check_interpolation(interpolation)
+    check_interpolation(interpolation)
     if x.ndim != 4:
         raise ValueError(f"per-image boxes need a (B, C, H, W) batch; got shape {tuple(x.shape)}")
     n = x.shape[0]
@@ -529,277 +526,6 @@ def resized_crop_numpy(x: np.ndarray, top: int, left: int, height: int, width: i
                            interpolation, antialias)
 
 
-# -- warps ---------------------------------------------------------------------------------------
-
-def affine_matrix(angle: Number | torch.Tensor = 0.0, translate: Sequence = (0.0, 0.0),
-                  scale: Number | torch.Tensor = 1.0, shear: Sequence = (0.0, 0.0),
-                  center: tuple[float, float] = (0.0, 0.0)) -> torch.Tensor:
-    """The forward ``(..., 2, 3)`` matrix rotating by ``angle`` degrees counter-clockwise, scaling,
-    shearing by ``shear`` degrees (x, y) about ``center`` (x, y pixel coordinates), then
-    translating by ``translate`` pixels. Arguments may be ``(B,)`` tensors.
-
-    The same composition as torchvision's ``affine`` with ``angle`` negated (torchvision's
-    ``affine`` turns clockwise, its ``rotate`` counter-clockwise).
-
-    >>> affine_matrix(90.0, center=(1.0, 1.0)).round().abs().tolist()
-    [[0.0, 1.0, 0.0], [1.0, 0.0, 2.0]]
-    """
-    t = [torch.as_tensor(v, dtype=torch.float64) for v in (angle, translate[0], translate[1], scale,
-                                                            shear[0], shear[1])]
-    angle_t, tx, ty, s, shx, shy = torch.broadcast_tensors(*t)
-    rot, sx, sy = torch.deg2rad(-angle_t), torch.deg2rad(shx), torch.deg2rad(shy)
-    a = torch.cos(rot - sy) / torch.cos(sy)
-    b = -(a * torch.tan(sx) + torch.sin(rot))
-    c = torch.sin(rot - sy) / torch.cos(sy)
-    d = torch.cos(rot) - c * torch.tan(sx)
-    cx, cy = center
-    m00, m01, m10, m11 = a * s, b * s, c * s, d * s
-    m02 = cx + tx - m00 * cx - m01 * cy
-    m12 = cy + ty - m10 * cx - m11 * cy
-    return torch.stack([torch.stack([m00, m01, m02], -1), torch.stack([m10, m11, m12], -1)], -2)
-
-
-def _invert(matrix: torch.Tensor) -> torch.Tensor:
-    full = torch.cat([matrix, matrix.new_tensor([0.0, 0.0, 1.0]).expand(*matrix.shape[:-2], 1, 3)], -2)
-    return torch.linalg.inv(full)
-
-
-def _normalizer(h: int, w: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """3x3 map from pixel coordinates (centres at integers) to grid_sample's [-1, 1]."""
-    return torch.tensor([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0], [0.0, 0.0, 1.0]],
-                        dtype=dtype, device=device)
-
-
-def _sample(x: torch.Tensor, grid: torch.Tensor, interpolation: str, fill: Fill) -> torch.Tensor:
-    """grid_sample a BCHW batch (any dtype) with ``fill`` outside, in one call."""
-    c = x.shape[1]
-    work = _to_work(x)
-    fills = _fill_values(fill, c, torch.float32)
-    blend = any(v != 0 for v in fills)
-    if blend:  # sample a ones channel along to know how much of each pixel came from outside
-        work = torch.cat([work, torch.ones_like(work[:, :1])], 1)
-    grid = grid.to(work.dtype)
-    if grid.shape[0] != work.shape[0]:
-        grid = grid.expand(work.shape[0], *grid.shape[1:])
-    out = nnf.grid_sample(work, grid, mode=interpolation, padding_mode="zeros", align_corners=False)
-    if blend:
-        out, inside = out[:, :c], out[:, c:]
-        if interpolation == "nearest":
-            inside = (inside > 0.5).to(out.dtype)
-        white = _white(x.dtype)
-        fill_t = torch.tensor(fills, dtype=out.dtype, device=out.device).view(1, c, 1, 1) * white
-        out = out + (1 - inside) * fill_t
-    return _from_work(out, x.dtype, clamp=interpolation == "bicubic")
-
-
-def _affine_grid(source: torch.Tensor, oh: int, ow: int) -> torch.Tensor:
-    """The ``(B, oh, ow, 2)`` float32 sampling grid of ``(B, 3, 3)`` maps from output pixel
-    coordinates to grid_sample's [-1, 1]. Each coordinate is a per-row plus a per-column term:
-    one broadcast add per coordinate into its own plane (a channels-last view, which grid_sample
-    reads as fast), where ``affine_grid`` multiplies matrices and interleaves."""
-    xs = torch.arange(ow, dtype=source.dtype, device=source.device)
-    ys = torch.arange(oh, dtype=source.dtype, device=source.device)
-    grid = torch.empty(len(source), 2, oh, ow, dtype=torch.float32, device=source.device)
-    for k in range(2):
-        columns = (source[:, k, :1] * xs).to(torch.float32)
-        rows = (source[:, k, 1:2] * ys + source[:, k, 2:]).to(torch.float32)
-        torch.add(rows[:, :, None], columns[:, None, :], out=grid[:, k])
-    return grid.permute(0, 2, 3, 1)
-
-
-def _batched(x: torch.Tensor) -> tuple[torch.Tensor, tuple]:
-    lead = x.shape[:-3]
-    return x.reshape(-1, *x.shape[-3:]), lead
-
-
-@tensor_kernel("affine")
-def affine_tensor(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "bilinear",
-                  fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
-    """Warp a ``(..., C, H, W)`` tensor by the forward ``2 x 3`` ``matrix`` (or ``(B, 2, 3)``, one
-    per image) in one ``grid_sample`` call; ``output_size`` defaults to the input size.
-
-    >>> m = affine_matrix(0.0, translate=(1.0, 0.0))
-    >>> affine_tensor(torch.tensor([[[0.25, 0.5, 1.0]]]), m, "nearest").tolist()
-    [[[0.0, 0.25, 0.5]]]
-    """
-    _check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    x4, lead = _batched(x)
-    h, w = x4.shape[-2:]
-    oh, ow = output_size or (h, w)
-    matrix = torch.as_tensor(matrix, dtype=torch.float64, device=x.device).reshape(-1, 2, 3)
-    grid = _affine_grid(_normalizer(h, w, device=x.device) @ _invert(matrix), oh, ow)
-    out = _sample(x4, grid, interpolation, fill)
-    return out.reshape(*lead, x4.shape[1], oh, ow)
-
-
-def _cv2_border(x: np.ndarray, fill: Fill) -> tuple:
-    channels = x.shape[2] if x.ndim == 3 else 1
-    values = _fill_values(fill, channels, x.dtype)
-    return tuple(values[:4]) + (0.0,) * (4 - min(len(values), 4))
-
-
-@numpy_kernel("affine")
-def affine_numpy(x: np.ndarray, matrix, interpolation: str = "bilinear", fill: Fill = 0.0,
-                 output_size: tuple[int, int] | None = None) -> np.ndarray:
-    """Warp an HW/HWC array by the forward ``2 x 3`` ``matrix`` (``cv2.warpAffine``).
-
-    OpenCV quantises sampling positions to 1/32 pixel: within a few grey levels of the tensor
-    kernel at sharp edges, well within 1 level on smooth content.
-    """
-    _check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    oh, ow = output_size or x.shape[:2]
-    m = np.asarray(torch.as_tensor(matrix, dtype=torch.float64).reshape(2, 3))
-    out = cv2.warpAffine(x, m, (int(ow), int(oh)), flags=_CV2_INTER[interpolation],
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=_cv2_border(x, fill))
-    if x.dtype == np.float32 and interpolation == "bicubic":
-        np.clip(out, 0.0, 1.0, out=out)
-    return out
-
-
-def _rotation(size_hw: tuple[int, int], angle, expand: bool, center) -> tuple[torch.Tensor, tuple[int, int]]:
-    h, w = size_hw
-    cx, cy = center if center is not None else ((w - 1) * 0.5, (h - 1) * 0.5)
-    matrix = affine_matrix(angle, center=(cx, cy))
-    if not expand:
-        return matrix, (h, w)
-    if isinstance(angle, torch.Tensor) and angle.numel() > 1:
-        raise ValueError("expand=True needs one angle (every output has its own size otherwise)")
-    oh, ow = expanded_size((h, w), [float(angle)])
-    shift = torch.tensor([(ow - w) * 0.5, (oh - h) * 0.5], dtype=torch.float64)
-    matrix = matrix.clone()
-    matrix[..., 2] += shift
-    return matrix, (oh, ow)
-
-
-def expanded_size(size_hw: tuple[int, int], angles: Sequence[float]) -> tuple[int, int]:
-    """The canvas holding an image of ``size_hw`` rotated by any of ``angles`` (degrees) about
-    its centre, computed like torchvision's ``rotate(expand=True)``: the rotated corners'
-    extents (float32, truncated to 1e-4 so that rounding noise does not add a pixel) rounded
-    outwards, the largest over ``angles`` per side. Sizes are kept exactly at multiples of 90
-    degrees (torchvision transposes there).
-
-    >>> expanded_size((24, 32), [30.0])
-    (38, 40)
-    >>> expanded_size((3, 5), [0.0]), expanded_size((3, 5), [90.0])
-    ((3, 5), (5, 3))
-    """
-    h, w = size_hw
-    rot = np.radians(-(np.asarray(angles, dtype=np.float64).reshape(-1) % 360))
-    cos, sin = np.cos(rot), np.sin(rot)
-    zero = np.zeros_like(cos)
-    theta = torch.from_numpy(np.stack([cos, sin, zero, -sin, cos, zero], -1)).to(torch.float32).view(-1, 2, 3)
-    half_w, half_h = 0.5 * w, 0.5 * h
-    pts = torch.tensor([[-half_w, -half_h, 1.0], [-half_w, half_h, 1.0], [half_w, half_h, 1.0],
-                        [half_w, -half_h, 1.0]])
-    corners = torch.matmul(pts, theta.transpose(1, 2))  # (n, 4, 2): x, y
-    low, high = corners.aminmax(dim=1)
-    halfs = torch.tensor((half_w, half_h))
-    tol, inv_tol = 1e-4, 1.0 / 1e-4
-    high = (high + halfs).mul_(inv_tol).trunc_().mul_(tol).ceil_()
-    low = (low + halfs).mul_(inv_tol).trunc_().mul_(tol).floor_()
-    size = (high - low).to(torch.int64)  # (n, 2): width, height
-    # torchvision turns multiples of 90 degrees by transposing: the size is exact even where the
-    # corner extents of an odd by even image would round out to one more pixel
-    quarter = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 90 == 0)
-    odd = torch.from_numpy(np.asarray(angles, dtype=np.float64).reshape(-1) % 180 == 90)
-    exact = torch.where(odd[:, None], torch.tensor([h, w]), torch.tensor([w, h]))
-    ow, oh = torch.where(quarter[:, None], exact, size).amax(0).numpy()
-    return int(oh), int(ow)
-
-
-@tensor_kernel("rotate")
-def rotate_tensor(x: torch.Tensor, angle: float | torch.Tensor, interpolation: str = "nearest",
-                  expand: bool = False, center: tuple[float, float] | None = None,
-                  fill: Fill = 0.0) -> torch.Tensor:
-    """Rotate a ``(..., C, H, W)`` tensor by ``angle`` degrees counter-clockwise about ``center``
-    (pixel coordinates; the image centre by default); ``angle`` may be ``(B,)``. With
-    ``expand`` the canvas grows to hold the whole rotated image (one angle only).
-
-    >>> rotate_tensor(torch.tensor([[[1, 2], [3, 4]]], dtype=torch.uint8), 90.0).tolist()
-    [[[2, 4], [1, 3]]]
-    """
-    matrix, size = _rotation(tuple(x.shape[-2:]), angle, expand, center)
-    return affine_tensor(x, matrix.to(x.device), interpolation, fill, size)
-
-
-@numpy_kernel("rotate")
-def rotate_numpy(x: np.ndarray, angle: float, interpolation: str = "nearest", expand: bool = False,
-                 center: tuple[float, float] | None = None, fill: Fill = 0.0) -> np.ndarray:
-    """Rotate an HW/HWC array, like :func:`rotate_tensor`."""
-    matrix, size = _rotation(x.shape[:2], float(angle), expand, center)
-    return affine_numpy(x, matrix, interpolation, fill, size)
-
-
-def _homography(startpoints, endpoints, device: torch.device | None = None) -> torch.Tensor:
-    """``(B, 3, 3)`` maps from output to input pixel coordinates (centres at integers) for corner
-    points in torchvision's continuous convention (``startpoints`` in the input).
-
-    Solved in float64 on ``device`` (the points' own device by default), one batched solve and
-    no host sync; degenerate points raise ``ValueError`` on the CPU, and give non-finite maps
-    elsewhere (checking there would wait for the device).
-    """
-    src = _points(startpoints, device)
-    dst = _points(endpoints, src.device)
-    src, dst = torch.broadcast_tensors(src - 0.5, dst - 0.5)
-    n = src.shape[0]
-    x, y = dst[..., 0], dst[..., 1]
-    u, v = src[..., 0], src[..., 1]
-    zero, one = torch.zeros_like(x), torch.ones_like(x)
-    rows_u = torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], -1)
-    rows_v = torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], -1)
-    a = torch.cat([rows_u, rows_v], 1)
-    coeffs, info = torch.linalg.solve_ex(a, torch.cat([u, v], 1))
-    if coeffs.device.type == "cpu" and bool(info.any()):
-        raise ValueError("perspective corner points are degenerate (three of them on one line, or a "
-                         "one-pixel image): no homography maps them")
-    return torch.cat([coeffs, torch.ones_like(coeffs[:, :1])], 1).reshape(n, 3, 3)
-
-
-def _points(points, device: torch.device | None) -> torch.Tensor:
-    """Corner points as a float64 ``(B, 4, 2)`` tensor on ``device`` (a tensor's own by default)."""
-    if device is None and isinstance(points, torch.Tensor):
-        device = points.device
-    return torch.as_tensor(points, dtype=torch.float64, device=device).reshape(-1, 4, 2)
-
-
-@tensor_kernel("perspective")
-def perspective_tensor(x: torch.Tensor, startpoints, endpoints, interpolation: str = "bilinear",
-                       fill: Fill = 0.0) -> torch.Tensor:
-    """Warp a ``(..., C, H, W)`` tensor so that the 4 ``startpoints`` (x, y; top-left, top-right,
-    bottom-right, bottom-left) land on ``endpoints``; ``(B, 4, 2)`` points give one warp per image.
-
-    >>> corners = [[0, 0], [4, 0], [4, 4], [0, 4]]
-    >>> torch.equal(perspective_tensor(torch.ones(1, 4, 4), corners, corners), torch.ones(1, 4, 4))
-    True
-    """
-    _check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    x4, lead = _batched(x)
-    h, w = x4.shape[-2:]
-    inv = _homography(startpoints, endpoints, x.device)
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64, device=x.device),
-                            torch.arange(w, dtype=torch.float64, device=x.device), indexing="ij")
-    base = torch.stack([xs, ys, torch.ones_like(xs)], -1).reshape(1, h * w, 3)
-    src = base @ inv.transpose(1, 2)
-    src = src[..., :2] / src[..., 2:]
-    scale = torch.tensor([2.0 / w, 2.0 / h], dtype=torch.float64, device=x.device)
-    grid = ((src + 0.5) * scale - 1.0).reshape(-1, h, w, 2).to(torch.float32)
-    return _sample(x4, grid, interpolation, fill).reshape(x.shape)
-
-
-@numpy_kernel("perspective")
-def perspective_numpy(x: np.ndarray, startpoints, endpoints, interpolation: str = "bilinear",
-                      fill: Fill = 0.0) -> np.ndarray:
-    """Warp an HW/HWC array like :func:`perspective_tensor` (``cv2.warpPerspective``)."""
-    _check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    inv = _homography(startpoints, endpoints, torch.device("cpu"))[0].numpy()
-    h, w = x.shape[:2]
-    out = cv2.warpPerspective(x, inv, (w, h), flags=_CV2_INTER[interpolation] | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=_cv2_border(x, fill))
-    if x.dtype == np.float32 and interpolation == "bicubic":
-        np.clip(out, 0.0, 1.0, out=out)
-    return out
-
-
 hflip = op("hflip")
 vflip = op("vflip")
 resize = op("resize")
@@ -807,6 +533,3 @@ crop = op("crop")
 center_crop = op("center_crop")
 pad = op("pad")
 resized_crop = op("resized_crop")
-affine = op("affine")
-rotate = op("rotate")
-perspective = op("perspective")
