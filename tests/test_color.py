@@ -217,11 +217,11 @@ def test_errors_name_the_argument_and_value():
 # -- the C kernel of colour jitter on CPU tensors (float32 and uint8) -----------------------------
 
 from augkit.core import kernels  # noqa: E402
-from augkit.functional import color as color_module  # noqa: E402
+from augkit.functional import jitter as jitter_module  # noqa: E402
 
 
 def test_the_c_jitter_kernel_is_built():
-    assert color_module._native is not None, "installing augkit builds augkit._native (needs a C compiler)"
+    assert jitter_module._native is not None, "installing augkit builds augkit._native (needs a C compiler)"
 
 
 def _tensor_row(kernel) -> kernels.Row:
@@ -284,14 +284,14 @@ def test_colour_transforms_give_a_cpu_batch_to_the_c_kernel_in_one_call(monkeypa
 
     monkeypatch.setattr(executor, "TILE_BYTES", 1)  # a batch of several passes would be split
     calls = []
-    native = color_module._native
+    native = jitter_module._native
 
     class Counting:
         def color_jitter(self, *args):
             calls.append(args[2])
             return native.color_jitter(*args)
 
-    monkeypatch.setattr(color_module, "_native", Counting())
+    monkeypatch.setattr(jitter_module, "_native", Counting())
     x = make_image("tensor", "float32", batch=6)
     augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)(x)
     augkit.Hue(0.1)(x)

@@ -20,6 +20,8 @@ from .denoise import *  # noqa: F403
 from .denoise import __all__ as _denoise_all
 from .geometry import *  # noqa: F403
 from .geometry import __all__ as _geometry_all
+from .jitter import *  # noqa: F403
+from .jitter import __all__ as _jitter_all
 from .median import *  # noqa: F403
 from .median import __all__ as _median_all
 from .noise import *  # noqa: F403
@@ -28,6 +30,8 @@ from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
 from .thresholding import *  # noqa: F403
 from .thresholding import __all__ as _thresholding_all
+from .tone import *  # noqa: F403
+from .tone import __all__ as _tone_all
 from .warp import *  # noqa: F403
 from .warp import __all__ as _warp_all
 
@@ -39,9 +43,11 @@ __all__ = [
     *_convert_all,
     *_denoise_all,
     *_geometry_all,
+    *_jitter_all,
     *_median_all,
     *_noise_all,
     *_occlusion_all,
     *_thresholding_all,
+    *_tone_all,
     *_warp_all,
 ]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import cv2
 import numpy as np
+import stringzilla
 import torch
 import torch.nn.functional as F
 
 from .convert import max_value
 
-__all__ = ["PerSample", "cast_result", "opencv_per_plane", "pad2d", "pair", "per_sample", "through_tensor",
-           "work_dtype"]
+__all__ = ["PerSample", "broadcast_per_sample", "cast_result", "cast_result_numpy", "channels", "lookup",
+           "opencv_per_plane", "pad2d", "pair", "per_sample", "require_channels", "split_planes", "through_tensor",
+           "to_work", "work_dtype"]
 
 PerSample = Union[float, torch.Tensor]
 """A number, or a ``(1,)``/``(B,)`` tensor holding one value per image."""
@@ -39,16 +42,34 @@ def work_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float64 if dtype == torch.float64 else torch.float32
 
 
-def cast_result(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """A float result on the scale of ``dtype`` back to ``dtype``: integers rounded and clamped.
+def to_work(x: torch.Tensor) -> torch.Tensor:
+    """``x`` as a float tensor in its own value range (integers keep their values), in its work dtype."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.to(work_dtype(x.dtype))
+
+
+def cast_result(y: torch.Tensor, dtype: torch.dtype, clamp: bool = True) -> torch.Tensor:
+    """A float result on the scale of ``dtype`` back to ``dtype``: integers rounded and clamped to
+    their range, floats clamped to ``[0, 1]`` unless ``clamp`` is false (results in range by
+    construction skip the pass). ``y`` is a result the caller owns: it is changed in place.
 
     >>> cast_result(torch.tensor([-3.0, 7.5, 300.0]), torch.uint8).tolist()
     [0, 8, 255]
     """
     if dtype.is_floating_point:
-        return y.to(dtype)
-    wide = y.round().clamp_(0, max_value(dtype))
-    return wide.to(torch.int32).to(dtype) if dtype == torch.uint16 else wide.to(dtype)
+        return (y.clamp_(0.0, 1.0) if clamp else y).to(dtype)
+    y = y.round_().clamp_(0, max_value(dtype))
+    return y.to(torch.int32).to(dtype) if dtype == torch.uint16 else y.to(dtype)
+
+
+def cast_result_numpy(y: np.ndarray, dtype: np.dtype, clamp: bool = True) -> np.ndarray:
+    """:func:`cast_result` for a float32 array ``y`` (changed in place).
+
+    >>> cast_result_numpy(np.float32([-3.0, 7.5, 300.0]), np.dtype(np.uint8)).tolist()
+    [0, 8, 255]
+    """
+    if dtype.kind == "f":
+        return (np.clip(y, 0.0, 1.0, out=y) if clamp else y).astype(dtype, copy=False)
+    return np.clip(np.rint(y, out=y), 0, max_value(dtype), out=y).astype(dtype)
 
 
 def per_sample(value: PerSample, n: int, device: torch.device | str, dtype: torch.dtype) -> torch.Tensor:
@@ -59,6 +80,62 @@ def per_sample(value: PerSample, n: int, device: torch.device | str, dtype: torc
     """
     t = torch.as_tensor(value, device=device, dtype=dtype).reshape(-1)
     return t.expand(n) if t.numel() == 1 else t
+
+
+def broadcast_per_sample(value: PerSample, x: torch.Tensor, dtype: torch.dtype | None = None) -> PerSample:
+    """A number, or a ``(1,)``/``(B,)`` tensor shaped to broadcast over the ``(..., C, H, W)`` batch ``x``.
+
+    ``dtype`` defaults to the work dtype of ``x``.
+
+    >>> broadcast_per_sample(torch.tensor([1.0, 2.0]), torch.zeros(2, 3, 4, 4)).shape
+    torch.Size([2, 1, 1, 1])
+    """
+    if not isinstance(value, torch.Tensor):
+        return float(value)
+    value = value.to(x.device, dtype or work_dtype(x.dtype))
+    lead = x.shape[:-3]
+    if value.numel() == 1:
+        return value.reshape((1,) * len(lead) + (1, 1, 1))
+    if value.numel() != math.prod(lead):
+        raise ValueError(f"got {value.numel()} per-sample values for a batch of shape {tuple(x.shape)}")
+    return value.reshape(*lead, 1, 1, 1)
+
+
+def channels(x: torch.Tensor | np.ndarray) -> int:
+    """The channel count of a CHW/BCHW tensor or an HW/HWC array."""
+    if isinstance(x, torch.Tensor):
+        return x.shape[-3]
+    return 1 if x.ndim == 2 else x.shape[2]
+
+
+def require_channels(x: torch.Tensor | np.ndarray, op: str, allowed: tuple[int, ...] = (1, 3)) -> None:
+    """Refuse an image whose channel count is not in ``allowed``, naming ``op``.
+
+    >>> require_channels(np.zeros((2, 2, 4)), "adjust_hue", (3,))
+    Traceback (most recent call last):
+    ValueError: adjust_hue expects 3-channel images; got 4 channel(s)
+    """
+    count = channels(x)
+    if count not in allowed:
+        expected = " or ".join(str(c) for c in allowed)
+        raise ValueError(f"{op} expects {expected}-channel images; got {count} channel(s)")
+
+
+def lookup(x: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[x]`` for a uint8 array and a 256-entry uint8 table: a byte translation, 5-8x faster
+    than ``cv2.LUT`` at 224-1024 px (the benchmark's table-lookup rows).
+
+    >>> lookup(np.uint8([[0, 2]]), np.arange(256, dtype=np.uint8)[::-1].copy()).tolist()
+    [[255, 253]]
+    """
+    out = np.array(x, order="C")
+    stringzilla.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
+    return out
+
+
+def split_planes(x: np.ndarray) -> list[np.ndarray]:
+    """The channels of an HW/HWC array as contiguous HW planes (fast per-channel reductions)."""
+    return list(cv2.split(x)) if x.ndim == 3 and x.shape[2] > 1 else [x.reshape(x.shape[:2])]
 
 
 def _border_index(n: int, before: int, after: int, mode: str, device: torch.device) -> torch.Tensor:

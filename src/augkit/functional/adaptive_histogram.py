@@ -171,7 +171,7 @@ def clahe_tensor(x: torch.Tensor, clip_limit: PerSample = 2.0, tile_grid_size: i
         return _convert(to_rgb, torch.stack([lightness, lab[:, 1], lab[:, 2]], 1)).reshape(x.shape)
     levels = 256 if x.dtype == torch.uint8 else 65536
     out = _clahe_planes(planes.reshape(b * c, h, w), levels, clip.repeat_interleave(c), grid)
-    return cast_result(out, x.dtype).reshape(x.shape)
+    return cast_result(out, x.dtype, clamp=False).reshape(x.shape)
 
 
 @backend("clahe", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8, torch.uint16), plain=True))

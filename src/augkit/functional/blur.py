@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
 from ..core.validation import check_kernel_size
-from ._utils import PerSample, cast_result, opencv_per_plane, pad2d, pair, per_sample, work_dtype
+from ._utils import PerSample, cast_result, cast_result_numpy, opencv_per_plane, pad2d, pair, per_sample, work_dtype
 from .convert import max_value as white_level
 
 __all__ = [
@@ -96,7 +96,7 @@ def gaussian_blur_tensor(x: torch.Tensor, kernel_size: int | Sequence[int], sigm
     size = pair(check_kernel_size(kernel_size))
     planes = x.reshape(-1, *x.shape[-3:])
     y = _gaussian_float(planes.to(work_dtype(x.dtype)), size, sigma)
-    return cast_result(y, x.dtype).reshape(x.shape)
+    return cast_result(y, x.dtype, clamp=False).reshape(x.shape)
 
 
 def _sep_gaussian(x: np.ndarray, size: tuple[int, int], sigma: float, dst: np.ndarray | None = None) -> np.ndarray:
@@ -152,7 +152,7 @@ def unsharp_mask_tensor(x: torch.Tensor, kernel_size: int | Sequence[int], sigma
     sharpened = values + gain * detail
     if threshold > 0:
         sharpened = torch.where(detail.abs() >= threshold * white_level(x.dtype), sharpened, values)
-    return cast_result(sharpened.clamp(0, white_level(x.dtype)), x.dtype).reshape(x.shape)
+    return cast_result(sharpened, x.dtype).reshape(x.shape)
 
 
 @numpy_kernel("unsharp_mask")
@@ -165,10 +165,7 @@ def unsharp_mask_numpy(x: np.ndarray, kernel_size: int | Sequence[int], sigma: f
     sharpened = values + np.float32(amount) * detail
     if threshold > 0:
         sharpened = np.where(np.abs(detail) >= np.float32(threshold * white), sharpened, values)
-    sharpened = np.clip(sharpened, 0, white)
-    if x.dtype == np.float32:
-        return sharpened.astype(np.float32)
-    return np.clip(np.rint(sharpened), 0, white).astype(x.dtype)
+    return cast_result_numpy(sharpened, x.dtype)
 
 
 gaussian_blur = op("gaussian_blur")

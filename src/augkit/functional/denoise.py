@@ -71,7 +71,7 @@ def bilateral_filter_tensor(x: torch.Tensor, diameter: int, sigma_color: float, 
             weight = torch.exp(colour.square() * (-0.5 / sigma_color ** 2)).mul_(float(space))
             total.addcmul_(shifted, weight)
             weights.add_(weight)
-    return cast_result(total / weights, x.dtype).reshape(x.shape)
+    return cast_result(total / weights, x.dtype, clamp=False).reshape(x.shape)
 
 
 def _opencv_bilateral(x: np.ndarray, diameter: int, sigma_color: float, sigma_space: float) -> np.ndarray:

@@ -42,7 +42,7 @@ import torch.nn.functional as nnf
 
 from ..core import executor
 from ..core.kernels import numpy_kernel, op, run_numpy_per_image, tensor_kernel
-from ._utils import pair
+from ._utils import cast_result, pair, to_work
 
 __all__ = [
     "INTERPOLATIONS", "PADDING_MODES",
@@ -74,20 +74,6 @@ def check_interpolation(interpolation: str, allowed: tuple[str, ...] = INTERPOLA
 def white_of(dtype) -> float:
     name = str(dtype).removeprefix("torch.")
     return {"uint8": 255.0, "uint16": 65535.0}.get(name, 1.0)
-
-
-def to_work(x: torch.Tensor) -> torch.Tensor:
-    """A float copy to resample in (float32 unless the input is float64)."""
-    return x if x.dtype in (torch.float32, torch.float64) else x.to(torch.float32)
-
-
-def from_work(y: torch.Tensor, dtype: torch.dtype, clamp: bool = True) -> torch.Tensor:
-    """Back to ``dtype``: integers are rounded and clamped, floats clamped to [0, 1] if ``clamp``.
-    ``y`` is a result the caller owns: it is rounded and clamped in place."""
-    if dtype.is_floating_point:
-        return (y.clamp_(0.0, 1.0) if clamp else y).to(dtype)
-    white = white_of(dtype)
-    return y.round_().clamp_(0.0, white).to(dtype)
 
 
 # -- flips ---------------------------------------------------------------------------------------
@@ -248,7 +234,7 @@ def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: 
     cols = _taps(w, ow, left, width, interpolation, antialias)
     y = _filter_rows(to_work(x).reshape(-1, h, w), *rows)
     y = _filter_rows(y.transpose(1, 2).contiguous(), *cols)  # (b*C, ow, oh)
-    y = from_work(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
+    y = cast_result(y, x.dtype, clamp=interpolation in ("bicubic", "lanczos"))
     return y.view(b, c, ow, oh).transpose(2, 3).contiguous()
 
 
@@ -270,7 +256,7 @@ def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, ant
         return nnf.interpolate(x.contiguous(memory_format=layout), size=size, mode=interpolation,
                                antialias=antialias, align_corners=False)
     y = nnf.interpolate(to_work(x), size=size, mode=interpolation, antialias=antialias, align_corners=False)
-    return from_work(y, x.dtype, clamp=interpolation == "bicubic")
+    return cast_result(y, x.dtype, clamp=interpolation == "bicubic")
 
 
 def _resample_tensor(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:

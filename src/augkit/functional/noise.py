@@ -19,7 +19,7 @@ import torch
 
 from ..core.kernels import numpy_kernel, op, run_numpy_per_image, tensor_kernel, when
 from .convert import max_value, to_dtype_numpy, to_dtype_tensor
-from ._utils import cast_result, per_sample, work_dtype
+from ._utils import cast_result, cast_result_numpy, per_sample, work_dtype
 
 __all__ = [
     "add_noise", "add_noise_tensor", "add_noise_numpy",
@@ -39,9 +39,7 @@ def add_noise_tensor(x: torch.Tensor, noise: torch.Tensor, clip: bool = True) ->
     """
     white = max_value(x.dtype)
     y = x.to(work_dtype(x.dtype)) + noise.to(work_dtype(x.dtype)) * white
-    if clip and x.dtype.is_floating_point:
-        y = y.clamp(0.0, 1.0)
-    return cast_result(y, x.dtype)
+    return cast_result(y, x.dtype, clamp=clip)
 
 
 @numpy_kernel("add_noise")
@@ -52,9 +50,7 @@ def add_noise_numpy(x: np.ndarray, noise: np.ndarray, clip: bool = True) -> np.n
     values = x.astype(np.float32).reshape(x.shape[0], x.shape[1], -1)
     y = (values + noise * white).reshape(*x.shape[:2], -1)
     y = y if x.ndim == 3 else y[:, :, 0]
-    if x.dtype == np.float32:
-        return np.clip(y, 0.0, 1.0) if clip else y
-    return np.clip(np.rint(y), 0, white).astype(x.dtype)
+    return cast_result_numpy(y, x.dtype, clamp=clip)
 
 
 def _jpeg_array(x: np.ndarray, quality: int) -> np.ndarray:

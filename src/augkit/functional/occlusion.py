@@ -7,7 +7,7 @@ import torch
 
 from ..core.kernels import numpy_kernel, op, tensor_kernel
 from .convert import max_value
-from ._utils import cast_result, per_sample, work_dtype
+from ._utils import cast_result, cast_result_numpy, per_sample, work_dtype
 
 __all__ = ["erase", "erase_tensor", "erase_numpy"]
 
@@ -54,14 +54,13 @@ def erase_numpy(x: np.ndarray, top: int, left: int, height: int, width: int,
     if height <= 0 or width <= 0:
         return out
     box = (slice(max(top, 0), max(top + height, 0)), slice(max(left, 0), max(left + width, 0)))
-    fill = np.asarray(value, dtype=np.float32) * np.float32(max_value(x.dtype))
+    fill = np.array(value, dtype=np.float32)
+    fill *= np.float32(max_value(x.dtype))
     if fill.ndim >= 2:
         fill = fill.reshape(x.shape)[box]
     elif fill.ndim == 1 and x.ndim == 2:
         fill = fill[0]
-    if x.dtype != np.float32:
-        fill = np.clip(np.rint(fill), 0, max_value(x.dtype))
-    out[box] = fill.astype(x.dtype)
+    out[box] = fill if x.dtype == np.float32 else cast_result_numpy(fill, x.dtype)
     return out
 
 

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as nnf
 
 from ..core.kernels import numpy_kernel, op, tensor_kernel
-from .geometry import (CV2_INTERPOLATION, WARP_INTERPOLATIONS, Fill, Number, check_interpolation, fill_values,
-                       from_work, to_work, white_of)
+from ._utils import cast_result, to_work
+from .geometry import CV2_INTERPOLATION, WARP_INTERPOLATIONS, Fill, Number, check_interpolation, fill_values, white_of
 
 __all__ = [
     "affine_matrix", "affine", "affine_tensor", "affine_numpy",
@@ -82,7 +82,7 @@ def _sample(x: torch.Tensor, grid: torch.Tensor, interpolation: str, fill: Fill)
         white = white_of(x.dtype)
         fill_t = torch.tensor(fills, dtype=out.dtype, device=out.device).view(1, c, 1, 1) * white
         out = out + (1 - inside) * fill_t
-    return from_work(out, x.dtype, clamp=interpolation == "bicubic")
+    return cast_result(out, x.dtype, clamp=interpolation == "bicubic")
 
 
 def _affine_grid(source: torch.Tensor, oh: int, ow: int) -> torch.Tensor:

@@ -18,7 +18,7 @@ from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
 from ..core.validation import check_choice, check_fill, check_number
-from ..functional.convert import max_value
+from ..functional._utils import cast_result, cast_result_numpy
 from ..functional.geometry import WARP_INTERPOLATIONS
 from ..mixing.beta import sample_beta, sample_dirichlet
 from .policies import AUGMIX_PARTIAL_OPS, AUGMIX_SPACE, bin_magnitudes, op_names, uniform_choice
@@ -95,9 +95,7 @@ class AugMix(Transform):
             aug = apply_ops(x, params.ops[:, chain], params.magnitudes[:, chain], names, self.interpolation,
                             self.fill)
             mix += aug.to(work) * params.weights[:, chain].to(work).view(-1, 1, 1, 1)
-        if x.is_floating_point():
-            return mix.clamp_(0.0, 1.0)
-        return mix.round_().clamp_(0.0, max_value(x.dtype)).to(torch.int32).to(x.dtype)
+        return cast_result(mix, x.dtype)
 
     def _apply_numpy(self, x: np.ndarray, params: AugMixParams) -> np.ndarray:
         weights = params.weights[0].tolist()
@@ -107,6 +105,4 @@ class AugMix(Transform):
             aug = apply_ops_numpy(x, params.ops[0, chain].tolist(), params.magnitudes[0, chain].tolist(), names,
                                   self.interpolation, self.fill)
             mix += aug.reshape(x.shape).astype(np.float32) * np.float32(weights[chain])
-        if x.dtype.kind == "f":
-            return np.clip(mix, 0.0, 1.0, out=mix).astype(x.dtype, copy=False)
-        return np.clip(np.rint(mix, out=mix), 0, max_value(x.dtype), out=mix).astype(x.dtype)
+        return cast_result_numpy(mix, x.dtype)

@@ -17,7 +17,7 @@ from ..core.params import Params
 from ..core.random import uniform
 from ..core.transform import Transform
 from ..core.validation import check_number, check_range_pair, check_sequence
-from ..functional.color import JITTER_OPS
+from ..functional.jitter import JITTER_OPS
 
 __all__ = [
     "ColorJitter", "Brightness", "Contrast", "Saturation", "Hue", "Sharpness", "RandomGrayscale",
