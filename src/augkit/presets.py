@@ -52,8 +52,9 @@ from .transforms.color import ColorJitter
 from .transforms.compose import Compose, Identity, OneOf
 from .transforms.convert import Normalize, ToTensor
 from .transforms.enhance import CLAHE, GaussianBlur, MedianBlur
-from .transforms.geometry import (HorizontalFlip, RandomAffine, RandomResizedCrop, RandomRotation, Resize,
-                                  ResizedCenterCrop, VerticalFlip, eval_crop_box)
+from .transforms.geometry import (HorizontalFlip, RandomResizedCrop, Resize, ResizedCenterCrop, VerticalFlip,
+                                  eval_crop_box)
+from .transforms.warp import RandomAffine, RandomRotation
 from .transforms.policies import RAND_AUGMENT_SPACE, AutoAugment, RandAugment, TrivialAugmentWide
 
 __all__ = ["Preset", "PRESETS", "SIZE_PRESETS", "preset", "eval_transform", "named_presets", "EvalPreprocess",

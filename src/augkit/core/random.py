@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["derive_seed", "make_generator", "uniform", "bernoulli", "draw_device"]
+__all__ = ["derive_seed", "make_generator", "uniform", "unit_draws", "bernoulli", "draw_device"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -48,6 +48,15 @@ def uniform(n: int, low: float, high: float, *, generator: torch.Generator | Non
             device: torch.device) -> torch.Tensor:
     """``n`` float32 draws from ``U[low, high)``."""
     return torch.rand(n, generator=generator, device=device) * (high - low) + low
+
+
+def unit_draws(n: int, *shape: int, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """``(n, *shape)`` float64 draws from ``U[0, 1)``: one row per image.
+
+    >>> unit_draws(2, 3, generator=torch.Generator().manual_seed(0), device=torch.device("cpu")).shape
+    torch.Size([2, 3])
+    """
+    return torch.rand(n, *shape, generator=generator, device=device, dtype=torch.float64)
 
 
 _CPU = torch.device("cpu")

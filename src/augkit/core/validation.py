@@ -106,3 +106,33 @@ def check_kernel_size(value: Any, name: str = "kernel_size") -> int | tuple[int,
         if size % 2 == 0:
             raise ValueError(f"{name} must be odd; got {value!r}")
     return int(sizes[0]) if len(sizes) == 1 else (int(sizes[0]), int(sizes[1]))
+
+
+def check_size(size: Any, name: str = "size", *, allow_int: bool = True) -> int | tuple[int, int]:
+    """A positive int, or a ``(height, width)`` pair of positive ints (kept as given).
+
+    >>> check_size(224), check_size((224, 320))
+    (224, (224, 320))
+    """
+    if allow_int and isinstance(size, int) and not isinstance(size, bool):
+        return check_number(size, name, low=1, integer=True)
+    pair = check_sequence(size, name)
+    if len(pair) == 1 and allow_int:
+        return check_number(pair[0], f"{name}[0]", low=1, integer=True)
+    if len(pair) != 2:
+        raise ValueError(f"{name} must be an int or a (height, width) pair; got {size!r}")
+    return tuple(check_number(v, f"{name}[{i}]", low=1, integer=True) for i, v in enumerate(pair))
+
+
+def check_padding(padding: Any, name: str = "padding") -> int | tuple[int, ...]:
+    """A non-negative int, or 1, 2 or 4 of them (all sides; left/right and top/bottom; each side).
+
+    >>> check_padding((2, 3))
+    (2, 3)
+    """
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        return check_number(padding, name, low=0, integer=True)
+    values = check_sequence(padding, name)
+    if len(values) not in (1, 2, 4):
+        raise ValueError(f"{name} must be an int or 1, 2 or 4 ints; got {padding!r}")
+    return tuple(check_number(v, f"{name}[{i}]", low=0, integer=True) for i, v in enumerate(values))

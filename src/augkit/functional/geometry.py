@@ -331,7 +331,7 @@ def fill_values(fill: Fill, channels: int, dtype) -> list[float]:
     return [v * white if white == 1.0 else round(v * white) for v in values]
 
 
-def _pad_amounts(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
+def pad_amounts(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
     """``(left, top, right, bottom)`` from an int, ``(horizontal, vertical)`` or 4 values."""
     if isinstance(padding, int):
         return (padding,) * 4
@@ -358,7 +358,7 @@ def pad_tensor(x: torch.Tensor, padding: int | Sequence[int], fill: Fill = 0.0,
     """
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}; got {padding_mode!r}")
-    left, top, right, bottom = _pad_amounts(padding)
+    left, top, right, bottom = pad_amounts(padding)
     h, w = x.shape[-2:]
     if padding_mode == "constant":
         c = x.shape[-3]
@@ -394,7 +394,7 @@ def pad_numpy(x: np.ndarray, padding: int | Sequence[int], fill: Fill = 0.0,
     """Pad an HW/HWC array, like :func:`pad_tensor`."""
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {', '.join(PADDING_MODES)}; got {padding_mode!r}")
-    left, top, right, bottom = _pad_amounts(padding)
+    left, top, right, bottom = pad_amounts(padding)
     channels = x.shape[2] if x.ndim == 3 else 1
     if padding_mode == "constant":
         out = np.empty((x.shape[0] + top + bottom, x.shape[1] + left + right, *x.shape[2:]), x.dtype)

@@ -14,6 +14,8 @@ from .noise import *  # noqa: F403
 from .noise import __all__ as _noise_all
 from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
+from .warp import *  # noqa: F403
+from .warp import __all__ as _warp_all
 from .augmix import AugMix
 from .policies import AutoAugment, RandAugment, TrivialAugmentWide
 
@@ -25,6 +27,7 @@ __all__ = [
     *_geometry_all,
     *_noise_all,
     *_occlusion_all,
+    *_warp_all,
     "AugMix",
     "AutoAugment",
     "RandAugment",

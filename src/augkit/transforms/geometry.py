@@ -1,4 +1,4 @@
-"""Geometric transforms: flips, resizing, crops, padding and random warps.
+"""Geometric transforms: flips, resizing, crops and padding (the random warps: :mod:`augkit.transforms.warp`).
 
 Random transforms draw one set of parameters per image (``same_on_batch=True`` shares one set
 across a batch) and apply a batch in one resampling call. ``fill`` is a fraction of white in
@@ -20,19 +20,14 @@ from ..core.executor import in_blocks
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
-from ..core.validation import (
-    check_choice,
-    check_fill,
-    check_number,
-    check_range_pair,
-    check_sequence,
-)
-from ..functional.geometry import INTERPOLATIONS, PADDING_MODES, WARP_INTERPOLATIONS
+from ..core.random import unit_draws
+from ..core.validation import check_choice, check_fill, check_number, check_padding, check_range_pair, check_size
+from ..functional._utils import pair
+from ..functional.geometry import INTERPOLATIONS, PADDING_MODES, pad_amounts
 
 __all__ = [
     "HorizontalFlip", "VerticalFlip", "Resize", "CenterCrop", "RandomCrop", "Pad",
-    "ResizedCenterCrop", "RandomResizedCrop", "RandomRotation", "RandomAffine",
-    "RandomPerspective", "RandomZoomOut",
+    "ResizedCenterCrop", "RandomResizedCrop",
 ]
 
 
@@ -82,43 +77,8 @@ class VerticalFlip(_Flip):
     _numpy_kernel = staticmethod(F.vflip_numpy)
 
 
-# -- argument checks -------------------------------------------------------------------------------
-
-def _check_size(size: Any, name: str = "size", *, allow_int: bool = True) -> int | tuple[int, int]:
-    """A positive int, or a ``(height, width)`` pair of positive ints (kept as given)."""
-    if allow_int and isinstance(size, int) and not isinstance(size, bool):
-        return check_number(size, name, low=1, integer=True)
-    pair = check_sequence(size, name)
-    if len(pair) == 1 and allow_int:
-        return check_number(pair[0], f"{name}[0]", low=1, integer=True)
-    if len(pair) != 2:
-        raise ValueError(f"{name} must be an int or a (height, width) pair; got {size!r}")
-    return tuple(check_number(v, f"{name}[{i}]", low=1, integer=True) for i, v in enumerate(pair))
-
-
-def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else tuple(size)
-
-
-def _check_padding(padding: Any) -> int | tuple[int, ...]:
-    if isinstance(padding, int) and not isinstance(padding, bool):
-        return check_number(padding, "padding", low=0, integer=True)
-    values = check_sequence(padding, "padding")
-    if len(values) not in (1, 2, 4):
-        raise ValueError(f"padding must be an int or 1, 2 or 4 ints; got {padding!r}")
-    return tuple(check_number(v, f"padding[{i}]", low=0, integer=True) for i, v in enumerate(values))
-
-
 # draws for at most this many images on the CPU are computed in plain Python (no tensor op overhead)
 _FEW = 8
-
-
-def _rand(spec: ImageSpec, generator: torch.Generator | None, *shape: int) -> torch.Tensor:
-    return torch.rand(spec.n, *shape, generator=generator, device=spec.device, dtype=torch.float64)
-
-
-def _scalar(value: torch.Tensor) -> float:
-    return float(value.reshape(-1)[0])
 
 
 # -- deterministic size changes --------------------------------------------------------------------
@@ -139,7 +99,7 @@ class Resize(Transform):
     def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> None:
         super().__init__()
-        self.size = _check_size(size)
+        self.size = check_size(size)
         self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
         if max_size is not None:
             check_number(max_size, "max_size", low=1, integer=True)
@@ -170,10 +130,10 @@ class CenterCrop(Transform):
 
     def __init__(self, size: int | Sequence[int]) -> None:
         super().__init__()
-        self.size = _check_size(size)
+        self.size = check_size(size)
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
-        return _pair(self.size)
+        return pair(self.size)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.center_crop_tensor(x, self.size).clone()
@@ -194,12 +154,12 @@ class Pad(Transform):
     def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] = 0.0,
                  padding_mode: str = "constant") -> None:
         super().__init__()
-        self.padding = _check_padding(padding)
+        self.padding = check_padding(padding)
         self.fill = check_fill(fill)
         self.padding_mode = check_choice(padding_mode, "padding_mode", PADDING_MODES)
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
-        left, top, right, bottom = F.geometry._pad_amounts(self.padding)
+        left, top, right, bottom = pad_amounts(self.padding)
         return size[0] + top + bottom, size[1] + left + right
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
@@ -221,7 +181,7 @@ def eval_crop_box(size_hw: tuple[int, int], size: int | tuple[int, int],
     (23, 85, 328, 328)
     """
     h, w = size_hw
-    out_h, out_w = _pair(size)
+    out_h, out_w = pair(size)
     scale_size = (math.floor(size / crop_ratio) if isinstance(size, int)
                   else (math.floor(out_h / crop_ratio), math.floor(out_w / crop_ratio)))
     rh, rw = F.resized_size((h, w), scale_size)
@@ -250,21 +210,21 @@ class ResizedCenterCrop(Transform):
     def __init__(self, size: int | Sequence[int], crop_ratio: float = 0.875,
                  interpolation: str = "bilinear", antialias: bool = True) -> None:
         super().__init__()
-        self.size = _check_size(size)
+        self.size = check_size(size)
         self.crop_ratio = float(check_number(crop_ratio, "crop_ratio", low=0.0, high=1.0, low_inclusive=False))
         self.interpolation = check_choice(interpolation, "interpolation", INTERPOLATIONS)
         self.antialias = bool(antialias)
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
-        return _pair(self.size)
+        return pair(self.size)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         box = eval_crop_box(tuple(x.shape[-2:]), self.size, self.crop_ratio)
-        return F.resized_crop_tensor(x, *box, _pair(self.size), self.interpolation, self.antialias)
+        return F.resized_crop_tensor(x, *box, pair(self.size), self.interpolation, self.antialias)
 
     def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
         box = eval_crop_box(x.shape[:2], self.size, self.crop_ratio)
-        return F.resized_crop_numpy(x, *box, _pair(self.size), self.interpolation, self.antialias)
+        return F.resized_crop_numpy(x, *box, pair(self.size), self.interpolation, self.antialias)
 
 
 # -- random crops ----------------------------------------------------------------------------------
@@ -292,17 +252,17 @@ class RandomCrop(Transform):
                  pad_if_needed: bool = False, fill: float | Sequence[float] = 0.0,
                  padding_mode: str = "constant", same_on_batch: bool = False) -> None:
         super().__init__()
-        self.size = _check_size(size)
-        self.padding = None if padding is None else _check_padding(padding)
+        self.size = check_size(size)
+        self.padding = None if padding is None else check_padding(padding)
         self.pad_if_needed = bool(pad_if_needed)
         self.fill = check_fill(fill)
         self.padding_mode = check_choice(padding_mode, "padding_mode", PADDING_MODES)
         self.same_on_batch = bool(same_on_batch)
 
     def _padding(self, size: tuple[int, int]) -> tuple[int, int, int, int]:
-        left, top, right, bottom = F.geometry._pad_amounts(self.padding or 0)
+        left, top, right, bottom = pad_amounts(self.padding or 0)
         h, w = size[0] + top + bottom, size[1] + left + right
-        out_h, out_w = _pair(self.size)
+        out_h, out_w = pair(self.size)
         if self.pad_if_needed:
             extra_w, extra_h = max(out_w - w, 0), max(out_h - h, 0)
             left, right, top, bottom = left + extra_w, right + extra_w, top + extra_h, bottom + extra_h
@@ -316,14 +276,14 @@ class RandomCrop(Transform):
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         left, top, right, bottom = self._padding(spec.size)
-        out_h, out_w = _pair(self.size)
+        out_h, out_w = pair(self.size)
         room = torch.tensor([spec.height + top + bottom - out_h + 1, spec.width + left + right - out_w + 1],
                             dtype=torch.float64, device=spec.device)
-        corner = (_rand(spec, generator, 2) * room).floor().long()
+        corner = (unit_draws(spec.n, 2, generator=generator, device=spec.device) * room).floor().long()
         return {"top": corner[:, 0], "left": corner[:, 1]}
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
-        return _pair(self.size)
+        return pair(self.size)
 
     def _padded(self, x, kernel):
         amounts = self._padding(tuple(x.shape[-2:]) if isinstance(x, torch.Tensor) else x.shape[:2])
@@ -331,14 +291,14 @@ class RandomCrop(Transform):
 
     def _apply_tensor(self, x: torch.Tensor, params: CropParams) -> torch.Tensor:
         x = self._padded(x, F.pad_tensor)
-        out_h, out_w = _pair(self.size)
+        out_h, out_w = pair(self.size)
         if len(x) == 1:
             return F.crop_tensor(x, int(params.top[0]), int(params.left[0]), out_h, out_w).clone()
         return F.crop_tensor(x, params.top, params.left, out_h, out_w)
 
     def _apply_numpy(self, x: np.ndarray, params: CropParams) -> np.ndarray:
         x = self._padded(x, F.pad_numpy)
-        return F.crop_numpy(x, int(params.top[0]), int(params.left[0]), *_pair(self.size)).copy()
+        return F.crop_numpy(x, int(params.top[0]), int(params.left[0]), *pair(self.size)).copy()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -374,7 +334,7 @@ class RandomResizedCrop(Transform):
                  ratio: Sequence[float] = (3 / 4, 4 / 3), interpolation: str = "bilinear",
                  antialias: bool = True, same_on_batch: bool = False) -> None:
         super().__init__()
-        self.size = _check_size(size)
+        self.size = check_size(size)
         self.scale = check_range_pair(scale, "scale", low=0.0)
         self.ratio = check_range_pair(ratio, "ratio", low=0.0)
         if self.ratio[0] <= 0:
@@ -394,7 +354,7 @@ class RandomResizedCrop(Transform):
         return (h - ch) // 2, (w - cw) // 2, ch, cw
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        u = _rand(spec, generator, self.tries, 4)  # per try: area, log-aspect, top, left
+        u = unit_draws(spec.n, self.tries, 4, generator=generator, device=spec.device)  # per try: area, log-aspect, top, left
         if u.device.type == "cpu" and spec.n <= _FEW:  # a few images: plain Python is faster
             boxes = [self._first_valid(tries, *spec.size) for tries in u.tolist()]
             box = [torch.from_numpy(row) for row in np.array(boxes, dtype=np.int64).T]
@@ -429,234 +389,14 @@ class RandomResizedCrop(Transform):
                      for k, v in enumerate((top, left, ch, cw)))
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
-        return _pair(self.size)
+        return pair(self.size)
 
     def _apply_tensor(self, x: torch.Tensor, params: ResizedCropParams) -> torch.Tensor:
         box = (params.top, params.left, params.height, params.width)
         if len(x) == 1:
             box = tuple(int(v) for v in box)
-        return F.resized_crop_tensor(x, *box, _pair(self.size), self.interpolation, self.antialias)
+        return F.resized_crop_tensor(x, *box, pair(self.size), self.interpolation, self.antialias)
 
     def _apply_numpy(self, x: np.ndarray, params: ResizedCropParams) -> np.ndarray:
         box = (int(params.top), int(params.left), int(params.height), int(params.width))
-        return F.resized_crop_numpy(x, *box, _pair(self.size), self.interpolation, self.antialias)
-
-
-# -- random warps ----------------------------------------------------------------------------------
-
-@dataclass(frozen=True, kw_only=True)
-class AffineParams(Params):
-    """The forward ``(n, 2, 3)`` matrix of each image (input to output pixel coordinates)."""
-
-    matrix: torch.Tensor
-
-
-class _Warp(Transform):
-    """Shared apply step of the affine-matrix warps."""
-
-    params_type = AffineParams
-    interpolation: str
-    fill: float | tuple[float, ...]
-
-    def _canvas(self, size: tuple[int, int]) -> tuple[int, int]:
-        return size
-
-    def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
-        return self._canvas(size)
-
-    def _apply_tensor(self, x: torch.Tensor, params: AffineParams) -> torch.Tensor:
-        size = self._canvas(tuple(x.shape[-2:]))
-        return F.affine_tensor(x, params.matrix, self.interpolation, self.fill, size)
-
-    def _apply_numpy(self, x: np.ndarray, params: AffineParams) -> np.ndarray:
-        return F.affine_numpy(x, params.matrix[0], self.interpolation, self.fill,
-                              self._canvas(x.shape[:2]))
-
-
-def _centre(size: tuple[int, int]) -> tuple[float, float]:
-    return (size[1] - 1) * 0.5, (size[0] - 1) * 0.5
-
-
-class RandomRotation(_Warp):
-    """Rotate each image by an angle drawn from ``degrees`` (``d`` means ``(-d, d)``),
-    counter-clockwise, about its centre.
-
-    With ``expand`` the canvas is the smallest one holding the image at every angle of
-    ``degrees`` (so all images of a batch share it) and the rotated image is centred on it.
-
-    >>> import torch, augkit
-    >>> augkit.RandomRotation(30)(torch.rand(4, 3, 32, 32)).shape
-    torch.Size([4, 3, 32, 32])
-    """
-
-    def __init__(self, degrees: float | Sequence[float], interpolation: str = "nearest",
-                 expand: bool = False, fill: float | Sequence[float] = 0.0,
-                 same_on_batch: bool = False) -> None:
-        super().__init__()
-        self.degrees = check_range_pair(degrees, "degrees", center=0.0)
-        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
-        self.expand = bool(expand)
-        self.fill = check_fill(fill)
-        self.same_on_batch = bool(same_on_batch)
-
-    def _canvas(self, size: tuple[int, int]) -> tuple[int, int]:
-        if not self.expand:
-            return size
-        h, w = size
-        angles = np.radians(np.concatenate([np.linspace(*self.degrees, 3601), np.arange(-360, 361, 90),
-                                            np.degrees(np.arctan2(h, w)) + np.arange(-360, 361, 90),
-                                            np.degrees(np.arctan2(w, h)) + np.arange(-360, 361, 90)]))
-        lo, hi = np.radians(self.degrees)
-        return F.expanded_size(size, np.degrees(angles[(angles >= lo) & (angles <= hi)]))
-
-    def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        lo, hi = self.degrees
-        angle = lo + (hi - lo) * _rand(spec, generator)
-        matrix = F.affine_matrix(angle, center=_centre(spec.size))
-        oh, ow = self._canvas(spec.size)
-        shift = torch.tensor([(ow - spec.width) * 0.5, (oh - spec.height) * 0.5], dtype=torch.float64)
-        matrix[..., 2] += shift.to(matrix.device)
-        return {"matrix": matrix}
-
-
-class RandomAffine(_Warp):
-    """Random rotation (``degrees``, counter-clockwise), translation (``translate`` as fractions
-    of width and height, rounded to whole pixels), ``scale`` and ``shear`` (degrees: ``s`` means
-    x in ``(-s, s)``, 2 values an x range, 4 values x and y ranges) per image, about the centre.
-
-    >>> import torch, augkit
-    >>> augkit.RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1))(torch.rand(2, 3, 16, 16)).shape
-    torch.Size([2, 3, 16, 16])
-    """
-
-    def __init__(self, degrees: float | Sequence[float], translate: Sequence[float] | None = None,
-                 scale: Sequence[float] | None = None, shear: float | Sequence[float] | None = None,
-                 interpolation: str = "nearest", fill: float | Sequence[float] = 0.0,
-                 same_on_batch: bool = False) -> None:
-        super().__init__()
-        self.degrees = check_range_pair(degrees, "degrees", center=0.0)
-        if translate is not None:
-            translate = tuple(float(check_number(v, f"translate[{i}]", low=0.0, high=1.0))
-                              for i, v in enumerate(check_sequence(translate, "translate", 2)))
-        self.translate = translate
-        self.scale = None if scale is None else check_range_pair(scale, "scale", low=0.0)
-        if self.scale is not None and self.scale[0] <= 0:
-            raise ValueError(f"scale must be positive; got {scale!r}")
-        self.shear = None if shear is None else self._check_shear(shear)
-        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
-        self.fill = check_fill(fill)
-        self.same_on_batch = bool(same_on_batch)
-
-    @staticmethod
-    def _check_shear(shear: Any) -> tuple[float, ...]:
-        if isinstance(shear, (int, float)):
-            return check_range_pair(shear, "shear", center=0.0)
-        values = check_sequence(shear, "shear")
-        if len(values) not in (2, 4):
-            raise ValueError(f"shear must be a number or 2 or 4 numbers; got {shear!r}")
-        return check_range_pair(values[:2], "shear") + (check_range_pair(values[2:], "shear[2:]")
-                                                        if len(values) == 4 else ())
-
-    def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        u = _rand(spec, generator, 6)
-        lo, hi = self.degrees
-        angle = lo + (hi - lo) * u[:, 0]
-        zero = torch.zeros_like(angle)
-        tx = ty = zero
-        if self.translate is not None:
-            tx = ((2 * u[:, 1] - 1) * self.translate[0] * spec.width).round()
-            ty = ((2 * u[:, 2] - 1) * self.translate[1] * spec.height).round()
-        scale = zero + 1 if self.scale is None else self.scale[0] + (self.scale[1] - self.scale[0]) * u[:, 3]
-        shear_x = shear_y = zero
-        if self.shear is not None:
-            shear_x = self.shear[0] + (self.shear[1] - self.shear[0]) * u[:, 4]
-            if len(self.shear) == 4:
-                shear_y = self.shear[2] + (self.shear[3] - self.shear[2]) * u[:, 5]
-        return {"matrix": F.affine_matrix(angle, (tx, ty), scale, (shear_x, shear_y), _centre(spec.size))}
-
-
-class RandomZoomOut(_Warp):
-    """With probability ``p`` per image, place the image on a ``fill`` canvas ``r`` times larger
-    (``r`` drawn from ``side_range``) at a random position, then scale the canvas back to the
-    input size: the output keeps the input size, so batches stay batches.
-
-    One affine warp (bilinear, no antialiasing: strong zoom-outs alias a little).
-
-    >>> import torch, augkit
-    >>> augkit.RandomZoomOut(side_range=(1.0, 2.0), p=1.0)(torch.rand(2, 3, 16, 16)).shape
-    torch.Size([2, 3, 16, 16])
-    """
-
-    def __init__(self, fill: float | Sequence[float] = 0.0, side_range: Sequence[float] = (1.0, 4.0),
-                 p: float = 0.5, same_on_batch: bool = False) -> None:
-        super().__init__(p)
-        self.fill = check_fill(fill)
-        self.side_range = check_range_pair(side_range, "side_range", low=1.0)
-        self.interpolation = "bilinear"
-        self.same_on_batch = bool(same_on_batch)
-
-    def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        u = _rand(spec, generator, 3)
-        r = self.side_range[0] + (self.side_range[1] - self.side_range[0]) * u[:, 0]
-        left = ((spec.width * r).floor() - spec.width).clamp(min=0) * u[:, 1]
-        top = ((spec.height * r).floor() - spec.height).clamp(min=0) * u[:, 2]
-        left, top = left.floor(), top.floor()
-        zero = torch.zeros_like(r)
-        matrix = torch.stack([torch.stack([1 / r, zero, (left + 0.5) / r - 0.5], -1),
-                              torch.stack([zero, 1 / r, (top + 0.5) / r - 0.5], -1)], -2)
-        return {"matrix": matrix}
-
-
-@dataclass(frozen=True, kw_only=True)
-class PerspectiveParams(Params):
-    """``(n, 4, 2)`` corner points of each image and where they go (torchvision's convention)."""
-
-    startpoints: torch.Tensor
-    endpoints: torch.Tensor
-
-
-class RandomPerspective(Transform):
-    """With probability ``p`` per image, move each corner inwards by up to
-    ``distortion_scale`` times half the image size (drawn like torchvision) and warp. Images one
-    pixel high or wide are returned unchanged.
-
-    >>> import torch, augkit
-    >>> augkit.RandomPerspective(0.5, p=1.0)(torch.rand(2, 3, 16, 16)).shape
-    torch.Size([2, 3, 16, 16])
-    """
-
-    params_type = PerspectiveParams
-
-    def __init__(self, distortion_scale: float = 0.5, p: float = 0.5, interpolation: str = "bilinear",
-                 fill: float | Sequence[float] = 0.0, same_on_batch: bool = False) -> None:
-        super().__init__(p)
-        self.distortion_scale = float(check_number(distortion_scale, "distortion_scale", low=0.0, high=1.0))
-        self.interpolation = check_choice(interpolation, "interpolation", WARP_INTERPOLATIONS)
-        self.fill = check_fill(fill)
-        self.same_on_batch = bool(same_on_batch)
-
-    def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
-        h, w = spec.size
-        dx, dy = int(self.distortion_scale * (w // 2)), int(self.distortion_scale * (h // 2))
-        u = _rand(spec, generator, 4, 2)
-        near = torch.tensor([dx + 1, dy + 1], dtype=torch.float64, device=spec.device)
-        inward = (u * near).floor()  # how far each corner moves in, in [0, d]
-        x_in, y_in = inward[..., 0], inward[..., 1]
-        # corners: top-left, top-right, bottom-right, bottom-left
-        xs = torch.stack([x_in[:, 0], w - 1 - x_in[:, 1], w - 1 - x_in[:, 2], x_in[:, 3]], 1)
-        ys = torch.stack([y_in[:, 0], y_in[:, 1], h - 1 - y_in[:, 2], h - 1 - y_in[:, 3]], 1)
-        start = torch.tensor([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=torch.float64,
-                             device=spec.device).expand(spec.n, 4, 2)
-        return {"startpoints": start, "endpoints": torch.stack([xs, ys], -1)}
-
-    def _apply_checked(self, image: Any, spec: ImageSpec, params: Params) -> Any:
-        if min(spec.size) == 1:  # a row or a column has no quadrilateral to warp: identity
-            return image
-        return super()._apply_checked(image, spec, params)
-
-    def _apply_tensor(self, x: torch.Tensor, params: PerspectiveParams) -> torch.Tensor:
-        return F.perspective_tensor(x, params.startpoints, params.endpoints,
-                                    self.interpolation, self.fill)
-
-    def _apply_numpy(self, x: np.ndarray, params: PerspectiveParams) -> np.ndarray:
-        return F.perspective_numpy(x, params.startpoints[0], params.endpoints[0], self.interpolation, self.fill)
+        return F.resized_crop_numpy(x, *box, pair(self.size), self.interpolation, self.antialias)
