@@ -95,6 +95,7 @@ class ImageSpec(NamedTuple):
 
 
 _CPU = torch.device("cpu")
+_spec = tuple.__new__  # an ImageSpec without NamedTuple's argument parsing: every call makes one
 
 
 def inspect_image(image: Any, name: str = "image") -> ImageSpec:
@@ -116,7 +117,7 @@ def inspect_image(image: Any, name: str = "image") -> ImageSpec:
             f"(CHW/BCHW); got {type(image).__module__}.{type(image).__qualname__}"
             + (" (stack a list of images into one tensor or array first)" if isinstance(image, (list, tuple)) else "")
         )
-    if spec.height == 0 or spec.width == 0 or spec.channels == 0:
+    if 0 in spec.size or spec.channels == 0:
         raise ValueError(f"{name} must not be empty; got shape {tuple(_shape(image))}")
     if spec.n == 0:
         raise ValueError(f"{name} is an empty batch (shape {tuple(image.shape)}); expected at least one image")
@@ -169,7 +170,7 @@ def _inspect_tensor(x: torch.Tensor, name: str) -> ImageSpec:
             f"{name} of shape {tuple(x.shape)} looks channels-last (HWC); augkit tensors are "
             f"channels-first: use x.permute(2, 0, 1) (or (0, 3, 1, 2) for a batch)"
         )
-    return ImageSpec(Kind.TENSOR, n, (h, w), c, x.dtype, x.device, batched)
+    return _spec(ImageSpec, (Kind.TENSOR, n, (h, w), c, x.dtype, x.device, batched))
 
 
 def _inspect_array(x: np.ndarray, name: str) -> ImageSpec:
@@ -185,7 +186,7 @@ def _inspect_array(x: np.ndarray, name: str) -> ImageSpec:
             f"{name} must be an HW or HWC array; got a {x.ndim}-D array of shape {x.shape}"
             + (" (augkit batches are BCHW tensors: torch.from_numpy(x).permute(0, 3, 1, 2))" if x.ndim == 4 else "")
         )
-    return ImageSpec(Kind.NUMPY, 1, (h, w), c, x.dtype, _CPU, False)
+    return _spec(ImageSpec, (Kind.NUMPY, 1, (h, w), c, x.dtype, _CPU, False))
 
 
 def _inspect_pil(image: Image.Image, name: str) -> ImageSpec:
@@ -197,7 +198,7 @@ def _inspect_pil(image: Image.Image, name: str) -> ImageSpec:
     w, h = image.size
     channels = len(image.getbands())
     dtype = {"I;16": np.dtype(np.uint16), "F": np.dtype(np.float32)}.get(image.mode, np.dtype(np.uint8))
-    return ImageSpec(Kind.PIL, 1, (h, w), channels, dtype, _CPU, False)
+    return _spec(ImageSpec, (Kind.PIL, 1, (h, w), channels, dtype, _CPU, False))
 
 
 def pil_to_array(image: Image.Image) -> np.ndarray:

@@ -7,6 +7,8 @@ RNG when none is: no Python ``random``, no ``np.random``. Draws are made on the 
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
 
@@ -61,6 +63,30 @@ def unit_draws(n: int, *shape: int, generator: torch.Generator | None, device: t
 
 _CPU = torch.device("cpu")
 _ONE_IMAGE = (torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool))  # shared: params are read-only
+_scratch = threading.local()  # per thread: one float32 draw buffer
+
+
+def _one_draw(generator: torch.Generator | None) -> float:
+    """One ``U[0, 1)`` float32 draw on the CPU: the value ``torch.rand(1, generator=generator)``
+    gives, into a reused buffer (half the cost of a new tensor)."""
+    try:
+        buffer = _scratch.buffer
+    except AttributeError:
+        buffer = _scratch.buffer = torch.empty(1)
+    return buffer.uniform_(generator=generator).item()
+
+
+_FLOAT32: dict[float, float] = {}  # probabilities seen, rounded to float32
+
+
+def _as_float32(p: float) -> float:
+    try:
+        return _FLOAT32[p]
+    except KeyError:
+        if len(_FLOAT32) > 4096:
+            _FLOAT32.clear()
+        rounded = _FLOAT32[p] = float(np.float32(p))
+        return rounded
 
 
 def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
@@ -69,9 +95,9 @@ def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: to
     >>> bernoulli(3, 0.5, generator=torch.Generator().manual_seed(0), device=torch.device("cpu")).tolist()
     [True, False, True]
     """
+    if n == 1 and device == _CPU:  # one image on the CPU, the fixed cost of every per-image pipeline
+        return _ONE_IMAGE[_one_draw(generator) < _as_float32(p)]  # compared in float32, as below
     u = torch.rand(n, generator=generator, device=device)
     if device != _CPU:
         return u < p
-    if n == 1:  # one image on the CPU, the fixed cost of every per-image pipeline: no tensor op more
-        return _ONE_IMAGE[u.item() < float(np.float32(p))]  # compared in float32, as below
     return torch.from_numpy(u.numpy() < p)  # the same float32 comparison, a few times cheaper per call

@@ -36,6 +36,8 @@ from .params import Params
 from .random import bernoulli, draw_device
 from .validation import check_probability
 
+_CPU = torch.device("cpu")
+
 __all__ = ["Transform"]
 
 
@@ -154,13 +156,15 @@ class Transform:
         return params
 
     def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
-        applied = params.applied
-        if spec.kind is not Kind.TENSOR:
-            return image if applied is not None and not applied[0].item() else self._apply_all(image, spec, params)
+        if spec.n == 1 and spec.device == _CPU:  # one image, the case of per-image pipelines
+            applied = params.applied
+            if applied is not None and not applied.item():
+                return image  # left as it is
+            if spec.kind is not Kind.TENSOR or spec.batched:
+                return self._apply_all(image, spec, params)
+            return self._apply_all(image.unsqueeze(0), spec, params).squeeze(0)
         if spec.batched:
             return executor.run_batch(self, image, spec, params, self._apply_masked)
-        if applied is not None and image.device.type == "cpu" and not applied[0].item():
-            return image  # a single CPU image left as it is: no batch view to make
         return executor.run_batch(self, image.unsqueeze(0), spec, params, self._apply_masked).squeeze(0)
 
     def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
