@@ -94,49 +94,59 @@ INLINE void outside(const Job *job, int64_t i, const char *partner, const char *
     }
 }
 
-/* Write image i from its own pixels and its partner's. */
-INLINE void mix_image(const Job *job, int64_t i, const char *partner) {
+/* Write rows [first, last) of the plane at byte offset at of image i, from its own pixels and its
+ * partner's. */
+INLINE void mix_rows(const Job *job, int64_t i, const char *partner, int64_t at, int64_t first, int64_t last) {
     const Box box = box_of(job, i);
     const char *own = job->src + i * job->image;
     char *out = job->dst + i * job->image;
     const int keep = !job->weight && out == own;  /* in place, the pixels outside the box stay */
-    const int64_t plane = job->height * job->row;  /* a channel, or the whole image when channels-last */
-    for (int64_t at = 0; at < job->image; at += plane) {
-        /* the rows above and below the box are one stretch each; the box rows are three pieces */
-        if (!keep) outside(job, i, partner + at, own + at, out + at, 0, box.top * job->row);
-        for (int64_t h = box.top; h < box.bottom; h++) {
-            const int64_t row = at + h * job->row;
-            if (!keep) outside(job, i, partner + row, own + row, out + row, 0, box.left);
-            memcpy(out + row + box.left, partner + row + box.left, box.right - box.left);
-            if (!keep) outside(job, i, partner + row, own + row, out + row, box.right, job->row);
-        }
-        if (!keep) outside(job, i, partner + at, own + at, out + at, box.bottom * job->row, plane);
+    const int64_t top = box.top > first ? box.top : first, bottom = box.bottom < last ? box.bottom : last;
+    /* the rows above and below the box are one stretch each; the box rows are three pieces */
+    if (!keep) outside(job, i, partner + at, own + at, out + at, first * job->row, (top < last ? top : last) * job->row);
+    for (int64_t h = top; h < bottom; h++) {
+        const int64_t row = at + h * job->row;
+        if (!keep) outside(job, i, partner + row, own + row, out + row, 0, box.left);
+        memcpy(out + row + box.left, partner + row + box.left, box.right - box.left);
+        if (!keep) outside(job, i, partner + row, own + row, out + row, box.right, job->row);
     }
+    if (!keep) outside(job, i, partner + at, own + at, out + at, (bottom > first ? bottom : first) * job->row,
+                       last * job->row);
 }
 
-/* Copy to the scratch buffer, at the same offsets, the pixels of image j that image reader reads. */
-INLINE void save(const Job *job, int64_t j, int64_t reader) {
+/* Copy to the scratch buffer, at the same offsets, the pixels of rows [first, last) of the plane at
+ * offset at of image j that image reader reads. */
+INLINE void save(const Job *job, int64_t j, int64_t reader, int64_t at, int64_t first, int64_t last) {
     const char *from = job->src + j * job->image;
     if (job->weight) {
-        memcpy(job->scratch, from, job->image);
+        memcpy(job->scratch + at + first * job->row, from + at + first * job->row, (last - first) * job->row);
         return;
     }
     const Box box = box_of(job, reader);
-    const int64_t plane = job->height * job->row;
-    for (int64_t at = 0; at < job->image; at += plane)
-        for (int64_t h = box.top; h < box.bottom; h++) {
-            const int64_t row = at + h * job->row + box.left;
-            memcpy(job->scratch + row, from + row, box.right - box.left);
-        }
+    for (int64_t h = box.top > first ? box.top : first; h < box.bottom && h < last; h++) {
+        const int64_t row = at + h * job->row + box.left;
+        memcpy(job->scratch + row, from + row, box.right - box.left);
+    }
 }
 
+/* Rows per chunk: the images are written a chunk of rows at a time along the order of the steps, so
+ * that the partner's chunk read for one image is still in the L1/L2 cache as the next image's own. */
+#define CHUNK_BYTES (64 << 10)
+
 INLINE void mix_all(const Job *job) {
-    for (int64_t k = 0; k < job->count; k++) {
-        const Step step = job->steps[k];
-        if (step.saves >= 0) save(job, step.image, step.saves);
-        mix_image(job, step.image,
-                  step.from_scratch ? job->scratch : job->src + job->index[step.image] * job->image);
-    }
+    const int64_t plane = job->height * job->row;  /* a channel, or the whole image when channels-last */
+    const int64_t rows = job->row >= CHUNK_BYTES ? 1 : CHUNK_BYTES / job->row;
+    for (int64_t at = 0; at < job->image; at += plane)
+        for (int64_t first = 0; first < job->height; first += rows) {
+            const int64_t last = first + rows < job->height ? first + rows : job->height;
+            for (int64_t k = 0; k < job->count; k++) {
+                const Step step = job->steps[k];
+                if (step.saves >= 0) save(job, step.image, step.saves, at, first, last);
+                mix_rows(job, step.image,
+                         step.from_scratch ? job->scratch : job->src + job->index[step.image] * job->image, at, first,
+                         last);
+            }
+        }
 }
 
 VARIANTS(mix_batch, Job, mix_all)
