@@ -9,8 +9,8 @@
 
 * ``c`` (dense float32 and uint8 CPU batches, contiguous or channels-last): the C kernel of
   ``csrc/mix.c`` writes each output image in one pass, reading the image and its partner straight
-  from the batch, in an order where the partner is still in the cache from the image before (a chunk of rows of every image at a time); in
-  place it writes only what changes (the boxes, when pasting), ordering the images so that every
+  from the batch, a chunk of rows of every image at a time, in an order where the partner's chunk
+  is still in the cache from the image before; in place it writes only what changes (the boxes, when pasting), ordering the images so that every
   partner is read before it is overwritten. Like torch's own CPU kernels it checks the index and
   the boxes first. Blends use ``torch.lerp``'s formula.
 * ``torch blocks`` (other CPU batches): the torch ops below in blocks of at least two samples
