@@ -292,7 +292,7 @@ class RandomCrop(Transform):
     def _apply_tensor(self, x: torch.Tensor, params: CropParams) -> torch.Tensor:
         x = self._padded(x, F.pad_tensor)
         out_h, out_w = pair(self.size)
-        if len(x) == 1:
+        if len(x) == 1 and x.device.type == "cpu":  # one image: a view of its box, copied
             return F.crop_tensor(x, int(params.top[0]), int(params.left[0]), out_h, out_w).clone()
         return F.crop_tensor(x, params.top, params.left, out_h, out_w)
 
@@ -393,8 +393,8 @@ class RandomResizedCrop(Transform):
 
     def _apply_tensor(self, x: torch.Tensor, params: ResizedCropParams) -> torch.Tensor:
         box = (params.top, params.left, params.height, params.width)
-        if len(x) == 1:
-            box = tuple(int(v) for v in box)
+        if len(x) == 1 and x.device.type == "cpu":  # one image: its box as numbers, a view
+            box = (int(params.top), int(params.left), int(params.height), int(params.width))
         return F.resized_crop_tensor(x, *box, pair(self.size), self.interpolation, self.antialias)
 
     def _apply_numpy(self, x: np.ndarray, params: ResizedCropParams) -> np.ndarray:
