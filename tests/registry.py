@@ -103,7 +103,7 @@ CASES = [
     Case(lambda: augkit.Grayscale(channels=3), "Grayscale", channels=(3,),
          kernel_atol={"uint8": 1, "uint16": 1, "float32": 1e-5}),
     Case(lambda: augkit.ConvertColor("rgb2lab"), "ConvertColor", dtypes=("uint8", "float32"), channels=(3,),
-         kernel_atol={"uint8": 2, "float32": 2e-3}),  # OpenCV's 8-bit Lab vs the float one
+         kernel_atol={"uint8": 1, "float32": 2e-3}),
     Case(lambda: augkit.SelectChannels([2, 1, 0]), "SelectChannels", channels=(3,)),
     Case(lambda: augkit.Posterize(bits=3), "Posterize"),
     Case(lambda: augkit.Solarize(0.6), "Solarize"),
@@ -151,7 +151,5 @@ CASES = [
          kernel_atol=_WARP_ATOL),
     Case(lambda: augkit.AutoAugment("svhn", interpolation="bilinear", p=0.8), "AutoAugment",
          kernel_atol=_WARP_ATOL),
-    # chains of up to three ops: PIL images of one channel still differ by up to 9 levels
-    Case(lambda: augkit.AugMix(severity=4, width=2, depth=-1), "AugMix",
-         kernel_atol={"uint8": 9, "uint16": 9 * 257, "float32": 9 / 255}),
+    Case(lambda: augkit.AugMix(severity=4, width=2, depth=-1), "AugMix", kernel_atol=_WARP_ATOL),
 ]

@@ -121,16 +121,27 @@ def test_kinds_and_backends_agree_within_one_level(name):
         reference = _row(name, "tensor").backends[-1].fn(tensor, *args, **kwargs)
         atol = _level(dtype)
         results = {f"tensor/{b.name}": b.fn(tensor, *args, **kwargs)
-                   for b in _row(name, "tensor").backends if b.accepts is None or b.accepts(tensor)}
+                   for b in _row(name, "tensor").backends if b.takes(tensor, args, kwargs)}
         args_n, kwargs_n = _args(name, array)
         results |= {f"numpy/{b.name}": b.fn(array, *args_n, **kwargs_n)
-                    for b in _row(name, "numpy").backends if b.accepts is None or b.accepts(array)}
+                    for b in _row(name, "numpy").backends if b.takes(array, args_n, kwargs_n)}
         results["public/numpy"] = getattr(F, name)(array, *args_n, **kwargs_n)
         for label, out in results.items():
             a, e = as_numpy(out), as_numpy(reference)
             assert a.shape == e.shape, f"{name} {label} ({dtype}, C={channels}): shape {a.shape} != {e.shape}"
             diff = float(np.abs(a - e).max()) if a.size else 0.0
             assert diff <= atol, f"{name} {label} ({dtype}, C={channels}): {diff} > one level ({atol})"
+
+
+def test_a_backend_can_take_only_some_values_of_an_argument():
+    row = _row("affine", "tensor")
+    x = make_image("tensor", "uint8")
+    assert row.select(x, (_M,), {"interpolation": "bilinear"}).name == "opencv"
+    assert row.select(x, (_M, "bilinear")).name == "opencv"
+    assert row.select(x, (_M,)).name == "opencv"  # the default, bilinear
+    assert row.select(x, (_M, "nearest")).name == "torch"
+    assert row.select(x.float() / 255, (_M,)).name == "torch"
+    assert any("interpolation bilinear/bicubic" in line[2] for line in kernels.describe() if line[0] == "affine")
 
 
 @pytest.mark.parametrize("name", sorted(OP_CASES))

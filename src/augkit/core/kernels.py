@@ -3,9 +3,10 @@
 A row of the table is an ``(op, kind)`` pair, where a kind is an image kind (``"tensor"`` for
 CHW/BCHW tensors on any device, ``"numpy"`` for HW/HWC arrays; PIL images are read as arrays at
 the door) or a target kind. A row holds one or more backends (the torch code, OpenCV, the C
-extension), each registered with the condition it accepts (device, dtype, layout, size). The
-backend is chosen once per call, here, by the first condition the input meets, the
-unconditional backend coming last; kernels never test ``x.is_cuda`` themselves.
+extension), each registered with the condition it accepts (device, dtype, layout, size, and the
+values of an argument, such as the interpolations it implements). The backend is chosen once per
+call, here, by the first condition the call meets, the unconditional backend coming last;
+kernels never test ``x.is_cuda`` themselves.
 
 Every backend of a row computes the same numerics: the same pixels within one level (1 on
 uint8, 1/255 of white on uint16 and float), bit-equal where they compute the same formula
@@ -28,6 +29,7 @@ and :func:`op` joins the rows of an op into the public function that takes any i
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,19 +50,23 @@ IMAGE_KINDS = (TENSOR, NUMPY, "pil")
 
 
 class Condition:
-    """A test of an input that a backend accepts, with the words that describe it."""
+    """A test of an input that a backend accepts, with the words that describe it, and the
+    values of the kernel's arguments it takes (``options``: argument name -> accepted values)."""
 
-    __slots__ = ("test", "text")
+    __slots__ = ("test", "text", "options")
 
-    def __init__(self, test: Callable[[Any], bool], text: str) -> None:
+    def __init__(self, test: Callable[[Any], bool], text: str,
+                 options: dict[str, tuple[Any, ...]] | None = None) -> None:
         self.test = test
         self.text = text
+        self.options = options or {}
 
     def __call__(self, x: Any) -> bool:
         return self.test(x)
 
     def __and__(self, other: Condition) -> Condition:
-        return Condition(lambda x: self.test(x) and other.test(x), f"{self.text}, {other.text}")
+        return Condition(lambda x: self.test(x) and other.test(x), f"{self.text}, {other.text}",
+                         {**self.options, **other.options})
 
     def __repr__(self) -> str:
         return self.text
@@ -72,11 +78,13 @@ def _dtype_name(dtype: Any) -> str:
 
 def when(*, device: str | None = None, dtypes: Sequence[Any] | None = None,
          channels: Sequence[int] | None = None, contiguous: bool = False, plain: bool = False,
-         test: Callable[[Any], bool] | None = None, text: str = "") -> Condition:
+         test: Callable[[Any], bool] | None = None, text: str = "",
+         options: dict[str, Sequence[Any]] | None = None) -> Condition:
     """A :class:`Condition` on a tensor or array: its device type, dtypes, number of channels,
     C-contiguity; ``plain`` excludes tensors that need autograd or are traced by
     ``torch.compile`` (C and OpenCV backends see raw memory); ``test`` adds any other check,
-    described by ``text``."""
+    described by ``text``; ``options`` limits arguments of the call to the values listed
+    (``{"interpolation": ("bilinear",)}``)."""
     checks: list[Callable[[Any], bool]] = []
     words: list[str] = []
     if device is not None:
@@ -101,10 +109,28 @@ def when(*, device: str | None = None, dtypes: Sequence[Any] | None = None,
         checks.append(test)
         words.append(text or getattr(test, "__name__", "custom test"))
 
+    options = {name: tuple(values) for name, values in (options or {}).items()}
+    words += [f"{name} {'/'.join(map(str, values))}" for name, values in options.items()]
+
     def accepts(x: Any) -> bool:
         return all(check(x) for check in checks)
 
-    return Condition(accepts, ", ".join(words) or "any")
+    return Condition(accepts, ", ".join(words) or "any", options)
+
+
+@functools.lru_cache(maxsize=None)
+def _parameter(fn: Callable[..., Any], name: str) -> tuple[int, Any]:
+    """Where argument ``name`` of ``fn`` comes in its positional arguments after the image, and its default."""
+    parameters = list(inspect.signature(fn).parameters.values())
+    index = [p.name for p in parameters].index(name)
+    return index - 1, parameters[index].default
+
+
+def _argument(fn: Callable[..., Any], name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+    if name in kwargs:
+        return kwargs[name]
+    position, default = _parameter(fn, name)
+    return args[position] if position < len(args) else default
 
 
 def _channels(x: Any) -> int:
@@ -120,6 +146,15 @@ class Backend:
     name: str
     fn: Callable[..., Any]
     accepts: Condition | None = None
+
+    def takes(self, x: Any, args: tuple = (), kwargs: dict[str, Any] | None = None) -> bool:
+        """Whether this backend computes the op on ``x`` with these arguments."""
+        accepts = self.accepts
+        if accepts is None:
+            return True
+        if not accepts(x):
+            return False
+        return all(_argument(self.fn, name, args, kwargs or {}) in values for name, values in accepts.options.items())
 
 
 @dataclass
@@ -138,10 +173,10 @@ class Row:
         self.backends.append(new)
         self.backends.sort(key=lambda b: b.accepts is None)  # stable: conditional ones first, in order
 
-    def select(self, x: Any) -> Backend:
-        """The backend that computes the op on ``x``."""
+    def select(self, x: Any, args: tuple = (), kwargs: dict[str, Any] | None = None) -> Backend:
+        """The backend that computes the op on ``x`` with these arguments."""
         for candidate in self.backends:
-            if candidate.accepts is None or candidate.accepts(x):
+            if candidate.takes(x, args, kwargs):
                 return candidate
         accepted = "; ".join(f"{b.name}: {b.accepts}" for b in self.backends)
         about = f"{x.dtype} on {x.device}" if isinstance(x, torch.Tensor) else f"{x.dtype}"
@@ -177,7 +212,7 @@ def _dispatching(op_name: str, kind: str, name: str, accepts: Condition | None):
         def kernel(x: Any, *args: Any, **kwargs: Any) -> Any:
             if len(backends) == 1 and backends[0].accepts is None:
                 return fn(x, *args, **kwargs)
-            return row.select(x).fn(x, *args, **kwargs)
+            return row.select(x, args, kwargs).fn(x, *args, **kwargs)
 
         kernel.row = row  # type: ignore[attr-defined]
         return kernel
@@ -249,8 +284,8 @@ def op(op_name: str, kinds: Sequence[str] = IMAGE_KINDS) -> Callable[..., Any]:
     def call(image: ImageLike, *args: Any, **kwargs: Any) -> ImageLike:
         kind = inspect_image(image).kind
         if kind is Kind.TENSOR:
-            return tensor_row.select(image).fn(image, *args, **kwargs)
-        return run_numpy(lambda a, *r, **k: numpy_row.select(a).fn(a, *r, **k), image, kind, *args, **kwargs)
+            return tensor_row.select(image, args, kwargs).fn(image, *args, **kwargs)
+        return run_numpy(lambda a, *r, **k: numpy_row.select(a, r, k).fn(a, *r, **k), image, kind, *args, **kwargs)
 
     first = tensor_row.backends[-1].fn if tensor_row.backends else None
     if first is not None:

@@ -167,20 +167,23 @@ def pad2d(x: torch.Tensor, top: int, bottom: int, left: int, right: int, mode: s
     return x
 
 
-def opencv_per_plane(x: torch.Tensor, kernel: Callable[[np.ndarray, np.ndarray, int], Any]) -> torch.Tensor:
+def opencv_per_plane(x: torch.Tensor, kernel: Callable[[np.ndarray, np.ndarray, int], Any],
+                     size: tuple[int, int] | None = None) -> torch.Tensor:
     """Call ``kernel(src, dst, p)`` on every ``(H, W)`` plane ``p`` of the CPU tensor ``x``
     (leading dims flattened); ``kernel`` writes its result into ``dst``, a plane of the returned
-    tensor. No layout change: an OpenCV backend of a tensor row for per-channel ops.
+    tensor, of ``size`` (default: the input's). No layout change: an OpenCV backend of a tensor
+    row for per-channel ops.
 
     >>> import cv2
     >>> opencv_per_plane(torch.zeros(2, 3, 4, dtype=torch.uint8), lambda s, d, p: cv2.add(s, p, dst=d))[1, 0].tolist()
     [1, 1, 1, 1]
     """
     src = x.contiguous().reshape(-1, *x.shape[-2:]).numpy()
-    dst = np.empty_like(src)
+    size = tuple(size or x.shape[-2:])
+    dst = np.empty((len(src), *size), src.dtype)
     for p in range(len(src)):
         kernel(src[p], dst[p], p)
-    return torch.from_numpy(dst).reshape(x.shape)
+    return torch.from_numpy(dst).reshape(*x.shape[:-2], *size)
 
 
 def through_tensor(x: np.ndarray, kernel: Callable[..., torch.Tensor], *args: Any) -> np.ndarray:

@@ -28,9 +28,9 @@ import cv2
 import numpy as np
 import torch
 
-from ..core.kernels import numpy_kernel, op, tensor_kernel
-from ._utils import (broadcast_per_sample, cast_result, cast_result_numpy, channels, lookup, require_channels,
-                     through_tensor, to_work, work_dtype)
+from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
+from ._utils import (broadcast_per_sample, cast_result, cast_result_numpy, channels, lookup, opencv_per_plane,
+                     per_sample, require_channels, through_tensor, to_work, work_dtype)
 from .colorspace import LUMA, hsv_to_rgb_numpy, rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy
 
@@ -316,12 +316,23 @@ def adjust_sharpness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     kernel = np.asarray(_SMOOTH, np.float32) / 13
     smooth = cv2.filter2D(x, -1, kernel)
     out = x.copy()
-    factor = float(factor)
+    factor = float(np.float32(factor))  # the float32 factor of the tensor kernel
     inner = cv2.addWeighted(x[1:-1, 1:-1], factor, smooth[1:-1, 1:-1], 1.0 - factor, 0.0)
     if x.dtype == np.float32:
         np.clip(inner, 0.0, 1.0, out=inner)
     out[1:-1, 1:-1] = inner.reshape(out[1:-1, 1:-1].shape)  # OpenCV drops a single channel
     return out
+
+
+@backend("adjust_sharpness", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8,), plain=True))
+def _adjust_sharpness_opencv(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    """uint8 CPU tensors, plane by plane with :func:`adjust_sharpness_numpy`: the same pixels as
+    arrays bit for bit (OpenCV's filter rounds the smoothed image on its own float weights)."""
+    require_channels(x, "adjust_sharpness")
+    check_factor(factor, "factor")
+    channels = x.shape[-3]
+    factors = per_sample(factor, x.shape[:-3].numel(), "cpu", torch.float64).tolist()
+    return opencv_per_plane(x, lambda src, dst, p: np.copyto(dst, adjust_sharpness_numpy(src, factors[p // channels])))
 
 
 # -- channels -------------------------------------------------------------------------------------

@@ -249,10 +249,10 @@ def rgb_to_lab_numpy(x: np.ndarray) -> np.ndarray:
     _check_numpy(x, 3, "rgb_to_lab")
     if x.dtype == np.uint16:
         raise TypeError("rgb_to_lab supports uint8 and float images; got uint16 (convert to float first)")
-    if x.dtype == np.uint8:
-        return cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
-    lab = cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
-    return np.clip((lab + np.float32([0, 128, 128])) * np.float32([1 / 100, 1 / 255, 1 / 255]), 0, 1)
+    # uint8 through OpenCV's float conversion, rounded: its 8-bit one is up to 3 levels off
+    lab = cv2.cvtColor(_unit_float(x), cv2.COLOR_RGB2Lab)
+    unit = np.clip((lab + np.float32([0, 128, 128])) * np.float32([1 / 100, 1 / 255, 1 / 255]), 0, 1)
+    return unit if x.dtype == np.float32 else _unit_to_uint8(unit)
 
 
 @numpy_kernel("lab_to_rgb")
@@ -261,10 +261,19 @@ def lab_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
     _check_numpy(x, 3, "lab_to_rgb")
     if x.dtype == np.uint16:
         raise TypeError("lab_to_rgb supports uint8 and float images; got uint16 (convert to float first)")
-    if x.dtype == np.uint8:
-        return cv2.cvtColor(x, cv2.COLOR_Lab2RGB)
-    lab = x * np.float32([100, 255, 255]) - np.float32([0, 128, 128])
-    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1)
+    lab = _unit_float(x) * np.float32([100, 255, 255]) - np.float32([0, 128, 128])
+    unit = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1)
+    return unit if x.dtype == np.float32 else _unit_to_uint8(unit)
+
+
+def _unit_float(x: np.ndarray) -> np.ndarray:
+    """A uint8 or float32 array on the ``[0, 1]`` scale, as float32."""
+    return x if x.dtype == np.float32 else np.multiply(x, np.float32(1 / 255), dtype=np.float32)
+
+
+def _unit_to_uint8(y: np.ndarray) -> np.ndarray:
+    """A float32 array on the ``[0, 1]`` scale as uint8 levels, rounded half to even."""
+    return np.rint(np.multiply(y, np.float32(255), out=y), out=y).astype(np.uint8)
 
 
 rgb_to_gray = op("rgb_to_gray")
