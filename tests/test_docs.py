@@ -1,10 +1,10 @@
-"""The docs can't rot: every Python block in README.md and docs/*.md runs, and the site builds
-with `mkdocs build --strict`."""
+"""The docs can't rot: every Python block in README.md and docs/*.md runs on its own, and the site
+builds with `mkdocs build --strict`."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,21 +13,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
-def test_code_blocks_run(page, tmp_path, monkeypatch):
-    blocks = BLOCK.findall(page.read_text())
-    if not blocks:
-        pytest.skip("no Python blocks")
-    monkeypatch.chdir(tmp_path)
-    namespace: dict = {"__name__": "__docs__"}
-    for i, code in enumerate(blocks):
-        try:
-            exec(compile(code, f"{page.name}[block {i}]", "exec"), namespace)
-        except Exception as error:  # noqa: BLE001 - report which block failed
-            raise AssertionError(f"{page.name} block {i} failed: {error!r}\n{code}") from error
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(f"_scripts_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BLOCKS = _load_script("run_code_blocks")
+CASES = [(page, i, code) for page in PAGES for i, code in enumerate(BLOCKS.code_blocks(page))]
+
+
+@pytest.mark.parametrize(("page", "index", "code"), CASES, ids=[f"{p.name}[{i}]" for p, i, _ in CASES])
+def test_each_code_block_runs_on_its_own(page, index, code):
+    """Users copy one block at a time: each runs alone, in a fresh namespace and folder."""
+    BLOCKS.run_block(code, f"{page.name}[block {index}]")
 
 
 @pytest.mark.slow
