@@ -173,6 +173,8 @@ def _run_in_processes(config: CompareConfig, splits: Splits, plan: _Plan,
     return not todo
 
 
+QUIET_REDRAW_S = 60.0
+
 _worker: dict[str, Any] = {}
 
 
@@ -189,9 +191,17 @@ def _worker_run(recipe: str, seed: int) -> RunResult:
 
 
 def _progress(total: int, enabled: bool, unit: str, leave: bool = True):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit=unit, leave=leave, disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+    """A progress bar on stderr (tqdm, the ``compare`` extra). Where stderr is no terminal (a
+    notebook cell, a log file), every redraw is a stored line: the bar then redraws at most once
+    every ``QUIET_REDRAW_S`` seconds and the inner bars (``leave=False``) stay hidden."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        raise ImportError("augkit compare's progress bars need tqdm: pip install 'augkit[compare]' "
+                          "(or pass --no-progress)") from None
+    terminal = sys.stderr.isatty()
+    return tqdm(total=total, unit=unit, leave=leave, disable=not enabled or (not terminal and not leave),
+                mininterval=0.1 if terminal else QUIET_REDRAW_S, file=sys.stderr, dynamic_ncols=True)
 
 
 def _summary(config: CompareConfig, splits: Splits, recipes: list[Recipe], results: list[RunResult],
