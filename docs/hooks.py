@@ -1,5 +1,6 @@
-"""MkDocs hook: expand ``<!-- transforms -->`` into one section per registered transform, with its
-gallery image and its reference from the docstring, so the page can't miss a transform."""
+"""MkDocs hook: expand ``<!-- transforms -->`` into one section per registered transform (its
+reference from the docstring, headed by its signature, then its gallery image), so the page can't
+miss a transform."""
 
 from __future__ import annotations
 
@@ -7,17 +8,15 @@ import augkit
 
 
 def _module_path(cls: type) -> str:
-    module = cls.__module__
-    return f"{module}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - MkDocs signature
     if "<!-- transforms -->" not in markdown:
         return markdown
-    sections = []
-    for name, cls in augkit.registered_transforms().items():
-        sections.append(
-            f"## {name}\n\n![{name}](gallery/{name}.png)\n\n"
-            f"::: {_module_path(cls)}\n    options:\n      show_root_heading: false\n      members: false\n"
-        )
+    sections = [
+        f"::: {_module_path(cls)}\n    options:\n      heading_level: 2\n      show_root_full_path: false\n"
+        f"      members: false\n\n![{name}: the original and samples](gallery/{name}.png)\n"
+        for name, cls in augkit.registered_transforms().items()
+    ]
     return markdown.replace("<!-- transforms -->", "\n".join(sections))
