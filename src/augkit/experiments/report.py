@@ -73,6 +73,9 @@ def write_summary(summary: dict[str, Any], out: Path) -> None:
         "Recipes:", "",
         *(f"- `{entry['name']}`: {entry['description']}" for entry in summary["recipes"]), "",
     ]
+    if data.get("skipped_files"):
+        lines += [f"Unreadable files left out ({len(data['skipped_files'])}): "
+                  + ", ".join(f"`{path}`" for path in data["skipped_files"]) + ".", ""]
     if summary["skipped"]:
         skipped = ", ".join(f"{s['recipe']} (seed {s['seed']})" for s in summary["skipped"])
         lines += [f"Not run ({summary['status']}): {skipped}.", ""]
