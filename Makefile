@@ -38,8 +38,8 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py --out runs/bench
 
+# the gallery and the benchmark plots are rendered into site/ by the hooks of docs/hooks.py
 docs: $(VENV)/.dev
-	$(PY) docs/make_gallery.py
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:

@@ -233,12 +233,13 @@ def _save(figure: Figure, path: str | os.PathLike | None) -> Figure:
 
 
 def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
-         columns: int | None = None, thumb: int = 160, path: str | os.PathLike | None = None) -> Figure:
+         columns: int | None = None, thumb: int = 160, original: bool = False,
+         path: str | os.PathLike | None = None) -> Figure:
     """``n`` augmented samples of one ``image``, captioned with the parameters each one drew.
 
     Sample ``i`` draws its parameters from one generator seeded with ``seed`` (so the figure is
     reproducible) and is shown at most ``thumb`` pixels a side, ``columns`` per row (at most 4
-    by default).
+    by default); ``original=True`` shows ``image`` itself first.
 
     >>> import augkit, augkit.viz
     >>> fig = augkit.viz.grid(augkit.HorizontalFlip(), augkit.data.sample_image("chelsea"), n=4)
@@ -253,7 +254,7 @@ def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
     if spec.batched and spec.n != 1:
         raise ValueError(f"image must be one image; got a batch of {spec.n}")
     generator = torch.Generator().manual_seed(int(seed))
-    images, captions = [], []
+    images, captions = ([_displayable(_as_float(image), thumb)], ["original"]) if original else ([], [])
     for _ in range(n):
         params = transform.sample_params(spec, generator=generator)
         images.append(_displayable(_as_float(transform.apply(image, params)), thumb))
