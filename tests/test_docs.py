@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import augkit
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -32,10 +35,41 @@ def test_each_code_block_runs_on_its_own(page, index, code):
     BLOCKS.run_block(code, f"{page.name}[block {index}]")
 
 
+CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|exc|obj):`")
+
+
 @pytest.mark.slow
-def test_site_builds_strictly(tmp_path):
+def test_site_builds_strictly_and_renders(tmp_path):
+    """The built site as a reader sees it: doctests in code blocks, no reST roles, a signature and
+    one contents entry per transform, no private bases, the gallery and the benchmark plot."""
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "transforms" / "index.html").is_file()
+    pages = {path.relative_to(tmp_path).as_posix(): path.read_text() for path in tmp_path.rglob("*.html")}
+    for name, html in pages.items():
+        prose = CODE.sub("", html)
+        assert "&gt;&gt;&gt;" not in prose, f"{name}: a doctest outside a code block"
+        assert not ROLE.search(html), f"{name}: a raw role {ROLE.search(html).group()}"
+        assert "<blockquote>\n<blockquote>" not in html, f"{name}: nested quotes"
+    transforms = pages["transforms/index.html"]
+    for name, cls in augkit.registered_transforms().items():
+        anchor = f'id="{cls.__module__}.{cls.__qualname__}"'
+        assert transforms.count(anchor) == 1, name
+        heading = transforms[transforms.index(anchor):]
+        assert heading.index("doc-signature") < heading.index("</h2>") + 200, f"{name}: no signature"
+        assert f'src="../gallery/{name}.png"' in transforms and (tmp_path / "gallery" / f"{name}.png").is_file()
+    toc = transforms[transforms.index('md-nav--secondary'):]
+    toc = toc[:toc.index("</nav>")]
+    assert len(re.findall(r'class="md-nav__link"', toc)) == len(augkit.registered_transforms())
+    assert not re.search(r"Bases:.{0,400}?>_[A-Za-z]", CODE.sub("", transforms), re.S), "a private base is shown"
+    with_examples = [cls for cls in augkit.registered_transforms().values() if ">>>" in (cls.__doc__ or "")]
+    prompts = re.findall(r'<div class="highlight"><pre><span></span><code><span class="gp">&gt;&gt;&gt;', transforms)
+    assert len(prompts) >= len(with_examples) > 0, "doctests not rendered as code blocks"
+    benchmarks = pages["benchmarks/index.html"]
+    assert benchmarks.index("benchmark-ratios.png") < benchmarks.index("<table>", benchmarks.index("Results"))
+    assert (tmp_path / "assets" / "benchmark-ratios.png").stat().st_size > 10_000
+    assert "changelog/index.html" in pages and "<loc>https://" in (tmp_path / "sitemap.xml").read_text()
+
+
