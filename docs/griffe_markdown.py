@@ -6,10 +6,7 @@ mkdocstrings renders:
 - ``::`` literal blocks into code blocks, simple tables (``====  ====``) into Markdown tables and
   underlined titles into bold lines;
 - roles (``:func:`name```, ``:class:`~augkit.X```) into cross-references, resolved where the
-  target has an entry in the docs and plain code where it has none;
-
-and it lists the public bases of a class in place of private ones (``Bases: Transform``, not
-``_Warp``).
+  target has an entry in the docs and plain code where it has none.
 """
 
 from __future__ import annotations
@@ -135,32 +132,15 @@ def _resolver(obj: griffe.Object) -> Callable[[str], str]:
     return resolve
 
 
-def _public_bases(cls: griffe.Class, collection: griffe.ModulesCollection) -> list:
-    bases = []
-    for base in cls.bases:
-        path = getattr(base, "canonical_path", str(base))
-        if path.rsplit(".", 1)[-1].startswith("_"):
-            try:
-                private = collection.get_member(path)
-            except (KeyError, ValueError):
-                continue
-            bases += _public_bases(private, collection)
-        else:
-            bases.append(base)
-    return bases
-
-
 class ReSTToMarkdown(griffe.Extension):
-    """Applies :func:`to_markdown` to every docstring and hides private bases."""
+    """Applies :func:`to_markdown` to every docstring."""
 
-    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader, **kwargs) -> None:  # noqa: ARG002
-        self._visit(pkg, loader.modules_collection)
+    def on_package(self, *, pkg: griffe.Module, **kwargs) -> None:  # noqa: ARG002
+        self._visit(pkg)
 
-    def _visit(self, obj: griffe.Object, collection: griffe.ModulesCollection) -> None:
+    def _visit(self, obj: griffe.Object) -> None:
         if obj.docstring is not None:
             obj.docstring.value = to_markdown(obj.docstring.value, _resolver(obj))
-        if isinstance(obj, griffe.Class):
-            obj.bases = _public_bases(obj, collection)
         for member in obj.members.values():
             if not member.is_alias:
-                self._visit(member, collection)
+                self._visit(member)

@@ -1,7 +1,8 @@
 """MkDocs hooks of the augkit docs.
 
 - ``<!-- transforms -->`` expands into one section per registered transform: its reference from
-  the docstring, headed by its signature, then its gallery image; so the page can't miss one.
+  the docstring, headed by its signature (no base classes: they are private helpers, and every
+  transform is a ``Transform``), then its gallery image; so the page can't miss one.
 - ``<!-- benchmark-results -->`` expands into the machine, the plot of augkit's speed over each
   peer's and the table, from ``benchmarks/results.json`` (``benchmarks/plot.py``).
 - ``<!-- support-table -->`` expands into what each transform supports: the input kinds, dtypes
@@ -87,6 +88,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001
         return markdown
     sections = [
         f"::: {_module_path(cls)}\n    options:\n      heading_level: 2\n      show_root_full_path: false\n"
+        f"      show_bases: false\n"
         f"      members: false\n\n![{name}: the original, then samples](gallery/{name}.png)\n"
         for name, cls in augkit.registered_transforms().items()
     ]
