@@ -17,8 +17,8 @@ $(VENV)/.torch: | $(PY)
 	$(PIP) $(TORCH)
 	touch $@
 
-$(VENV)/.viz: $(VENV)/.torch pyproject.toml
-	$(PIP) -e '.[viz]'
+$(VENV)/.compare: $(VENV)/.torch pyproject.toml
+	$(PIP) -e '.[compare]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.torch pyproject.toml
@@ -27,8 +27,8 @@ $(VENV)/.dev: $(VENV)/.torch pyproject.toml
 
 # The augmentation comparison on the embedded Fashion-MNIST subset with its default settings
 # (docs/compare.md): about 10 minutes on 2 CPU cores; the budget stops it before 15 in any case.
-# It needs only augkit and matplotlib, not the development tools.
-demo: $(VENV)/.viz
+# It needs only augkit with its compare extra (matplotlib, tqdm), not the development tools.
+demo: $(VENV)/.compare
 	$(PY) examples/quickstart.py --out runs/demo
 	$(VENV)/bin/augkit compare --jobs 2 --threads 2 --budget-minutes 13 -o runs/compare
 
@@ -38,8 +38,8 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) benchmarks/run.py --out runs/bench
 
+# the gallery and the benchmark plots are rendered into site/ by the hooks of docs/hooks.py
 docs: $(VENV)/.dev
-	$(PY) docs/make_gallery.py
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:

@@ -13,6 +13,7 @@ import platform
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import cv2
@@ -117,6 +118,16 @@ def markdown(rows: list[Row], notes: dict[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_json(rows: list[Row], path) -> None:
-    payload = {"machine": machine(), "rows": [r.__dict__ for r in rows]}
-    path.write_text(json.dumps(payload, indent=2))
+def write_json(rows: list[Row], path, *, peers: str = "", batches_on: str = "",
+               notes: dict[str, str] | None = None) -> None:
+    """The results file: the machine, the peers' versions, the rows and the tasks' notes (what
+    ``docs/benchmarks.md`` shows, with its plot, from ``benchmarks/results.json``)."""
+    payload = {"machine": machine(), "batches_on": batches_on, "peers": peers,
+               "rows": [r.__dict__ for r in rows], "notes": {k: v for k, v in (notes or {}).items() if v}}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def read_json(path) -> tuple[dict, list[Row]]:
+    """A results file written by ``write_json``: its fields, and its rows as ``Row``."""
+    payload = json.loads(Path(path).read_text())
+    return payload, [Row(**row) for row in payload["rows"]]

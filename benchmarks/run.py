@@ -73,7 +73,8 @@ def report(args: argparse.Namespace) -> str:
     print(f"# {len(tasks)} tasks on {machine()}, batches on {where}")
     rows = run_tasks(tasks, threads=args.threads.split(","), **timing)
     versions = ", ".join(f"{k} {v}" for k, v in peers().versions().items())
-    table = markdown(rows, {t.name: t.note for t in tasks})
+    notes = {t.name: t.note for t in tasks}
+    table = markdown(rows, notes)
     text = f"Machine: {machine()}\n\nBatches on: {where}\n\nPeers: {versions}\n\n{table}\n"
     if args.compare_json:
         text += "\n" + compare(rows, args.compare_json) + "\n"
@@ -81,7 +82,7 @@ def report(args: argparse.Namespace) -> str:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.md").write_text(text)
-        write_json(rows, args.out / "results.json")
+        write_json(rows, args.out / "results.json", peers=versions, batches_on=where, notes=notes)
     return text
 
 

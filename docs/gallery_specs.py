@@ -1,20 +1,33 @@
 """What the docs gallery shows for each registered transform: a factory building the transform
 with arguments whose effect is easy to see, and the sample photo to show it on.
 
-``docs/make_gallery.py`` renders one PNG per entry; a test checks every registered transform has
-an entry and an image.
+``docs/make_gallery.py`` renders one PNG per entry (the docs build puts them into the site); a
+test checks every registered transform has an entry.
 """
 
 from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+import numpy as np
+
 import augkit
+from augkit.data import sample_image
 
 
 class Spec(NamedTuple):
     make: Callable[[], augkit.Transform]
     photo: str = "astronaut"
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None  # makes the effect visible
+
+    def image(self) -> np.ndarray:
+        photo = sample_image(self.photo)
+        return photo if self.prepare is None else self.prepare(photo)
+
+
+def low_contrast(photo: np.ndarray) -> np.ndarray:
+    """``photo`` squeezed into grey levels 70-170, for the transforms that stretch contrast."""
+    return (photo.astype(np.float32) * (100 / 255) + 70).round().astype(np.uint8)
 
 
 GALLERY: dict[str, Spec] = {
@@ -51,8 +64,8 @@ GALLERY: dict[str, Spec] = {
     "SelectChannels": Spec(lambda: augkit.SelectChannels([2, 1, 0])),
     "Posterize": Spec(lambda: augkit.Posterize(bits=2, p=1.0)),
     "Solarize": Spec(lambda: augkit.Solarize(0.5, p=1.0)),
-    "Equalize": Spec(lambda: augkit.Equalize(p=1.0), "rocket"),
-    "AutoContrast": Spec(lambda: augkit.AutoContrast(p=1.0), "rocket"),
+    "Equalize": Spec(lambda: augkit.Equalize(p=1.0), "rocket", low_contrast),
+    "AutoContrast": Spec(lambda: augkit.AutoContrast(p=1.0), "rocket", low_contrast),
     "Invert": Spec(lambda: augkit.Invert(p=1.0)),
     "ChannelShuffle": Spec(lambda: augkit.ChannelShuffle(p=1.0), "coffee"),
     "GaussianBlur": Spec(lambda: augkit.GaussianBlur(9, sigma=(2.0, 3.0))),

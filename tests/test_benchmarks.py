@@ -41,3 +41,22 @@ def test_the_script_compares_with_a_previous_results_json(tmp_path):
     assert f"| {flip} | 1 |" in result.stdout and f"| {norm} | 1 |" in result.stdout
     assert f"1 of 2 rows more than 10% slower: {flip} (1 thr, 0.00x)" in result.stdout
     assert "rows more than 10% slower" in (tmp_path / "new" / "results.md").read_text()
+
+
+def test_the_published_results_file_reads_back_and_plots(tmp_path):
+    """benchmarks/results.json (what the docs show) has the fields the docs read, and
+    benchmarks/plot.py draws one line per task and peer from it."""
+    pytest.importorskip("matplotlib")
+    from benchmarks.harness import read_json, write_json
+    from benchmarks.plot import main, ratio_figure
+
+    results, rows = read_json(ROOT / "benchmarks" / "results.json")
+    assert results["machine"] and results["peers"] and rows
+    compared = [r for r in rows if r.ratio is not None]
+    ticks = ratio_figure(rows).axes[0].get_yticklabels()
+    assert len(ticks) == len({(r.task, r.library) for r in compared})
+    write_json(rows[:3], tmp_path / "results.json", peers="p", notes={rows[0].task: "a note", "x": ""})
+    again, back = read_json(tmp_path / "results.json")
+    assert back == rows[:3] and again["notes"] == {rows[0].task: "a note"} and again["peers"] == "p"
+    assert main([str(ROOT / "benchmarks" / "results.json"), "-o", str(tmp_path / "ratios.png")]) == 0
+    assert (tmp_path / "ratios.png").read_bytes()[:4] == b"\x89PNG"

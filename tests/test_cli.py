@@ -169,6 +169,25 @@ def test_list_shows_every_registered_transform_and_preset(capsys):
     flip = next(line for line in lines if line.split()[0] == "HorizontalFlip")
     assert flip.split(None, 1)[1] == "Mirror images left-right with probability p, drawn per image."
     assert all(len(line) <= 120 for line in lines)
+    assert not re.search(r":(func|class|mod|meth|data):`", out), "reST roles in augkit list"
+
+
+def test_a_transform_name_as_a_spec_suggests_its_json_config(capsys, tmp_path, photo):
+    code, _, err = run(capsys, "preview", photo, "-t", "HorizontalFlip", "-o", tmp_path / "g.png")
+    assert code == 1 and """-t '{"transform": "HorizontalFlip"}'""" in err
+    code, _, err = run(capsys, "preview", photo, "-t", "rand-m9-n2-nope", "-o", tmp_path / "g.png")
+    assert code == 1 and "bad policy spec" in err and "is a transform" not in err
+
+
+def test_preview_captions_show_every_child_of_a_pipeline(capsys, tmp_path, photo):
+    pipeline = augkit.Compose([augkit.RandomResizedCrop(32), augkit.HorizontalFlip(p=1.0),
+                               augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)])
+    code, _, _ = run(capsys, "preview", photo, "-t", json.dumps(pipeline.to_config()), "-n", "2",
+                     "-o", tmp_path / "g.png")
+    assert code == 0
+    figure = augkit.viz.grid(pipeline, augkit.io.read_image(photo), n=2)
+    caption = figure.axes[0].get_title()
+    assert "HorizontalFlip" in caption and "hue=" in caption and "order=" in caption and "…" not in caption
 
 
 @pytest.mark.parametrize("name, array, mode, bits", [

@@ -163,6 +163,25 @@ def test_image_folder_with_val_split_from_the_cli(tmp_path):
     assert summary["dataset"]["channels"] == 3 and summary["dataset"]["image_size"] == [12, 12]
 
 
+def test_unreadable_files_stop_compare_or_are_skipped_and_listed(tmp_path, capsys):
+    _write_folder(tmp_path / "data")
+    bad = tmp_path / "data" / "dog" / "broken.png"
+    bad.write_bytes(b"not an image")
+    out = tmp_path / "cmp"
+    argv = ["compare", str(tmp_path / "data"), "--val-split", "0.2", "--recipes", "none", "--seeds", "1",
+            "--epochs", "1", "--width", "4", "--no-progress", "-o", str(out)]
+    assert main(argv) == 1
+    error = capsys.readouterr().err
+    assert "broken.png" in error and "--on-error skip" in error
+    assert main([*argv, "--on-error", "skip"]) == 0
+    printed = capsys.readouterr().out
+    assert f"skipped 1 unreadable file(s): {bad}" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["dataset"]["skipped_files"] == [str(bad)]
+    assert summary["dataset"]["train"] + summary["dataset"]["val"] == 30
+    assert str(bad) in (out / "summary.md").read_text()
+
+
 def test_image_folder_splits_are_stratified_and_reproducible(tmp_path):
     _write_folder(tmp_path / "data")
     a = load_image_folder(tmp_path / "data", val_split=0.2, split_seed=1)

@@ -141,38 +141,33 @@ def test_corrupt_files_raise_with_their_path_by_default(tmp_path, decode):
         ds[index]
     with pytest.raises(ImageReadError, match="zz_garbage.png"):
         ds[len(ds) - 1]
-    assert ds.failure_count == 0
+    assert len(ds) == 4 and ds.skipped == []
 
 
 @pytest.mark.parametrize("decode", ["opencv", "pil", "torchvision"])
-def test_skip_policy_returns_none_counts_and_warns_once(tmp_path, decode):
+def test_skip_policy_leaves_unreadable_files_out_with_an_exact_length_and_list(tmp_path, decode):
     root = _folder(tmp_path, {"a": 2, "b": 2})
     bad = _corrupt(tmp_path)
-    ds = ImageFolderDataset(root, decode=decode, on_error="skip")
-    with pytest.warns(RuntimeWarning, match=r"skipping unreadable image .*truncated\.jpg") as record:
-        items = [ds[i] for i in range(len(ds))]
-        items += [ds[i] for i in range(len(ds))]  # a second epoch neither warns nor counts twice
+    with pytest.warns(RuntimeWarning, match=r"skipped 2 unreadable image\(s\) of 6 in .*truncated\.jpg") as record:
+        ds = ImageFolderDataset(root, decode=decode, on_error="skip")
     assert len(record) == 1
-    assert [item is None for item in items[: len(ds)]] == [False, False, False, False, True, True]
-    assert ds.failures == bad and ds.failure_count == 2
-    wrapped = augkit.data.AugmentedDataset(ds, augkit.HorizontalFlip())
-    assert wrapped[len(ds) - 1] is None and wrapped[0] is not None
+    assert len(ds) == 4 and ds.skipped == bad and ds.targets == [0, 0, 1, 1]
+    assert all(ds[i] is not None and ds[i][1] == ds.targets[i] for i in range(len(ds)))
+    train, val = ds.split(0.5, seed=0)
+    assert len(train) + len(val) == 4 and train.skipped == val.skipped == bad
 
 
 @pytest.mark.slow
-def test_skipped_files_are_counted_across_two_workers_and_reported_once(tmp_path):
+def test_skip_policy_works_with_a_plain_dataloader_and_two_workers(tmp_path):
     root = _folder(tmp_path, {"a": 5, "b": 5})
     bad = _corrupt(tmp_path)
-    ds = ImageFolderDataset(root, on_error="skip")
-    loader = DataLoader(ds, batch_size=3, num_workers=2, collate_fn=uint8_collate, persistent_workers=True)
-    device_loader = DeviceLoader(loader, "cpu")
-    with pytest.warns(RuntimeWarning) as record:
-        first = [labels.tolist() for _, labels in device_loader]
-        second = [labels.tolist() for _, labels in device_loader]
-    summaries = [str(w.message) for w in record if "skipped so far" in str(w.message)]
-    assert summaries == ["2 unreadable image(s) skipped so far (%s, %s); dataset.failures lists them" % tuple(bad)]
-    assert sum(first, []) == [0] * 5 + [1] * 5 and first == second
-    assert ds.failures == bad and ds.failure_count == 2
+    with pytest.warns(RuntimeWarning, match="skipped 2 unreadable"):
+        ds = ImageFolderDataset(root, on_error="skip", transform=augkit.ToTensor())
+    loader = DataLoader(ds, batch_size=3, num_workers=2, persistent_workers=True)   # default collate
+    first = [labels.tolist() for _, labels in loader]
+    second = [labels.tolist() for _, labels in loader]
+    assert sum(first, []) == [0] * 5 + [1] * 5 and first == second and len(loader) == 4
+    assert ds.skipped == bad
 
 
 def test_stratified_split_keeps_class_proportions_and_follows_the_seed(tmp_path):
@@ -197,6 +192,6 @@ def test_stratified_split_keeps_class_proportions_and_follows_the_seed(tmp_path)
 def test_empty_split_gives_zero_batches(tmp_path):
     root = _folder(tmp_path, {"a": 3, "b": 2})
     train, val = ImageFolderDataset(root).split(0.0)
-    assert len(train) == 5 and len(val) == 0 and val.failures == []
+    assert len(train) == 5 and len(val) == 0 and val.skipped == []
     loader = DataLoader(val, batch_size=2, collate_fn=uint8_collate)
     assert list(DeviceLoader(loader, "cpu", normalize=((0.5,), (0.5,)))) == []

@@ -20,16 +20,16 @@ NAMES = ("astronaut", "coffee", "chelsea", "rocket")
 
 
 class Photos(Dataset):
-    """``n`` labelled HWC uint8 photos (with ``None`` at the indices in ``skipped``)."""
+    """``n`` labelled HWC uint8 photos."""
 
-    def __init__(self, n: int, skipped: tuple[int, ...] = ()) -> None:
-        self.n, self.skipped = n, skipped
+    def __init__(self, n: int) -> None:
+        self.n = n
 
     def __len__(self) -> int:
         return self.n
 
     def __getitem__(self, i: int):
-        return None if i in self.skipped else (photo_array(16, 20, name=NAMES[i % 4]), i)
+        return photo_array(16, 20, name=NAMES[i % 4]), i
 
 
 def _pipeline() -> augkit.Transform:
@@ -47,12 +47,6 @@ def test_collate_stacks_every_image_kind_as_chw_and_keeps_the_dtype():
     assert labels.tolist() == [0, 1, 2] and list(names) == ["a", "b", "c"]
     gray = uint8_collate([photo_array(16, 20, channels=1, dtype="uint16")[:, :, 0]] * 2)
     assert gray.dtype == torch.uint16 and gray.shape == (2, 1, 16, 20)
-
-
-def test_collate_drops_skipped_samples_and_returns_none_for_an_all_skipped_batch():
-    images, labels = uint8_collate([None, Photos(3)[1], None, Photos(3)[2]])
-    assert images.shape[0] == 2 and labels.tolist() == [1, 2]
-    assert uint8_collate([None, None]) is None
 
 
 def test_collate_explains_mismatched_or_unsupported_images():
@@ -103,11 +97,8 @@ def test_device_loader_mixes_and_returns_channels_last_in_order():
     assert targets.tolist()[0][:2] == [0.5, 0.5] and out[2][1].tolist()[0][4] == 1.0  # last batch of 1
 
 
-def test_device_loader_handles_empty_loaders_bare_batches_and_skipped_batches():
+def test_device_loader_handles_empty_loaders_and_bare_batches():
     assert list(DeviceLoader(DataLoader(Photos(0), batch_size=4, collate_fn=uint8_collate), "cpu")) == []
-    loader = DataLoader(Photos(6, skipped=(2, 3)), batch_size=2, collate_fn=uint8_collate)
-    batches = list(DeviceLoader(loader, "cpu"))
-    assert [y.tolist() for _, y in batches] == [[0, 1], [4, 5]]  # the all-skipped batch is passed over
     bare = [torch.zeros(2, 1, 3, 3, dtype=torch.uint8), torch.ones(1, 1, 3, 3, dtype=torch.uint8)]
     out = list(DeviceLoader(bare, "cpu", augkit.ToDtype("float32")))
     assert [x.dtype for x in out] == [torch.float32] * 2 and torch.allclose(out[1], torch.full((1, 1, 3, 3), 1 / 255))

@@ -2,7 +2,8 @@
 
 Needs matplotlib (``pip install 'augkit[viz]'``), imported only when a function here is called;
 figures are drawn with the Agg backend and never touch ``pyplot``'s global state. Every function
-returns a ``matplotlib.figure.Figure`` and, given ``path``, also writes it there as a PNG.
+returns a ``matplotlib.figure.Figure`` and, given ``path``, also writes it there as a PNG; in a
+notebook, a figure that is a cell's value shows as a PNG (no ``plt.show()``).
 
 Images may be any kind augkit takes (PIL, HW/HWC arrays, CHW tensors) in any dtype; float images
 outside ``[0, 1]`` (e.g. after ``Normalize``) are shown stretched to their own range.
@@ -11,6 +12,8 @@ outside ``[0, 1]`` (e.g. after ``Normalize``) are shown stretched to their own r
 from __future__ import annotations
 
 import dataclasses
+import functools
+import io
 import math
 import os
 import textwrap
@@ -30,11 +33,12 @@ from .core.transform import Transform
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["grid", "compare", "mixing", "describe_params"]
+__all__ = ["grid", "compare", "mixing", "describe_params", "blank_figure"]
 
 _DPI = 100
 _FONT = 7  # points
 _LINE = _FONT * 1.45 / 72  # inches per caption line
+_GRID_CAPTION_LINES = 12  # a grid's captions: every child of a Compose, each field
 _CHANNEL_COLOURS = ("tab:red", "tab:green", "tab:blue", "tab:gray")
 
 
@@ -156,15 +160,39 @@ def _show(ax: Any, array: np.ndarray, caption: str, width: int, lines: int) -> N
 
 # -- figures -------------------------------------------------------------------------------------
 
-def _figure(width: float, height: float) -> Figure:
+def blank_figure(width: float, height: float) -> Figure:
+    """An empty ``width`` x ``height`` inch figure drawn with Agg, outside ``pyplot``: a script
+    saves it with ``savefig``, a notebook shows it as a PNG when it is a cell's value (whatever
+    the backend), and the user's ``pyplot`` state and backend are never touched.
+
+    >>> figure = blank_figure(2, 1)
+    >>> figure.subplots(1, 2).shape, figure._repr_png_()[:4]
+    ((2,), b'\\x89PNG')
+    """
+    figure_type, canvas_type = _figure_types()
+    figure = figure_type(figsize=(width, height), dpi=_DPI)
+    canvas_type(figure)
+    return figure
+
+
+@functools.cache
+def _figure_types() -> tuple[type, type]:
+    """The figure class of augkit.viz (a Figure that Jupyter displays as a PNG through IPython's
+    ``_repr_png_`` protocol) and the Agg canvas that draws it."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError("augkit.viz needs matplotlib: pip install 'augkit[viz]'") from error
-    figure = Figure(figsize=(width, height), dpi=_DPI)
-    FigureCanvasAgg(figure)
-    return figure
+
+    class NotebookFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=_DPI)
+            return buffer.getvalue()
+
+    NotebookFigure.__module__ = __name__
+    return NotebookFigure, FigureCanvasAgg
 
 
 def _tiles(images: Sequence[np.ndarray], captions: Sequence[str], columns: int | None, thumb: int,
@@ -181,7 +209,7 @@ def _tiles(images: Sequence[np.ndarray], captions: Sequence[str], columns: int |
     pad = 0.04
     width = columns * (cell_w + pad) + pad
     height = rows * (cell_h + caption_h + pad) + title_h + pad
-    figure = _figure(width, height)
+    figure = blank_figure(width, height)
     if title:
         figure.suptitle(title, fontsize=8, y=1 - 0.02 / height, va="top")
     for i, (array, caption) in enumerate(zip(images, captions)):
@@ -205,12 +233,13 @@ def _save(figure: Figure, path: str | os.PathLike | None) -> Figure:
 
 
 def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
-         columns: int | None = None, thumb: int = 160, path: str | os.PathLike | None = None) -> Figure:
+         columns: int | None = None, thumb: int = 160, original: bool = False,
+         path: str | os.PathLike | None = None) -> Figure:
     """``n`` augmented samples of one ``image``, captioned with the parameters each one drew.
 
     Sample ``i`` draws its parameters from one generator seeded with ``seed`` (so the figure is
     reproducible) and is shown at most ``thumb`` pixels a side, ``columns`` per row (at most 4
-    by default).
+    by default); ``original=True`` shows ``image`` itself first.
 
     >>> import augkit, augkit.viz
     >>> fig = augkit.viz.grid(augkit.HorizontalFlip(), augkit.data.sample_image("chelsea"), n=4)
@@ -225,12 +254,13 @@ def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
     if spec.batched and spec.n != 1:
         raise ValueError(f"image must be one image; got a batch of {spec.n}")
     generator = torch.Generator().manual_seed(int(seed))
-    images, captions = [], []
+    images, captions = ([_displayable(_as_float(image), thumb)], ["original"]) if original else ([], [])
     for _ in range(n):
         params = transform.sample_params(spec, generator=generator)
         images.append(_displayable(_as_float(transform.apply(image, params)), thumb))
         captions.append(describe_params(transform, params))
-    return _save(_tiles(images, captions, columns, thumb, _title(transform, _chars(thumb) * 4)), path)
+    return _save(_tiles(images, captions, columns, thumb, _title(transform, _chars(thumb) * 4),
+                        caption_lines=_GRID_CAPTION_LINES), path)
 
 
 def compare(image: ImageLike, transform: Transform, seed: int = 0, *, bins: int = 64,
@@ -253,7 +283,7 @@ def compare(image: ImageLike, transform: Transform, seed: int = 0, *, bins: int 
     aspect = max(a.shape[0] / a.shape[1] for a in shown)
     cell = thumb / _DPI
     hist_h = 0.45 * cell
-    figure = _figure(2 * cell + 0.6, cell * aspect + hist_h + 1.0)
+    figure = blank_figure(2 * cell + 0.6, cell * aspect + hist_h + 1.0)
     axes = figure.subplots(2, 2, height_ratios=[cell * aspect, hist_h])
     figure.subplots_adjust(left=0.04, right=0.98, top=0.9, bottom=0.08, wspace=0.12, hspace=0.3)
     figure.suptitle(_title(transform, 2 * _chars(thumb)), fontsize=8)

@@ -16,13 +16,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from ..core.config import from_config
+from ..core.config import from_config, registered_transforms
 from ..presets import named_presets
 from ..core.transform import Transform
 from . import CommandError
 
 __all__ = ["load_transform", "read_config", "policy_from_spec", "preset_transform", "available_presets",
-           "first_sentence"]
+           "first_sentence", "REST_ROLE"]
+
+# a reST role in a docstring, ``:func:`~augkit.x.f``` (group 1: the ``~`` that shortens the
+# title to ``f``, group 2: the name); shown as its name here and as a cross-reference in the docs
+REST_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|meth|attr|data|exc|obj):`(~?)([^`]+)`")
 
 YAML_SUFFIXES = (".yaml", ".yml")
 CONFIG_SUFFIXES = (".json", *YAML_SUFFIXES)
@@ -95,7 +99,20 @@ def policy_from_spec(spec: str) -> Transform:
     try:
         return policies.from_spec(spec)
     except (ValueError, TypeError) as error:
-        raise CommandError(f"bad policy spec {spec!r}: {error}") from None
+        raise CommandError(f"bad policy spec {spec!r}: {error}{_transform_hint(spec)}") from None
+
+
+def _transform_hint(spec: str) -> str:
+    """If ``spec`` names a transform rather than a policy, how to pass that transform.
+
+    >>> print(_transform_hint("horizontalflip"))
+    ; HorizontalFlip is a transform, not a policy: pass its config, e.g. -t '{"transform": "HorizontalFlip"}'
+    """
+    names = {name.lower(): name for name in registered_transforms()}
+    name = names.get(spec.strip().lower())
+    if name is None:
+        return ""
+    return f"; {name} is a transform, not a policy: pass its config, e.g. -t '{{\"transform\": \"{name}\"}}'"
 
 
 def preset_transform(name: str) -> Transform:
@@ -113,12 +130,13 @@ def available_presets() -> dict[str, str]:
 
 def first_sentence(obj: Any, width: int = 100) -> str:
     """The first sentence of ``obj``'s docstring on one line of at most ``width`` characters,
-    without reST markup.
+    without reST markup (:func:`~augkit.commands.specs.first_sentence` is shown as its name).
 
-    >>> first_sentence(first_sentence)
-    "The first sentence of obj's docstring on one line of at most width characters, without reST markup."
+    >>> first_sentence(first_sentence, width=200)
+    "The first sentence of obj's docstring on one line of at most width characters, without reST markup (first_sentence is shown as its name)."
     """
     paragraph = (obj.__doc__ or "").strip().split("\n\n")[0]
+    paragraph = REST_ROLE.sub(lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2), paragraph)
     text = " ".join(paragraph.split()).replace("``", "")
     sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0]
     return textwrap.shorten(sentence, width, placeholder=" ...")

@@ -13,7 +13,11 @@
 #include <Python.h>
 #include <stdint.h>
 
+#if defined(_MSC_VER)
+#define INLINE static __forceinline
+#else
 #define INLINE static inline __attribute__((always_inline))
+#endif
 
 enum { VARIANT_BASELINE, VARIANT_AVX2, VARIANT_AVX512 };
 

@@ -19,8 +19,7 @@ class AugmentedDataset(Dataset):
 
     Sample ``i`` of epoch ``e`` is augmented with a generator seeded from ``(seed, e, i)``, so an
     epoch is the same whatever ``num_workers``, batch order or sampler. Items may be images or
-    tuples whose first element is the image (the rest passes through); ``None`` items (files
-    skipped by ``ImageFolderDataset(on_error="skip")``) pass through as ``None``.
+    tuples whose first element is the image (the rest passes through).
 
     ``set_epoch`` writes to shared memory, so DataLoader workers, persistent ones included, see
     the new epoch.
@@ -58,8 +57,6 @@ class AugmentedDataset(Dataset):
 
     def __getitem__(self, index: int) -> Any:
         item = self.dataset[index]
-        if item is None:
-            return None
         generator = self.generator(index)
         if isinstance(item, tuple):
             return (self.transform(item[0], generator=generator), *item[1:])

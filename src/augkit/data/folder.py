@@ -17,12 +17,10 @@ the transforms of that ecosystem without a conversion:
 :func:`augkit.data.uint8_collate` batches any of these kinds into one BCHW tensor.
 
 Unreadable files (corrupt, truncated, unsupported) raise :class:`augkit.io.ImageReadError` naming
-the path with ``on_error="raise"`` (default). With ``on_error="skip"`` the item is ``None``
-instead (``uint8_collate`` drops it; ``AugmentedDataset`` passes it through) and the index is
-recorded in a shared-memory mask, so ``dataset.failures`` lists every skipped path and
-``dataset.failure_count`` counts them whatever the number of DataLoader worker processes. The
-first failure warns with its path; :class:`augkit.data.DeviceLoader` warns with the count at the
-end of every epoch that found new ones.
+the path with ``on_error="raise"`` (default). With ``on_error="skip"`` the dataset decodes every
+file once when it is made (in threads) and leaves the unreadable ones out: ``len()`` counts the
+readable images, ``dataset.skipped`` lists the paths left out (one warning names how many), and
+every item is an image, so any ``DataLoader`` and collate function take it.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import torch
@@ -63,7 +62,8 @@ class ImageFolderDataset(Dataset):
         decode: ``"opencv"``, ``"pil"`` or ``"torchvision"``; see the module documentation for
             the kind each returns.
         mode: ``"RGB"``, ``"L"`` (grayscale) or ``"unchanged"``.
-        on_error: ``"raise"`` or ``"skip"`` for files that cannot be decoded.
+        on_error: ``"raise"`` or ``"skip"`` for files that cannot be decoded (``"skip"`` decodes
+            every file once here and leaves the unreadable ones out, listed in ``skipped``).
         extensions: the file name endings (case-insensitive) that count as images.
 
     An empty ``root`` (no class folder, or no image in them) raises ``ValueError``: a silent
@@ -96,36 +96,52 @@ class ImageFolderDataset(Dataset):
         self.extensions = tuple(e.lower() for e in extensions)
         self.classes = _class_folders(self.root)
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
-        self._set_samples([
+        samples = [
             (path, index) for index, name in enumerate(self.classes)
             for path in _image_files(os.path.join(self.root, name), self.extensions)
-        ])
-        if not self.samples:
+        ]
+        if not samples:
             raise ValueError(
                 f"found no image files with extensions {', '.join(self.extensions)} in the class "
                 f"folders of {self.root}"
             )
+        self.skipped: list[str] = []
+        if on_error == "skip":
+            samples, self.skipped = self._readable(samples)
+        self._set_samples(samples)
 
     def _set_samples(self, samples: list[tuple[str, int]]) -> None:
         self.samples = samples
         self.targets = [label for _, label in samples]
-        # Shared memory: DataLoader workers, persistent ones included, mark failures here too.
-        self._failed = torch.zeros(len(samples), dtype=torch.bool).share_memory_()
+
+    def _readable(self, samples: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[str]]:
+        """``samples`` split into the readable ones and the paths of the others (warned about)."""
+        def reason(sample: tuple[str, int]) -> str | None:
+            try:
+                self.load(sample[0])
+            except ImageReadError as error:
+                return error.reason
+            return None
+
+        # the threads' own catch_warnings (the torchvision decoder's) restore this state
+        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            warnings.filterwarnings("ignore", _TORCHVISION_DEPRECATION, DeprecationWarning)
+            reasons = list(pool.map(reason, samples))
+        bad = [(path, why) for (path, _), why in zip(samples, reasons) if why is not None]
+        if bad:
+            shown = "; ".join(f"{path} ({why})" for path, why in bad[:3]) + ("; ..." if len(bad) > 3 else "")
+            warnings.warn(f"skipped {len(bad)} unreadable image(s) of {len(samples)} in {self.root}: {shown} "
+                          f"(dataset.skipped lists them)", RuntimeWarning, stacklevel=3)
+        return [s for s, why in zip(samples, reasons) if why is None], [path for path, _ in bad]
 
     # -- items -----------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __getitem__(self, index: int) -> tuple[Any, int] | None:
+    def __getitem__(self, index: int) -> tuple[Any, int]:
         path, label = self.samples[index]
-        try:
-            image = self.load(path)
-        except ImageReadError as error:
-            if self.on_error == "raise":
-                raise
-            self._record_failure(index, error)
-            return None
+        image = self.load(path)
         if self.transform is not None:
             image = self.transform(image)
         return image, label
@@ -138,28 +154,6 @@ class ImageFolderDataset(Dataset):
             return _read_pil(path, self.mode)
         return _read_torchvision(path, self.mode)
 
-    # -- failures --------------------------------------------------------------------------------
-
-    @property
-    def failures(self) -> list[str]:
-        """The paths skipped as unreadable so far (``on_error="skip"``), in index order."""
-        return [self.samples[i][0] for i in self._failed.nonzero().flatten().tolist()]
-
-    @property
-    def failure_count(self) -> int:
-        """How many files were skipped as unreadable so far."""
-        return int(self._failed.sum())
-
-    def _record_failure(self, index: int, error: ImageReadError) -> None:
-        first = not bool(self._failed.any())
-        self._failed[index] = True
-        if first:
-            warnings.warn(
-                f"skipping unreadable image {error.path}: {error.reason}; further unreadable "
-                f"images are skipped without a warning each (dataset.failures lists them)",
-                RuntimeWarning, stacklevel=3,
-            )
-
     # -- splits ----------------------------------------------------------------------------------
 
     def split(self, val_fraction: float, seed: int = 0) -> tuple[ImageFolderDataset, ImageFolderDataset]:
@@ -167,8 +161,9 @@ class ImageFolderDataset(Dataset):
         (of ``n``), chosen at random from ``seed``, go to ``val``.
 
         Both parts are datasets like this one (same classes, decoder and transform; set
-        ``val.transform`` for evaluation) with samples in folder order, and their own failure
-        records. The same seed gives the same split.
+        ``val.transform`` for evaluation) with samples in folder order; files skipped as
+        unreadable are in neither (both list them in ``skipped``). The same seed gives the same
+        split.
 
         >>> import os, tempfile, cv2, augkit
         >>> root = tempfile.mkdtemp(); os.makedirs(os.path.join(root, "a"))

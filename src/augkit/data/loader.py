@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -43,25 +42,20 @@ def uint8_collate(batch: Sequence[Any]) -> Any:
 
     Samples are images (HW/HWC arrays, PIL images or CHW tensors, all of one size and dtype) or
     tuples whose first item is the image; the other items go through ``default_collate``, so
-    ``(image, label)`` samples give ``(images, labels)``. ``None`` samples (files skipped by
-    ``ImageFolderDataset(on_error="skip")``) are dropped, which makes the batch shorter; a batch
-    of only ``None`` gives ``None`` (:class:`DeviceLoader` passes over it).
+    ``(image, label)`` samples give ``(images, labels)``.
 
     The batch is pinned by ``DataLoader(pin_memory=True)`` (see :func:`recommended_loader_kwargs`)
     and converted to float on the device by :class:`DeviceLoader`.
 
     >>> import numpy as np, augkit
-    >>> images, labels = augkit.data.uint8_collate([(np.zeros((4, 6, 3), np.uint8), 1), None])
+    >>> images, labels = augkit.data.uint8_collate([(np.zeros((4, 6, 3), np.uint8), 1)] * 2)
     >>> images.shape, images.dtype, labels.tolist()
-    (torch.Size([1, 3, 4, 6]), torch.uint8, [1])
+    (torch.Size([2, 3, 4, 6]), torch.uint8, [1, 1])
     """
-    samples = [sample for sample in batch if sample is not None]
-    if not samples:
-        return None
-    if isinstance(samples[0], (tuple, list)):
-        images = _stack([sample[0] for sample in samples])
-        return (images, *default_collate([tuple(sample[1:]) for sample in samples]))
-    return _stack(samples)
+    if isinstance(batch[0], (tuple, list)):
+        images = _stack([sample[0] for sample in batch])
+        return (images, *default_collate([tuple(sample[1:]) for sample in batch]))
+    return _stack(batch)
 
 
 def _chw(image: Any) -> np.ndarray | torch.Tensor:
@@ -120,10 +114,7 @@ class DeviceLoader:
     3. ``mix(images, targets) -> (images, soft_targets)``, e.g. MixUp or CutMix;
     4. ``channels_last``: ``images.contiguous(memory_format=torch.channels_last)``.
 
-    Other devices (the CPU included) run the same steps without streams. Batches that are
-    ``None`` (every sample skipped by the collate) are passed over. At the end of each epoch, if
-    the dataset (``loader.dataset``, or a dataset it wraps through ``.dataset``) records skipped
-    unreadable files, a warning gives the count when it has grown.
+    Other devices (the CPU included) run the same steps without streams.
 
     Args:
         loader: any iterable of batches, usually a ``DataLoader`` with ``uint8_collate``.
@@ -166,14 +157,13 @@ class DeviceLoader:
         self.normalize = normalize
         self.generator = generator
         self._normalize = None if normalize is None else Normalize(*normalize)
-        self._failures_reported = 0
 
     def __len__(self) -> int:
         return len(self.loader)
 
     def __iter__(self) -> Iterator[Any]:
         stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
-        batches = (batch for batch in self.loader if batch is not None)
+        batches = iter(self.loader)
         pending = self._send(next(batches, None), stream)
         while pending is not None:
             batch, ready = pending
@@ -183,7 +173,6 @@ class DeviceLoader:
                 current.wait_event(ready)
                 _map_tensors(batch, lambda t: t.record_stream(current))
             yield self._finish(batch)
-        self._warn_new_failures()
 
     def _send(self, batch: Any, stream: torch.cuda.Stream | None) -> tuple[Any, torch.cuda.Event | None] | None:
         """Start copying ``batch`` to the device (on ``stream`` if given)."""
@@ -220,19 +209,6 @@ class DeviceLoader:
         if is_tensor:
             return images
         return [images, *fields] if isinstance(batch, list) else (images, *fields)
-
-    def _warn_new_failures(self) -> None:
-        dataset = getattr(self.loader, "dataset", None)
-        while dataset is not None and not hasattr(dataset, "failure_count"):
-            dataset = getattr(dataset, "dataset", None)
-        count = dataset.failure_count if dataset is not None else 0
-        if count > self._failures_reported:
-            self._failures_reported = count
-            shown = ", ".join(dataset.failures[:3]) + (", ..." if count > 3 else "")
-            warnings.warn(
-                f"{count} unreadable image(s) skipped so far ({shown}); dataset.failures lists them",
-                RuntimeWarning, stacklevel=2,
-            )
 
     def __repr__(self) -> str:
         parts = [f"device={str(self.device)!r}"]

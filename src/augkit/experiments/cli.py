@@ -87,6 +87,9 @@ def configure(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser
     parser.add_argument("--threads", type=_positive_int, default=None, help="torch CPU threads")
     parser.add_argument("--jobs", type=_positive_int, default=1,
                         help="runs trained at once, each in its own process with threads/jobs threads")
+    parser.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                        help="unreadable image files in DATA: stop (raise, the default) or leave them out "
+                             "and list them (skip)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("-o", "--out", type=Path, default=Path("runs/compare"), help="output folder")
     parser.set_defaults(run=run)
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
                             device=args.device),
         train_per_class=args.train_per_class, val_split=args.val_split, split_seed=args.split_seed,
         image_size=args.image_size, budget_minutes=args.budget_minutes, threads=args.threads, jobs=args.jobs,
-        progress=not args.no_progress,
+        progress=not args.no_progress, on_error=args.on_error,
     )
     try:
         summary = run_compare(config)

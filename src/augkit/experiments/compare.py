@@ -56,6 +56,7 @@ class CompareConfig:
     threads: int | None = None
     jobs: int = 1
     progress: bool = True
+    on_error: str = "raise"  # unreadable files of ``data``: "raise" or "skip" (listed in the summary)
 
 
 def load_splits(config: CompareConfig) -> Splits:
@@ -65,7 +66,7 @@ def load_splits(config: CompareConfig) -> Splits:
         per_class = DEFAULT_TRAIN_PER_CLASS if config.train_per_class is None else config.train_per_class
     else:
         splits = load_image_folder(config.data, image_size=config.image_size, val_split=config.val_split,
-                                   split_seed=config.split_seed)
+                                   split_seed=config.split_seed, on_error=config.on_error)
         per_class = config.train_per_class
     if per_class is not None:
         splits = splits.with_train(splits.train.subset(take_per_class(splits.train.labels, per_class)))
@@ -173,6 +174,8 @@ def _run_in_processes(config: CompareConfig, splits: Splits, plan: _Plan,
     return not todo
 
 
+QUIET_REDRAW_S = 60.0
+
 _worker: dict[str, Any] = {}
 
 
@@ -189,9 +192,17 @@ def _worker_run(recipe: str, seed: int) -> RunResult:
 
 
 def _progress(total: int, enabled: bool, unit: str, leave: bool = True):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit=unit, leave=leave, disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+    """A progress bar on stderr (tqdm, the ``compare`` extra). Where stderr is no terminal (a
+    notebook cell, a log file), every redraw is a stored line: the bar then redraws at most once
+    every ``QUIET_REDRAW_S`` seconds and the inner bars (``leave=False``) stay hidden."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        raise ImportError("augkit compare's progress bars need tqdm: pip install 'augkit[compare]' "
+                          "(or pass --no-progress)") from None
+    terminal = sys.stderr.isatty()
+    return tqdm(total=total, unit=unit, leave=leave, disable=not enabled or (not terminal and not leave),
+                mininterval=0.1 if terminal else QUIET_REDRAW_S, file=sys.stderr, dynamic_ncols=True)
 
 
 def _summary(config: CompareConfig, splits: Splits, recipes: list[Recipe], results: list[RunResult],
@@ -254,5 +265,8 @@ def print_table(summary: dict[str, Any]) -> None:
         gains = ", ".join(f"{split} {100 * best[f'{split}_gain_over_none']:+.2f} points"
                           for split in ("val", "test") if best.get(f"{split}_gain_over_none") is not None)
         print(f"\nbest recipe (chosen on val accuracy): {best['recipe']}" + (f"; gain over none: {gains}" if gains else ""))
+    skipped_files = summary["dataset"].get("skipped_files")
+    if skipped_files:
+        print(f"\nskipped {len(skipped_files)} unreadable file(s): " + ", ".join(skipped_files))
     if summary["status"] != "complete":
         print(f"stopped ({summary['status']}): {len(summary['skipped'])} run(s) not done")

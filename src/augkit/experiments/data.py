@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..core.random import make_generator
-from ..io import read_image
+from ..io import ImageReadError, read_image
 
 __all__ = ["ImageSet", "Splits", "load_default", "load_image_folder", "stratified_split", "take_per_class",
            "IMAGE_SUFFIXES"]
@@ -58,6 +58,7 @@ class Splits:
     train: ImageSet
     val: ImageSet
     test: ImageSet | None = None
+    skipped_files: tuple[str, ...] = ()  # unreadable image files left out (``on_error="skip"``)
 
     @property
     def num_classes(self) -> int:
@@ -77,7 +78,7 @@ class Splits:
     def describe(self) -> dict:
         sizes = {k: len(v) for k, v in (("train", self.train), ("val", self.val), ("test", self.test)) if v}
         return {"name": self.name, "classes": list(self.classes), "image_size": list(self.size),
-                "channels": self.channels, **sizes}
+                "channels": self.channels, **sizes, "skipped_files": list(self.skipped_files)}
 
 
 def take_per_class(labels: torch.Tensor, k: int) -> torch.Tensor:
@@ -133,15 +134,19 @@ def load_default() -> Splits:
 
 
 def load_image_folder(root: str | Path, *, image_size: int | None = None, val_split: float | None = None,
-                      split_seed: int = 123) -> Splits:
+                      split_seed: int = 123, on_error: str = "raise") -> Splits:
     """Load an ImageFolder-style directory into memory.
 
     ``root`` holds either ``train/`` and ``val/`` (and optionally ``test/``) sub-folders with one
     folder of images per class, or the class folders themselves, in which case ``val_split`` of
     every class (drawn with ``split_seed``) becomes the validation set. Images are read as RGB,
     or as grayscale when every image is grayscale, and resized to ``image_size`` squared (default:
-    the size of the first image, which all others must then share).
+    the size of the first image, which all others must then share). An unreadable file raises
+    :class:`~augkit.io.ImageReadError` with ``on_error="raise"``; with ``"skip"`` it is left out
+    and listed in ``skipped_files``.
     """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip'; got {on_error!r}")
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"DATA must be a directory of class folders; {str(root)!r} is not a directory")
@@ -160,8 +165,22 @@ def load_image_folder(root: str | Path, *, image_size: int | None = None, val_sp
                              f"hold out part of every class for validation")
         classes = _class_names(root)
         files = {"train": _list_images(root, classes)}
-    arrays = {name: [_as_uint8(read_image(path, mode="unchanged")) for path, _ in items]
-              for name, items in files.items()}
+    skipped: list[str] = []
+    arrays = {}
+    for name, items in files.items():
+        readable = []
+        for path, label in items:
+            try:
+                readable.append(((path, label), _as_uint8(read_image(path, mode="unchanged"))))
+            except ImageReadError as error:
+                if on_error == "raise":
+                    raise ImageReadError(error.path, f"{error.reason} (pass --on-error skip to leave "
+                                                     f"unreadable files out)") from None
+                skipped.append(str(path))
+        if not readable:
+            raise ValueError(f"{root}: no readable images in {name}")
+        files[name] = [item for item, _ in readable]
+        arrays[name] = [array for _, array in readable]
     grayscale = all(a.ndim == 2 for items in arrays.values() for a in items)
     sets = {name: _stack(files[name], arrays[name], image_size, grayscale) for name in files}
     if image_size is None:
@@ -171,7 +190,7 @@ def load_image_folder(root: str | Path, *, image_size: int | None = None, val_sp
     if "val" not in sets:
         keep, held = stratified_split(sets["train"].labels, val_split, split_seed)
         sets["val"], sets["train"] = sets["train"].subset(held), sets["train"].subset(keep)
-    return Splits(root.name or str(root), classes, sets["train"], sets["val"], sets.get("test"))
+    return Splits(root.name or str(root), classes, sets["train"], sets["val"], sets.get("test"), tuple(skipped))
 
 
 def _class_names(folder: Path) -> tuple[str, ...]:

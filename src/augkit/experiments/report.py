@@ -1,7 +1,8 @@
 """Reports of a comparison: the Markdown table, ``summary.md``, ``summary.json``, the learning
 curves (``curves.png``) and what each recipe does to a few training images (``recipes.png``).
 
-Matplotlib (the ``viz`` extra) is imported only to draw the figures.
+Matplotlib (the ``compare`` extra) is imported only to draw the figures, outside ``pyplot``
+(``augkit.viz.blank_figure``), so a notebook's plotting backend is left as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import torch
 
+from ..viz import blank_figure
 from .data import Splits
 from .recipes import Recipe
 
@@ -71,6 +73,9 @@ def write_summary(summary: dict[str, Any], out: Path) -> None:
         "Recipes:", "",
         *(f"- `{entry['name']}`: {entry['description']}" for entry in summary["recipes"]), "",
     ]
+    if data.get("skipped_files"):
+        lines += [f"Unreadable files left out ({len(data['skipped_files'])}): "
+                  + ", ".join(f"`{path}`" for path in data["skipped_files"]) + ".", ""]
     if summary["skipped"]:
         skipped = ", ".join(f"{s['recipe']} (seed {s['seed']})" for s in summary["skipped"])
         lines += [f"Not run ({summary['status']}): {skipped}.", ""]
@@ -83,22 +88,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("the comparison figures need matplotlib: pip install 'augkit[viz]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
 def plot_curves(summary: dict[str, Any], path: Path) -> None:
     """Train/val loss and accuracy per epoch, one line per recipe (mean over seeds, band = min..max)."""
-    plt = _pyplot()
     panels = (("train_loss", "train loss (augmented batches)"), ("val_loss", "val loss"),
               ("train_accuracy", "train accuracy (augmented batches)"), ("val_accuracy", "val accuracy"))
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
+    fig = blank_figure(11, 7.5)
+    axes = fig.subplots(2, 2, sharex=True)
     for entry in summary["recipes"]:
         runs = [run["history"] for run in entry["runs"] if run["history"]]
         if not runs:
@@ -117,18 +112,17 @@ def plot_curves(summary: dict[str, Any], path: Path) -> None:
     fig.suptitle(f"{summary['dataset']['name']}: {summary['settings']['model']}, mean over seeds (band: min..max)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_recipes(recipes: list[Recipe], splits: Splits, path: Path, *, per_row: int = 8, seed: int = 0) -> None:
     """One row per recipe: what it makes of the same ``per_row`` training images (one per class
     where possible), mixing included; the title of each image is its (dominant) label."""
-    plt = _pyplot()
     labels = splits.train.labels
     firsts = [int(torch.nonzero(labels == c)[0]) for c in labels.unique()[:per_row]]
     index = torch.tensor((firsts + [i for i in range(len(labels)) if i not in firsts])[:per_row])
     images, targets = splits.train.images[index], labels[index]
-    fig, axes = plt.subplots(len(recipes), len(index), figsize=(1.4 * len(index), 1.55 * len(recipes)), squeeze=False)
+    fig = blank_figure(1.2 * len(index), 1.5 * len(recipes))
+    axes = fig.subplots(len(recipes), len(index), squeeze=False)
     for row, recipe in zip(axes, recipes):
         generator = torch.Generator().manual_seed(seed)
         x = images if recipe.transform is None else recipe.transform(images, generator=generator)
@@ -141,12 +135,11 @@ def plot_recipes(recipes: list[Recipe], splits: Splits, path: Path, *, per_row: 
             ax.set_xticks([])
             ax.set_yticks([])
             if y.ndim == 1:
-                ax.set_title(splits.classes[int(y[k])][:12], fontsize=7)
+                ax.set_title(splits.classes[int(y[k])][:12], fontsize=10)
             else:
                 top = y[k].topk(2)
-                ax.set_title(" / ".join(f"{splits.classes[int(c)][:7]} {float(w):.2f}"
-                                        for w, c in zip(top.values, top.indices) if w > 0.005), fontsize=6)
-        row[0].set_ylabel(recipe.name, fontsize=9)
+                ax.set_title("\n".join(f"{splits.classes[int(c)][:9]} {float(w):.2f}"
+                                        for w, c in zip(top.values, top.indices) if w > 0.005), fontsize=9)
+        row[0].set_ylabel(recipe.name, fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
