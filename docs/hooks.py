@@ -4,7 +4,9 @@
   the docstring, headed by its signature (no base classes: they are private helpers, and every
   transform is a ``Transform``), then its gallery image; so the page can't miss one.
 - ``<!-- benchmark-results -->`` expands into the machine, the plot of augkit's speed over each
-  peer's and the table, from ``benchmarks/results.json`` (``benchmarks/plot.py``).
+  peer's, the rows where augkit is slower than a peer, and the table, from
+  ``benchmarks/results.json`` (``benchmarks/plot.py``); ``<!-- benchmark-previous -->`` into
+  augkit's speed over the previous version's, from ``benchmarks/previous.json``.
 - ``<!-- support-table -->`` expands into what each transform supports: the input kinds, dtypes
   and channel counts of its cases in ``tests/registry.py``, which the contract tests run.
 - The gallery images (``docs/make_gallery.py``) and the benchmark plot are rendered into the
@@ -23,12 +25,14 @@ import augkit
 
 DOCS = Path(__file__).resolve().parent
 RESULTS = DOCS.parent / "benchmarks" / "results.json"
+PREVIOUS = DOCS.parent / "benchmarks" / "previous.json"
 BENCHMARK_PLOT = "assets/benchmark-ratios.png"
 sys.path[:0] = [str(DOCS), str(DOCS.parent)]
 
 import make_gallery  # noqa: E402
 from benchmarks.harness import markdown as results_table, read_json  # noqa: E402
 from benchmarks.plot import ratio_figure  # noqa: E402
+from benchmarks.run import compare  # noqa: E402
 from tests.registry import CASES  # noqa: E402
 
 KIND_NAMES = {"pil": "PIL", "numpy": "NumPy", "tensor": "tensor"}
@@ -49,9 +53,20 @@ def on_files(files: Files, config) -> Files:
 
 def _benchmark_results() -> str:
     results, rows = read_json(RESULTS)
-    return (f"Machine: {results['machine']}\n\nPeers: {results['peers']}\n\n## Results\n\n"
+    slower = [f"- {r.task} ({r.threads} thread(s)): {r.ratio:.2f}x {r.library}" for r in rows
+              if r.ratio is not None and r.ratio < 1.0]
+    runs = f", each row the best of {results['merged_runs']} runs" if results.get("merged_runs") else ""
+    return (f"Machine: {results['machine']}{runs}\n\nPeers: {results['peers']}\n\n## Results\n\n"
             f"![augkit images/s over each peer's, per task and thread count]({BENCHMARK_PLOT})\n\n"
+            f"Rows where augkit is slower than a peer:\n\n" + ("\n".join(slower) or "- none") + "\n\n"
             f"{results_table(rows, results['notes'])}\n")
+
+
+def _benchmark_previous() -> str:
+    if not PREVIOUS.exists():
+        return "No previous run is published."
+    _, rows = read_json(RESULTS)
+    return compare(rows, PREVIOUS).replace(f"augkit against {PREVIOUS}:", "augkit now over the previous version:")
 
 
 def _covered(cases: list, field: str) -> list:
@@ -83,6 +98,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001
     if "<!-- support-table -->" in markdown:
         return markdown.replace("<!-- support-table -->", support_table())
     if "<!-- benchmark-results -->" in markdown:
+        markdown = markdown.replace("<!-- benchmark-previous -->", _benchmark_previous())
         return markdown.replace("<!-- benchmark-results -->", _benchmark_results())
     if "<!-- transforms -->" not in markdown:
         return markdown

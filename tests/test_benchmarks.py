@@ -60,3 +60,18 @@ def test_the_published_results_file_reads_back_and_plots(tmp_path):
     assert back == rows[:3] and again["notes"] == {rows[0].task: "a note"} and again["peers"] == "p"
     assert main([str(ROOT / "benchmarks" / "results.json"), "-o", str(tmp_path / "ratios.png")]) == 0
     assert (tmp_path / "ratios.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_merged_runs_keep_each_rows_best_and_recompute_the_ratios(tmp_path):
+    from benchmarks.harness import Row, read_json, write_json
+    from benchmarks.merge import main
+
+    def run(ours: float, peer: float) -> list[Row]:
+        return [Row("t", "augkit", "1", ours, None), Row("t", "peer", "1", peer, ours / peer)]
+
+    for k, (ours, peer) in enumerate([(100.0, 50.0), (80.0, 100.0)]):
+        write_json(run(ours, peer), tmp_path / f"{k}.json", peers="p")
+    assert main([str(tmp_path / "0.json"), str(tmp_path / "1.json"), "-o", str(tmp_path / "best.json")]) == 0
+    results, rows = read_json(tmp_path / "best.json")
+    assert [r.images_per_s for r in rows] == [100.0, 100.0] and rows[1].ratio == 1.0
+    assert results["merged_runs"] == 2 and results["peers"] == "p"
