@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -151,6 +152,14 @@ def test_missing_ray_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ImportError, match=r"pip install 'augkit\[ray\]'"):
         preprocess(tmp_path, tmp_path / "out", transform=PIPELINE, executor="ray")
+
+
+def test_the_ray_extra_installs_what_ray_job_submit_needs():
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())[
+        "project"]["optional-dependencies"]
+    ray_requirement = next(r for r in extras["ray"] if r.startswith("ray["))
+    assert {"data", "default"} <= set(ray_requirement[4:ray_requirement.index("]")].split(","))
 
 
 def test_import_augkit_does_not_import_ray():
@@ -326,9 +335,27 @@ def test_s3_source_and_destination_and_s3_with_one_side_local(s3_server, tmp_pat
 
 @pytest.mark.slow
 def test_benchmark_jobs_write_every_photo(tmp_path):
-    from benchmarks.tasks.preprocess import augkit_job, photo_folder, ray_torchvision_job
+    ray = pytest.importorskip("ray")
+    from benchmarks.tasks.preprocess import augkit_job, photo_folder, ray_torchvision_job, with_ray
 
     src = photo_folder(3)
-    assert augkit_job(src, str(tmp_path / "augkit")) == 3
-    assert ray_torchvision_job(src, str(tmp_path / "torchvision")) == 3
+    try:
+        assert with_ray(augkit_job)(src, str(tmp_path / "augkit")) == 3
+        assert with_ray(ray_torchvision_job)(src, str(tmp_path / "torchvision")) == 3
+    finally:
+        ray.shutdown()
     assert ParquetImageDataset(tmp_path / "augkit")[0][0].shape == (3, 224, 224)
+
+
+def test_the_scaling_benchmark_measures_both_jobs_and_fills_the_docs_block(tmp_path, monkeypatch):
+    from benchmarks import preprocess_scaling
+
+    page = tmp_path / "page.md"
+    page.write_text("before\n<!-- preprocess-benchmark -->\nold table\n<!-- /preprocess-benchmark -->\nafter\n")
+    monkeypatch.setattr(preprocess_scaling, "_SAMPLE_SECONDS", 0.001)
+    table = preprocess_scaling.report(tmp_path / "out", page, sizes=(6,))
+    rows = json.loads((tmp_path / "out" / "preprocess.json").read_text())["rows"]
+    assert [r["images"] for r in rows] == [6] and all(r[k] > 0 for r in rows for k in r)
+    assert rows[0]["augkit_peak_mib"] > 50 and rows[0]["loop_peak_mib"] > 50  # a Python with torch
+    text = page.read_text()
+    assert table in text and "old table" not in text and text.startswith("before\n") and text.endswith("after\n")
