@@ -184,12 +184,15 @@ def report(out: Path | None = None, docs: Path | None = None, sizes: tuple[int, 
     marked block of ``docs``; return the table."""
     from benchmarks.harness import machine
 
+    load = os.getloadavg()[0]
     rows = run(sizes)
-    table = markdown(rows)
+    table = markdown(rows) + (f"\n\nLoad average at the start: {load:.1f} on {len(os.sched_getaffinity(0))} CPUs "
+                              f"(other work on the machine takes CPU time from both jobs).")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         (out / "preprocess.md").write_text(f"Machine: {machine()}\n\n{table}\n")
-        (out / "preprocess.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2) + "\n")
+        (out / "preprocess.json").write_text(json.dumps({"machine": machine(), "load_average": load, "rows": rows},
+                                                        indent=2) + "\n")
     if docs is not None:
         text = docs.read_text()
         if not _DOCS_BLOCK.search(text):
