@@ -252,6 +252,8 @@ def test_class_folders_to_parquet_on_ray_read_back_by_ray_data(tmp_path):
         check_class_folders_output(src, tmp_path / "out", manifest)
         rows = ray.data.read_parquet(str(tmp_path / "out")).select_columns(["path"]).take_all()
         assert sorted(r["path"] for r in rows) == sorted(ParquetImageDataset(tmp_path / "out").paths)
+        named = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)]
+        assert not [name for name in named if "augkit" in name], named  # no failure log left behind
     finally:
         ray.shutdown()
 

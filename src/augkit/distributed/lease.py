@@ -28,7 +28,7 @@ from .storage import atomic_output, is_local, join, temporary_name
 if TYPE_CHECKING:
     import pyarrow.fs
 
-__all__ = ["LEASE", "Lease", "LeaseHeldError", "read_lease", "is_held"]
+__all__ = ["LEASE", "Lease", "LeaseHeldError", "read_lease", "is_held", "held_error"]
 
 LEASE = "_lease.json"
 DURATION = 60.0  # seconds a lease lasts unless renewed; renewed every third of it
@@ -45,6 +45,17 @@ def read_lease(filesystem: pyarrow.fs.FileSystem, root: str) -> dict[str, Any] |
             return json.loads(stream.read())
     except FileNotFoundError:
         return None
+
+
+def held_error(root: str, lease: dict[str, Any] | None) -> LeaseHeldError:
+    """The error refusing a run into ``root``, whose lease ``lease`` another run holds.
+
+    >>> print(held_error("out", {"run_id": "ab12", "pid": 7, "host": "n1"}))
+    destination out is being written by run ab12 (pid 7 on n1); wait for it to finish, or choose another folder
+    """
+    holder = "another run" if lease is None else f"run {lease['run_id']} (pid {lease['pid']} on {lease['host']})"
+    return LeaseHeldError(f"destination {root} is being written by {holder}; wait for it to finish, or "
+                          f"choose another folder")
 
 
 def is_held(lease: dict[str, Any]) -> bool:
@@ -106,7 +117,7 @@ class Lease:
         current = read_lease(self.filesystem, self.root)
         if current is None or (current["run_id"], current["pid"], current["host"]) != (
                 self.run_id, os.getpid(), socket.gethostname()):
-            raise self._held_error(current)
+            raise held_error(self.root, current)
         self._renewer = threading.Thread(target=self._renew, name="augkit-lease", daemon=True)
         self._renewer.start()
 
@@ -136,7 +147,7 @@ class Lease:
         if not is_local(self.filesystem):
             current = read_lease(self.filesystem, self.root)
             if current is not None:
-                raise self._held_error(current)
+                raise held_error(self.root, current)
             self._write()
             return
         temporary = temporary_name(path)
@@ -145,7 +156,7 @@ class Lease:
         try:
             os.link(temporary, path)
         except FileExistsError:
-            raise self._held_error(read_lease(self.filesystem, self.root)) from None
+            raise held_error(self.root, read_lease(self.filesystem, self.root)) from None
         finally:
             os.unlink(temporary)
 
@@ -153,9 +164,3 @@ class Lease:
         while not self._stop.wait(DURATION / 3):
             with contextlib.suppress(OSError):  # a missed renewal is retried; the lease lasts
                 self._write()
-
-    def _held_error(self, current: dict[str, Any] | None) -> LeaseHeldError:
-        holder = "another run" if current is None else (
-            f"run {current['run_id']} (pid {current['pid']} on {current['host']})")
-        return LeaseHeldError(f"destination {self.root} is being written by {holder}; wait for it "
-                              f"to finish, or choose another folder")

@@ -34,7 +34,7 @@ from ..core.transform import Transform
 from ..data.folder import IMAGE_EXTENSIONS
 from ..data.parquet import FORMAT, LEGACY_MANIFEST, MANIFEST
 from .executors import EXECUTORS, default_workers, import_ray, run_local, run_ray
-from .lease import LEASE, Lease, LeaseHeldError, is_held, read_lease
+from .lease import LEASE, Lease, held_error, is_held, read_lease
 from .pipeline import check_deterministic, resolve_transform, split_pipeline
 from .shards import Chunk, ShardRecord, read_shard_record, run_of, shard_name
 from .storage import atomic_output, join, resolve
@@ -174,7 +174,7 @@ def preprocess(src: str | os.PathLike, dst: str | os.PathLike, *, preset: str | 
     finished = _finished_manifest(dst_fs, dst_root)
     if finished is not None and resume:
         return finished[1]
-    lease, previous = _claim(dst_fs, dst_root, plan, finished, resume=resume, overwrite=overwrite)
+    lease = _claim(dst_fs, dst_root, plan, finished, resume=resume, overwrite=overwrite)
     try:
         chunks = [Chunk(i, listing.paths[start:start + batch_size], listing.labels[start:start + batch_size])
                   for i, start in enumerate(range(0, len(listing.paths), batch_size))]
@@ -211,8 +211,7 @@ def _resolve_side(location: str | os.PathLike, endpoint_url: str | None) -> tupl
 def _ray_wanted(address: str | None) -> bool:
     """Whether ``executor="auto"`` means Ray: a cluster named, or a session already running."""
     ray = sys.modules.get("ray")
-    return address is not None or bool(os.environ.get("RAY_ADDRESS")) or (
-        ray is not None and hasattr(ray, "is_initialized") and ray.is_initialized())
+    return address is not None or bool(os.environ.get("RAY_ADDRESS")) or (ray is not None and ray.is_initialized())
 
 
 def _finished_manifest(filesystem: pyarrow.fs.FileSystem, root: str) -> tuple[str, dict[str, Any]] | None:
@@ -238,19 +237,16 @@ def _files(filesystem: pyarrow.fs.FileSystem, root: str) -> list[str]:
 
 def _claim(filesystem: pyarrow.fs.FileSystem, root: str, plan: dict[str, Any],
            finished: tuple[str, dict[str, Any]] | None,
-           *, resume: bool, overwrite: bool) -> tuple[Lease, dict[str, Any] | None]:
+           *, resume: bool, overwrite: bool) -> Lease:
     """Take the lease on ``root`` for a new run, or for the unfinished run there if ``resume``;
-    with ``overwrite``, remove the earlier run's files. Refuse what the flags do not allow.
-    Returns the lease and the earlier run's lease (``None`` if there was none)."""
+    with ``overwrite``, remove the earlier run's files. Refuse what the flags do not allow."""
     import pyarrow.fs as pafs
 
     if filesystem.get_file_info(root).type == pafs.FileType.File:
         raise FileExistsError(f"destination {root} is a file; expected a folder")
     previous = read_lease(filesystem, root)
     if previous is not None and is_held(previous):
-        raise LeaseHeldError(f"destination {root} is being written by run {previous['run_id']} (pid "
-                             f"{previous['pid']} on {previous['host']}); wait for it to finish, or "
-                             f"choose another folder")
+        raise held_error(root, previous)
     if finished is not None and not overwrite:
         raise FileExistsError(f"destination {root} already holds a finished preprocessing run; pass "
                               f"overwrite=True (--overwrite) to replace it, or resume=True (--resume) to keep it")
@@ -277,7 +273,7 @@ def _claim(filesystem: pyarrow.fs.FileSystem, root: str, plan: dict[str, Any],
         raise FileExistsError(f"destination {root} already holds a finished preprocessing run")
     if overwrite:
         _remove_run(filesystem, root, finished, previous)
-    return lease, previous
+    return lease
 
 
 def _remove_run(filesystem: pyarrow.fs.FileSystem, root: str, finished: tuple[str, dict[str, Any]] | None,
