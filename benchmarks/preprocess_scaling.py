@@ -9,7 +9,9 @@ Each job runs in a fresh Python process; the job times itself from its first fil
 shard (the interpreter's start and imports are left out, the same for both), and this process
 samples the proportional set size (PSS: shared pages counted once across the processes that
 share them) of the job's process tree every few milliseconds, so that a pool of forked workers
-is charged for the memory it really adds. Linux only (``/proc``). Both jobs run the stored part
+is charged for the memory it really adds; the job also reports its CPU time (its own and its
+workers') per image, which the machine's other load changes less than images/s. Linux only
+(``/proc``). Both jobs run the stored part
 of the vit-224 eval pipeline (resize and centre crop to 224) and write zstd Parquet with the
 same schema; the plain loop is ``read_image`` -> pipeline -> ``ParquetWriter``, with torch's
 and OpenCV's default threads.
@@ -100,9 +102,17 @@ def _run_job(job: str, src: Path, dst: Path) -> None:
     import augkit.presets  # noqa: F401
 
     function = plain_loop if job == JOBS[0] else augkit_preprocess
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     written = function(src, dst)
-    print(json.dumps({"seconds": time.perf_counter() - start, "images": written}))
+    print(json.dumps({"seconds": time.perf_counter() - start, "cpu_seconds": _cpu_seconds() - cpu, "images": written}))
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (the forked workers)."""
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _tree(pid: int) -> list[int]:
@@ -149,7 +159,8 @@ def measure(job: str, src: Path, dst: Path) -> dict[str, float]:
     if process.returncode != 0:
         raise RuntimeError(f"{job} failed ({process.returncode}): {err[-2000:]}")
     result = json.loads(out.strip().splitlines()[-1])
-    return {"images_per_s": result["images"] / result["seconds"], "peak_mib": peak, "images": result["images"]}
+    return {"images_per_s": result["images"] / result["seconds"], "peak_mib": peak, "images": result["images"],
+            "cpu_ms_per_image": 1000 * result["cpu_seconds"] / result["images"]}
 
 
 def run(sizes: tuple[int, ...] = SIZES) -> list[dict]:
@@ -163,19 +174,22 @@ def run(sizes: tuple[int, ...] = SIZES) -> list[dict]:
             assert loop["images"] == augkit["images"] == n, results
             rows.append({"images": n, "cpus": len(os.sched_getaffinity(0)),
                          "loop_images_per_s": loop["images_per_s"], "augkit_images_per_s": augkit["images_per_s"],
-                         "loop_peak_mib": loop["peak_mib"], "augkit_peak_mib": augkit["peak_mib"]})
+                         "loop_peak_mib": loop["peak_mib"], "augkit_peak_mib": augkit["peak_mib"],
+                         "loop_cpu_ms_per_image": loop["cpu_ms_per_image"],
+                         "augkit_cpu_ms_per_image": augkit["cpu_ms_per_image"]})
     return rows
 
 
 def markdown(rows: list[dict]) -> str:
     lines = ["| images | CPUs | plain loop images/s | augkit preprocess images/s | speed-up | "
-             "plain loop peak MiB | augkit peak MiB | memory ratio |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "plain loop peak MiB | augkit peak MiB | memory ratio | plain loop CPU ms/image | augkit CPU ms/image |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(f"| {r['images']:,} | {r['cpus']} | {r['loop_images_per_s']:,.1f} | "
                      f"{r['augkit_images_per_s']:,.1f} | {r['augkit_images_per_s'] / r['loop_images_per_s']:.2f}x | "
                      f"{r['loop_peak_mib']:,.0f} | {r['augkit_peak_mib']:,.0f} | "
-                     f"{r['augkit_peak_mib'] / r['loop_peak_mib']:.2f}x |")
+                     f"{r['augkit_peak_mib'] / r['loop_peak_mib']:.2f}x | {r['loop_cpu_ms_per_image']:.2f} | "
+                     f"{r['augkit_cpu_ms_per_image']:.2f} |")
     return "\n".join(lines)
 
 
