@@ -288,7 +288,7 @@ def test_sigint_and_sigkill_at_random_points_then_resume_give_the_uninterrupted_
         _, stderr = process.communicate(timeout=300)
         status = process.returncode
         unfinished.append(not (out / "_manifest.json").exists())
-        if sig == signal.SIGINT and status != 0:  # interrupted, not already finished
+        if sig == signal.SIGINT and unfinished[-1]:  # (a signal after the manifest may end the exit itself)
             assert status == 130, stderr
             assert stderr.strip().splitlines()[-1].startswith("augkit preprocess: interrupted;"), stderr
             assert "Traceback" not in stderr
