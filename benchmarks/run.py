@@ -4,6 +4,7 @@
     python benchmarks/run.py --only flip --threads 1 --quick
     python benchmarks/run.py --out runs/bench                  # also writes results.md and results.json
     python benchmarks/run.py --compare-json runs/old/results.json   # augkit now / augkit then, per row
+    python benchmarks/run.py --only preprocess --preprocess-scaling  # also augkit preprocess vs a plain loop
 
 It times whichever ``augkit`` is importable (PYTHONPATH=other/checkout/src times that code).
 """
@@ -23,7 +24,7 @@ if not __package__:  # run as a script (python benchmarks/run.py): import this f
 
 import torch
 
-from benchmarks import inputs, tasks as task_modules
+from benchmarks import inputs, preprocess_scaling, tasks as task_modules
 from benchmarks.harness import AUGKIT, Row, Task, machine, markdown, run_tasks, write_json
 from benchmarks.peers import peers
 
@@ -78,6 +79,9 @@ def report(args: argparse.Namespace) -> str:
     text = f"Machine: {machine()}\n\nBatches on: {where}\n\nPeers: {versions}\n\n{table}\n"
     if args.compare_json:
         text += "\n" + compare(rows, args.compare_json) + "\n"
+    if args.preprocess_scaling:
+        text += "\n`augkit preprocess` against a plain single-process loop (benchmarks/preprocess_scaling.py):\n\n"
+        text += preprocess_scaling.report(args.out) + "\n"
     print("\n" + text)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -95,6 +99,9 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--scale", type=float, default=1.0, help="shrink image and batch sizes")
     parser.add_argument("--device", default="cpu", help="torch device of the batch inputs, e.g. cuda")
     parser.add_argument("--out", type=Path, help="folder for results.md and results.json")
+    parser.add_argument("--preprocess-scaling", action="store_true",
+                        help="also run augkit preprocess against a plain loop at 500 and 2000 images, "
+                             "with peak memory (about 2 minutes; writes preprocess.md/.json to --out)")
     parser.add_argument("--compare-json", type=Path, metavar="OLD.json",
                         help="a previous results.json: print augkit's images/s now over then, per row")
     return report(parser.parse_args(argv))

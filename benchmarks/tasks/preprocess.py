@@ -1,4 +1,5 @@
-"""Offline preprocessing: ``augkit preprocess`` against plain Ray Data + torchvision, same photos.
+"""Offline preprocessing on Ray: ``augkit preprocess --executor ray`` against plain Ray Data +
+torchvision, same photos.
 
 One runner call is one whole Ray job over a folder of JPEG photos (made from the bundled ones at
 camera-like sizes): decode, the vit-224 eval resize and centre crop, uint8 images to Parquet.
@@ -6,7 +7,9 @@ The plain version is the usual script: ``read_images`` -> ``map_batches`` (torch
 actor pool) -> ``write_parquet``. Ray starts once, on the first call, and stays up.
 
 A job takes seconds, so the task is left out of smoke runs (``scale < 0.5``); the jobs
-themselves are tested in ``tests/test_distributed.py``.
+themselves are tested in ``tests/test_distributed.py``. On one machine ``augkit preprocess`` runs
+local processes by default; ``benchmarks/preprocess_scaling.py`` measures that against a plain
+loop.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..inputs import photo
 
 PRESET = "vit-224"
 SIZE, RESIZE = 224, 249          # vit-224: crop_ratio 0.9, so the shorter side goes to 224 / 0.9
-WORKERS = (1, 2)
+WORKERS = 2
 BATCH = 32
 
 
@@ -45,7 +48,8 @@ def augkit_job(src: str, dst: str) -> int:
     """``augkit preprocess SRC DST --preset vit-224``; the number of images written."""
     from augkit.distributed import preprocess
 
-    return preprocess(src, dst, preset=PRESET, batch_size=BATCH, workers=WORKERS, overwrite=True)["counts"]["written"]
+    return preprocess(src, dst, preset=PRESET, batch_size=BATCH, workers=WORKERS, executor="ray",
+                      overwrite=True)["counts"]["written"]
 
 
 class TorchvisionResizeCrop:
@@ -73,12 +77,12 @@ def ray_torchvision_job(src: str, dst: str) -> int:
     shutil.rmtree(dst, ignore_errors=True)
     data = ray.data.read_images(src, mode="RGB", include_paths=True)
     data = data.map_batches(TorchvisionResizeCrop, batch_size=BATCH,
-                            compute=ray.data.ActorPoolStrategy(min_size=WORKERS[0], max_size=WORKERS[1]))
+                            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=WORKERS))
     data.write_parquet(dst)
     return sum(pq.ParquetFile(os.path.join(dst, f)).metadata.num_rows for f in os.listdir(dst))
 
 
-def _started(job):
+def with_ray(job):
     """``job`` with Ray started (once) before its first call."""
     def run(src: str, dst: str) -> int:
         import ray
@@ -101,9 +105,9 @@ def tasks(scale: float = 1.0) -> list[Task]:
     src = photo_folder(n)
     out = tempfile.mkdtemp(prefix="augkit-bench-parquet-")
     return [Task(
-        f"preprocess {n} JPEG photos 480x640..600x800 -> {PRESET} uint8 Parquet (Ray, {WORKERS[1]} workers)", n, {
-            AUGKIT: lambda: _started(augkit_job)(src, os.path.join(out, "augkit")),
-            "Ray Data + torchvision v2": lambda: _started(ray_torchvision_job)(src, os.path.join(out, "torchvision")),
+        f"preprocess {n} JPEG photos 480x640..600x800 -> {PRESET} uint8 Parquet (Ray, {WORKERS} workers)", n, {
+            AUGKIT: lambda: with_ray(augkit_job)(src, os.path.join(out, "augkit")),
+            "Ray Data + torchvision v2": lambda: with_ray(ray_torchvision_job)(src, os.path.join(out, "torchvision")),
         },
         note="one call = one Ray job (Ray already running): listing, actor start, decode, resize/crop, write",
     )]

@@ -1,15 +1,18 @@
 """Reading images from files and bytes.
 
-``read_image`` decodes with OpenCV (fast, keeps 16-bit PNG/TIFF as uint16) and falls back to PIL
-for what OpenCV cannot read, applies the EXIF orientation, converts channels as asked and returns
-an RGB-ordered HW/HWC NumPy array. A missing file raises ``FileNotFoundError``; a corrupt or
-truncated one raises :class:`ImageReadError` (a ``ValueError``) naming the file and the reason.
+``read_image`` decodes with OpenCV (fast, keeps 16-bit PNG/TIFF as uint16 and float TIFF as
+float32) and falls back to PIL for what OpenCV cannot read, applies the EXIF orientation, converts
+channels as asked and returns an RGB-ordered HW/HWC NumPy array. A missing file raises
+``FileNotFoundError``; a corrupt or truncated one, or one whose header claims more pixels than
+PIL's ``Image.MAX_IMAGE_PIXELS`` (a decompression bomb), raises :class:`ImageReadError` (a
+``ValueError``) naming the file and the reason.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import warnings
 from typing import Literal
 
 import cv2
@@ -66,6 +69,7 @@ def decode_image(data: bytes, mode: Mode = "RGB", *, name: str = "<bytes>") -> n
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
     if not data:
         raise ImageReadError(name, "the file is empty")
+    _check_pixels(data, name)
     array = _decode_opencv(data)
     if array is None:
         array = _decode_pil(data, name)
@@ -80,7 +84,7 @@ def _decode_opencv(data: bytes) -> np.ndarray | None:
     if data.startswith(_JPEG_START) and _JPEG_END not in data[-64:]:
         return None
     array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if array is None or array.dtype not in (np.uint8, np.uint16) or array.ndim not in (2, 3):
+    if array is None or array.dtype not in (np.uint8, np.uint16, np.float32) or array.ndim not in (2, 3):
         return None
     if array.ndim == 3 and array.shape[2] == 1:
         return array[:, :, 0]
@@ -95,6 +99,8 @@ def _decode_pil(data: bytes, name: str) -> np.ndarray:
             image = ImageOps.exif_transpose(image)
             if image.mode in ("I;16", "I;16B", "I;16L"):
                 return np.asarray(image, dtype=np.uint16)
+            if image.mode == "F":
+                return np.asarray(image, dtype=np.float32)
             if image.mode not in ("L", "RGB", "RGBA"):
                 image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
             return np.array(image)
@@ -102,6 +108,26 @@ def _decode_pil(data: bytes, name: str) -> np.ndarray:
         raise ImageReadError(name, "not a recognised image format") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ImageReadError(name, f"corrupt or truncated data ({error})") from None
+
+
+def _check_pixels(data: bytes, name: str) -> None:
+    """Refuse an image whose header claims more than ``Image.MAX_IMAGE_PIXELS`` pixels before
+    anything allocates them (OpenCV's own limit is a gigapixel); reads only the header."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is None:
+        return
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Image.DecompressionBombError as error:
+        raise ImageReadError(name, f"a decompression bomb? {error}") from None
+    except Exception:  # noqa: BLE001 - a header PIL cannot parse is left to the decoders
+        return
+    if width * height > limit:
+        raise ImageReadError(name, f"a decompression bomb? the header claims {width}x{height} pixels, "
+                                   f"over the limit of {limit} (PIL.Image.MAX_IMAGE_PIXELS)")
 
 
 def _exif_orientation(data: bytes) -> int:

@@ -1,7 +1,7 @@
 """Preprocessed image datasets stored as Parquet shards, and the dataset that reads them back.
 
 ``augkit.distributed.preprocess`` writes a folder (local or ``s3://``) holding Parquet shards
-and a ``manifest.json``. Every row is one image:
+and a ``_manifest.json``. Every row is one image:
 
 =================== ========= ==============================================================
 column              type      meaning
@@ -43,9 +43,11 @@ from ..core.transform import Transform
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ParquetImageDataset", "MANIFEST", "FORMAT", "ROWS_PER_GROUP", "shard_schema", "read_manifest"]
+__all__ = ["ParquetImageDataset", "MANIFEST", "LEGACY_MANIFEST", "FORMAT", "ROWS_PER_GROUP", "shard_schema", "read_manifest"]
 
-MANIFEST = "manifest.json"
+# "_" keeps the manifest out of the data files that pyarrow, pandas, Ray Data and DuckDB read
+MANIFEST = "_manifest.json"
+LEGACY_MANIFEST = "manifest.json"  # the name earlier versions wrote; still read
 FORMAT = "augkit.preprocessed/1"
 ROWS_PER_GROUP = 16
 
@@ -62,16 +64,21 @@ def shard_schema() -> pa.Schema:
 
 
 def read_manifest(filesystem: Any, root: str) -> dict[str, Any]:
-    """The manifest of the preprocessed dataset in ``root`` on a pyarrow ``filesystem``."""
-    path = f"{root}/{MANIFEST}"
-    try:
-        with filesystem.open_input_stream(path) as stream:
-            manifest = json.loads(stream.read())
-    except FileNotFoundError:
+    """The manifest of the preprocessed dataset in ``root`` on a pyarrow ``filesystem``
+    (``_manifest.json``, or ``manifest.json`` as earlier versions named it)."""
+    for name in (MANIFEST, LEGACY_MANIFEST):
+        path = f"{root}/{name}"
+        try:
+            with filesystem.open_input_stream(path) as stream:
+                manifest = json.loads(stream.read())
+            break
+        except FileNotFoundError:
+            continue
+    else:
         raise FileNotFoundError(
             f"{root} holds no {MANIFEST}: not a preprocessed dataset, or its preprocessing did not "
-            f"finish (run it again with overwrite)"
-        ) from None
+            f"finish (run it again with resume)"
+        )
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path} is not an {FORMAT} manifest; got format {manifest.get('format')!r}")
     return manifest

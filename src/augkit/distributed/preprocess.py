@@ -1,38 +1,44 @@
-"""``preprocess``: run a deterministic pipeline over a folder of images once, on Ray Data, and
-store the results as Parquet shards with a JSON manifest.
+"""``preprocess``: run a deterministic pipeline over a folder of images once and store the
+results as Parquet shards with a JSON manifest, so that the folder reads as a plain Parquet
+dataset.
 
-The job is ``from_items(file list) -> map_batches(Preprocessor, actor pool) -> write_parquet``.
-Files are listed on the driver (that gives the class list and the count to reconcile against)
-and read, decoded and transformed inside the actor pool, one file at a time, so that a corrupt or
-unreadable file is recorded with its reason instead of failing the job; ``ray.data.read_images``
-(and ``read_binary_files``) raise on such a file and stop everything.
+The run: list the files on the driver (that gives the class list and the count to reconcile
+against), cut the listing into chunks of ``batch_size`` files, and let workers (local processes,
+or a Ray actor pool) read, decode, transform and write each chunk as one shard
+(:mod:`augkit.distributed.worker`). A file that fails is recorded in its shard with the
+exception; the job always finishes.
 
-The manifest is written last, after the shards are counted and reconciled with the listing
-(read = written + failed), so a folder without one is an unfinished run and
-:class:`augkit.data.ParquetImageDataset` refuses it.
+The destination is claimed with a lease (:mod:`augkit.distributed.lease`); shards appear whole,
+each with its chunk's file list in its footer (:mod:`augkit.distributed.shards`), so an
+interrupted run is resumed from the shards it finished. The manifest, ``_manifest.json``, is
+written last, atomically, after the shards are reconciled with the listing (read = written +
+failed); a folder without one is an unfinished run, and :class:`augkit.data.ParquetImageDataset`
+refuses it.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import math
 import os
 import posixpath
+import sys
 import uuid
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..core.config import to_config
 from ..core.transform import Transform
 from ..data.folder import IMAGE_EXTENSIONS
-from ..data.parquet import FORMAT, MANIFEST, ROWS_PER_GROUP
+from ..data.parquet import FORMAT, LEGACY_MANIFEST, MANIFEST
+from .executors import EXECUTORS, default_workers, import_ray, run_local, run_ray
+from .lease import LEASE, Lease, held_error, is_held, read_lease
 from .pipeline import check_deterministic, resolve_transform, split_pipeline
-from .storage import join, resolve
-from .worker import Preprocessor
+from .shards import Chunk, ShardRecord, read_shard_record, run_of, shard_name
+from .storage import atomic_output, join, resolve
+from .worker import ShardJob
 
 if TYPE_CHECKING:
     import pyarrow.fs
@@ -45,7 +51,8 @@ _MAX_ERRORS_SHOWN = 5
 @dataclass(frozen=True)
 class Listing:
     """The image files of a source folder: paths relative to it, their labels (``-1`` when the
-    folder is flat), the class names, and how many other files were ignored."""
+    folder is flat), the class names, and how many other files were ignored (hidden ones, and
+    those without an image extension)."""
 
     paths: list[str]
     labels: list[int]
@@ -57,7 +64,9 @@ def list_images(filesystem: pyarrow.fs.FileSystem, root: str) -> Listing:
     """List the images under ``root``: either all in class sub-folders (labels from the folder
     names, sorted; images deeper down belong to their top folder) or all at the top (no labels).
 
-    Hidden files and folders (``.name``) and files without an image extension are ignored.
+    Hidden files, files in hidden folders (``.name``) and files without an image extension are
+    ignored and counted. A folder named like an image (``photo.jpg/``) that holds no image is
+    listed as one, so that it is reported as a failed file rather than lost.
     """
     import pyarrow.fs as pafs
 
@@ -65,17 +74,20 @@ def list_images(filesystem: pyarrow.fs.FileSystem, root: str) -> Listing:
     if info.type != pafs.FileType.Directory:
         what = "does not exist" if info.type == pafs.FileType.NotFound else "is not a folder"
         raise FileNotFoundError(f"source {root} {what}; expected a folder of images")
-    found, ignored = [], 0
+    found, folders, ignored = [], [], 0
     for entry in filesystem.get_file_info(pafs.FileSelector(root, recursive=True)):
-        if entry.type != pafs.FileType.File:
-            continue
         relative = posixpath.relpath(entry.path.replace(os.sep, "/"), root.replace(os.sep, "/"))
-        if any(part.startswith(".") for part in relative.split("/")):
-            continue
-        if relative.lower().endswith(IMAGE_EXTENSIONS):
-            found.append(relative)
-        else:
-            ignored += 1
+        named_like_image = relative.lower().endswith(IMAGE_EXTENSIONS)
+        hidden = any(part.startswith(".") for part in relative.split("/"))
+        if entry.type == pafs.FileType.Directory:
+            if named_like_image and not hidden:
+                folders.append(relative)
+        elif entry.type == pafs.FileType.File:
+            if named_like_image and not hidden:
+                found.append(relative)
+            else:
+                ignored += 1
+    found += [f for f in folders if not any(p.startswith(f"{f}/") for p in found)]
     found.sort()
     if not found:
         raise ValueError(f"source {root} holds no images (looked for {', '.join(IMAGE_EXTENSIONS)})")
@@ -94,213 +106,258 @@ def list_images(filesystem: pyarrow.fs.FileSystem, root: str) -> Listing:
 
 def preprocess(src: str | os.PathLike, dst: str | os.PathLike, *, preset: str | None = None,
                transform: Transform | dict[str, Any] | str | os.PathLike | None = None,
-               address: str | None = None, batch_size: int = 128,
-               workers: tuple[int, int] | None = None, cpus_per_worker: float = 1.0,
-               overwrite: bool = False, endpoint_url: str | None = None) -> dict[str, Any]:
+               executor: str = "auto", workers: int | None = None, cpus_per_worker: float = 1.0,
+               address: str | None = None, batch_size: int = 64, resume: bool = False,
+               overwrite: bool = False, endpoint_url: str | None = None, retries: int = 2,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Run a deterministic pipeline over the images of ``src`` and write Parquet shards and a
-    ``manifest.json`` to ``dst``; return the manifest.
+    ``_manifest.json`` to ``dst``; return the manifest.
 
     Args:
         src: a folder of images, flat or in class sub-folders; local or ``s3://`` (or another
             pyarrow URI).
-        dst: the output folder; it must be empty or absent unless ``overwrite``.
+        dst: the output folder; it must be empty, absent, or hold only other files with
+            ``overwrite``, unless ``resume``.
         preset: a model name for ``augkit.presets.eval_transform(model=preset)``.
         transform: the pipeline instead: a Transform, a config dict, or a JSON config file.
-        address: a Ray cluster to run on; ``None`` connects to the cluster of ``RAY_ADDRESS``
-            (set by ``ray job submit``) or starts a local Ray on this machine. A Ray session
-            already initialized in this process is used as it is.
-        batch_size: images per ``map_batches`` call.
-        workers: ``(min, max)`` actors in the pool; default ``(1, CPUs / cpus_per_worker)``.
-        cpus_per_worker: CPUs each actor reserves (fractions allowed).
-        overwrite: replace the contents of ``dst`` if it holds an earlier run's output.
-        endpoint_url: an S3-compatible endpoint for ``s3://`` locations.
+        executor: ``"local"`` (processes on this machine), ``"ray"`` (a Ray actor pool), or
+            ``"auto"``: Ray when ``address`` or ``RAY_ADDRESS`` is set or a Ray session is
+            already initialized in this process, else local.
+        workers: processes or actors; default: this machine's CPUs (with Ray: the cluster's)
+            over ``cpus_per_worker``.
+        cpus_per_worker: CPUs each worker takes (fractions allowed).
+        address: the Ray cluster to run on (implies Ray).
+        batch_size: source files per shard (one task).
+        resume: continue the unfinished run in ``dst`` from the shards it finished (or return
+            the manifest of a finished one); the result is that of an uninterrupted run.
+        overwrite: first remove the earlier run in ``dst`` (only the files its manifest or run
+            id names; other files stay).
+        endpoint_url: an S3-compatible endpoint for the ``s3://`` side(s).
+        retries: extra attempts at reading a file after a transient ``OSError``.
+        progress: called with (shards finished, shards in all) as shards are finished.
 
     Only the stored part of the pipeline runs here: trailing ``Normalize``/``ToDtype`` steps are
     recorded as the manifest's ``deferred_transform`` and applied when reading back, so the
     shards hold uint8 images.
+
+    A run holding the lease on ``dst`` makes a second one raise :class:`LeaseHeldError` (a
+    ``FileExistsError``). Interrupted (``KeyboardInterrupt``), a run keeps its finished shards
+    and releases the lease, so that ``resume=True`` continues it.
     """
-    ray = _import_ray()
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(map(repr, EXECUTORS))}; got {executor!r}")
+    for name, value, low in (("batch_size", batch_size, 1), ("retries", retries, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}; got {value!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive int or None; got {workers!r}")
+    if isinstance(cpus_per_worker, bool) or not isinstance(cpus_per_worker, (int, float)) or not cpus_per_worker > 0:
+        raise ValueError(f"cpus_per_worker must be a number > 0; got {cpus_per_worker!r}")
+    if resume and overwrite:
+        raise ValueError("give at most one of resume and overwrite; got both")
+    on_ray = executor == "ray" or (executor == "auto" and _ray_wanted(address))
+    if on_ray:
+        import_ray()
     pipeline = resolve_transform(preset=preset, transform=transform)
     check_deterministic(pipeline)
     stored, deferred = split_pipeline(pipeline)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    if not cpus_per_worker > 0:
-        raise ValueError(f"cpus_per_worker must be > 0; got {cpus_per_worker!r}")
-    if workers is not None and not (isinstance(workers, (tuple, list)) and len(workers) == 2
-                                    and all(isinstance(w, int) for w in workers) and 1 <= workers[0] <= workers[1]):
-        raise ValueError(f"workers must be (min, max) with 1 <= min <= max; got {workers!r}")
-    src_fs, src_root = resolve(src, endpoint_url)
-    dst_fs, dst_root = resolve(dst, endpoint_url)
+    src_fs, src_root = _resolve_side(src, endpoint_url)
+    dst_fs, dst_root = _resolve_side(dst, endpoint_url)
+    if endpoint_url is not None and not any(_is_s3(p) for p in (src, dst)):
+        raise ValueError(f"endpoint_url is for s3:// locations, but neither side is one: src={os.fspath(src)!r}, "
+                         f"dst={os.fspath(dst)!r}")
     listing = list_images(src_fs, src_root)
-    _prepare_destination(dst_fs, dst_root, overwrite)
-
-    started = _connect(ray, address)
-    try:
-        pool = _actor_pool(ray, workers, cpus_per_worker)
-        log = f"augkit-preprocess-failures-{uuid.uuid4().hex}"
-        items = [{"path": p, "label": label} for p, label in zip(listing.paths, listing.labels)]
-        dataset = ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / batch_size))
-        dataset = dataset.map_batches(
-            Preprocessor, batch_size=batch_size, batch_format="numpy", compute=pool,
-            num_cpus=cpus_per_worker,
-            fn_constructor_kwargs=dict(transform=to_config(stored), classes=listing.classes,
-                                       filesystem=src_fs, root=src_root, failure_log=log),
-        )
-        dataset.write_parquet(dst_root, filesystem=dst_fs, row_group_size=ROWS_PER_GROUP,
-                              compression="zstd", ray_remote_args={"num_cpus": 0.25})
-        failures = _collect_failures(ray, log)
-    finally:
-        _stop_actor(ray, log)
-        if started:
-            ray.shutdown()
-
-    shards, written = _read_shards(dst_fs, dst_root)
-    _reconcile(listing, written, failures)
-    manifest = {
-        "format": FORMAT,
-        "augkit_version": __version__,
-        "ray_version": ray.__version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    plan = json.loads(json.dumps({  # as the lease stores it (JSON: tuples become lists)
         "source": os.fspath(src) if "://" in os.fspath(src) else src_root,
+        "stored_transform": to_config(stored), "classes": listing.classes, "batch_size": batch_size}))
+
+    finished = _finished_manifest(dst_fs, dst_root)
+    if finished is not None and resume:
+        return finished[1]
+    lease = _claim(dst_fs, dst_root, plan, finished, resume=resume, overwrite=overwrite)
+    try:
+        chunks = [Chunk(i, listing.paths[start:start + batch_size], listing.labels[start:start + batch_size])
+                  for i, start in enumerate(range(0, len(listing.paths), batch_size))]
+        pending = _pending(dst_fs, dst_root, chunks, lease.run_id) if resume else chunks
+        job = ShardJob(to_config(stored), listing.classes, src_fs, src_root, dst_fs, dst_root, lease.run_id, retries)
+        if pending:
+            if on_ray:
+                finishing = run_ray(job, pending, workers, cpus_per_worker, address)
+            else:
+                finishing = run_local(job, pending, workers or default_workers(cpus_per_worker))
+            for count, _ in enumerate(finishing, len(chunks) - len(pending) + 1):
+                if progress is not None:
+                    progress(count, len(chunks))
+        records = _reconcile(dst_fs, dst_root, chunks, lease.run_id)
+        manifest = _manifest(plan, pipeline, stored, deferred, preset, listing, records, lease.run_id, on_ray)
+        with atomic_output(dst_fs, join(dst_root, MANIFEST)) as stream:
+            stream.write((json.dumps(manifest, indent=2) + "\n").encode())
+    except BaseException:
+        lease.release(finished=False)
+        raise
+    lease.release(finished=True)
+    return manifest
+
+
+def _is_s3(location: str | os.PathLike) -> bool:
+    return os.fspath(location).startswith("s3://")
+
+
+def _resolve_side(location: str | os.PathLike, endpoint_url: str | None) -> tuple[pyarrow.fs.FileSystem, str]:
+    """:func:`resolve` with the endpoint applied to an ``s3://`` side only."""
+    return resolve(location, endpoint_url if _is_s3(location) else None)
+
+
+def _ray_wanted(address: str | None) -> bool:
+    """Whether ``executor="auto"`` means Ray: a cluster named, or a session already running."""
+    ray = sys.modules.get("ray")
+    return address is not None or bool(os.environ.get("RAY_ADDRESS")) or (ray is not None and ray.is_initialized())
+
+
+def _finished_manifest(filesystem: pyarrow.fs.FileSystem, root: str) -> tuple[str, dict[str, Any]] | None:
+    """The file name and the manifest of a finished run in ``root`` (either name), else ``None``."""
+    for name in (MANIFEST, LEGACY_MANIFEST):
+        try:
+            with filesystem.open_input_stream(join(root, name)) as stream:
+                manifest = json.loads(stream.read())
+        except FileNotFoundError:
+            continue
+        if manifest.get("format") == FORMAT:
+            return name, manifest
+    return None
+
+
+def _files(filesystem: pyarrow.fs.FileSystem, root: str) -> list[str]:
+    """The paths of the files under ``root``, relative to it."""
+    import pyarrow.fs as pafs
+
+    entries = filesystem.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
+    return sorted(posixpath.relpath(e.path, root) for e in entries if e.type == pafs.FileType.File)
+
+
+def _claim(filesystem: pyarrow.fs.FileSystem, root: str, plan: dict[str, Any],
+           finished: tuple[str, dict[str, Any]] | None,
+           *, resume: bool, overwrite: bool) -> Lease:
+    """Take the lease on ``root`` for a new run, or for the unfinished run there if ``resume``;
+    with ``overwrite``, remove the earlier run's files. Refuse what the flags do not allow."""
+    import pyarrow.fs as pafs
+
+    if filesystem.get_file_info(root).type == pafs.FileType.File:
+        raise FileExistsError(f"destination {root} is a file; expected a folder")
+    previous = read_lease(filesystem, root)
+    if previous is not None and is_held(previous):
+        raise held_error(root, previous)
+    if finished is not None and not overwrite:
+        raise FileExistsError(f"destination {root} already holds a finished preprocessing run; pass "
+                              f"overwrite=True (--overwrite) to replace it, or resume=True (--resume) to keep it")
+    if previous is not None and not (resume or overwrite):
+        raise FileExistsError(f"destination {root} holds the unfinished run {previous['run_id']}; pass "
+                              f"resume=True (--resume) to continue it, or overwrite=True (--overwrite) "
+                              f"to start over")
+    if previous is not None and resume and previous["plan"] != plan:
+        changed = sorted(k for k in plan if previous["plan"].get(k) != plan[k])
+        raise ValueError(f"cannot resume the run in {root}: its {', '.join(changed)} differ from this "
+                         f"run's; pass overwrite=True (--overwrite) to start over")
+    if previous is None and finished is None and not overwrite:
+        others = [f for f in _files(filesystem, root) if f != LEASE]
+        if others:
+            raise FileExistsError(f"destination {root} holds files that are not preprocessing output "
+                                  f"(e.g. {others[0]}); choose an empty or new folder, or pass "
+                                  f"overwrite=True (--overwrite) to write beside them")
+    filesystem.create_dir(root, recursive=True)
+    run_id = previous["run_id"] if previous is not None and resume else uuid.uuid4().hex[:12]
+    lease = Lease(filesystem, root, run_id, plan)
+    lease.acquire(replacing=previous)
+    if previous is None and finished is None and _finished_manifest(filesystem, root) is not None:
+        lease.release(finished=True)  # a run finished between the check and the lease
+        raise FileExistsError(f"destination {root} already holds a finished preprocessing run")
+    if overwrite:
+        _remove_run(filesystem, root, finished, previous)
+    return lease
+
+
+def _remove_run(filesystem: pyarrow.fs.FileSystem, root: str, finished: tuple[str, dict[str, Any]] | None,
+                previous: dict[str, Any] | None) -> None:
+    """Delete the files of the earlier run: those its manifest names, and those named with its
+    run id (shards and their temporary files); nothing else."""
+    names: set[str] = set()
+    runs = {previous["run_id"]} if previous is not None else set()
+    if finished is not None:
+        name, manifest = finished
+        names |= {name, *(s["file"] for s in manifest["shards"])}
+        if manifest.get("run_id"):
+            runs.add(manifest["run_id"])
+    for relative in _files(filesystem, root):
+        if relative in names or run_of(posixpath.basename(relative)) in runs:
+            filesystem.delete_file(join(root, relative))
+
+
+def _pending(filesystem: pyarrow.fs.FileSystem, root: str, chunks: list[Chunk], run_id: str) -> list[Chunk]:
+    """The chunks of run ``run_id`` without a whole shard holding exactly their files; their
+    leftovers (temporary files, shards of other chunks) are removed."""
+    names = {shard_name(c.index, run_id): c for c in chunks}
+    finished = set()
+    for relative in _files(filesystem, root):
+        name = posixpath.basename(relative)
+        if run_of(name) != run_id:
+            continue
+        chunk = names.get(name)
+        record = read_shard_record(filesystem, join(root, relative)) if chunk is not None else None
+        if record is not None and record.inputs == chunk.paths and record.run_id == run_id:
+            finished.add(chunk.index)
+        else:
+            filesystem.delete_file(join(root, relative))
+    return [c for c in chunks if c.index not in finished]
+
+
+def _reconcile(filesystem: pyarrow.fs.FileSystem, root: str, chunks: list[Chunk], run_id: str) -> list[ShardRecord]:
+    """The records of the run's shards, one per chunk, checked: each holds exactly its chunk's
+    files, every one written once or failed."""
+    records, problems = [], []
+    for chunk in chunks:
+        record = read_shard_record(filesystem, join(root, shard_name(chunk.index, run_id)))
+        if record is None:
+            problems.append(f"no whole shard for chunk {chunk.index}")
+            continue
+        failed = [f.path for f in record.failed]
+        if record.inputs != chunk.paths or not set(failed) <= set(chunk.paths) or \
+                record.rows + len(failed) != len(chunk.paths):
+            problems.append(f"shard {record.file} holds {record.rows} rows and {len(failed)} failures "
+                            f"for its {len(chunk.paths)} files")
+        records.append(record)
+    if problems:
+        raise RuntimeError(f"preprocessing output in {root} does not reconcile with the source: "
+                           f"{'; '.join(problems[:_MAX_ERRORS_SHOWN])}; no manifest was written")
+    return records
+
+
+def _manifest(plan: dict[str, Any], pipeline: Transform, stored: Transform, deferred: Transform | None,
+              preset: str | None, listing: Listing, records: list[ShardRecord], run_id: str,
+              on_ray: bool) -> dict[str, Any]:
+    failed = sorted((f for r in records for f in r.failed), key=lambda f: f.path)
+    failed_paths = {f.path for f in failed}
+    class_counts = dict.fromkeys(listing.classes, 0)
+    for path, label in zip(listing.paths, listing.labels):
+        if label >= 0 and path not in failed_paths:
+            class_counts[listing.classes[label]] += 1
+    versions = {"augkit_version": __version__}
+    if on_ray:
+        versions["ray_version"] = sys.modules["ray"].__version__
+    return {
+        "format": FORMAT,
+        **versions,
+        "run_id": run_id,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "source": plan["source"],
         "classes": listing.classes,
         "preset": preset,
         "transform": to_config(pipeline),
         "stored_transform": to_config(stored),
         "deferred_transform": None if deferred is None else to_config(deferred),
         "image": {"dtype": "uint8", "layout": "HWC", "mode": "RGB", "encoding": "raw"},
-        "counts": {"read": len(listing.paths), "written": len(written), "failed": len(failures),
+        "counts": {"read": len(listing.paths), "written": sum(r.rows for r in records), "failed": len(failed),
                    "ignored_files": listing.ignored},
-        "class_counts": _class_counts(listing, failures),
-        "failed": [{"path": path, "reason": reason} for path, reason in failures.items()],
-        "shards": shards,
+        "class_counts": class_counts,
+        "failed": [f.to_dict() for f in failed],
+        "shards": [{"file": r.file, "rows": r.rows} for r in records],
     }
-    _write_json(dst_fs, join(dst_root, MANIFEST), manifest)
-    return manifest
-
-
-def _import_ray() -> Any:
-    try:
-        import pyarrow  # noqa: F401
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError as error:
-        raise ImportError(
-            f"augkit.distributed needs Ray Data and pyarrow ({error}); install them with "
-            f"pip install 'augkit[ray]'"
-        ) from error
-    return ray
-
-
-def _connect(ray: Any, address: str | None) -> bool:
-    """Initialize Ray unless it already is; return whether this call started it."""
-    if ray.is_initialized():
-        return False
-    if address is None and not os.environ.get("RAY_ADDRESS"):
-        # the workers import the augkit this process runs, even one found through a relative or
-        # programmatic sys.path entry (a source checkout, a notebook)
-        paths = [str(Path(__file__).resolve().parents[2]), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-        ray.init(include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}})
-    else:
-        ray.init(address=address)
-    return True
-
-
-def _collect_failures(ray: Any, name: str) -> dict[str, str]:
-    """The failures the workers recorded in the FailureLog actor ``name`` (none if none failed)."""
-    try:
-        return ray.get(ray.get_actor(name).get.remote())
-    except ValueError:
-        return {}
-
-
-def _stop_actor(ray: Any, name: str) -> None:
-    try:
-        ray.kill(ray.get_actor(name))
-    except ValueError:
-        pass
-
-
-def _actor_pool(ray: Any, workers: tuple[int, int] | None, cpus_per_worker: float) -> Any:
-    if workers is None:
-        cpus = ray.cluster_resources().get("CPU", 1)
-        workers = (1, max(1, int(cpus // cpus_per_worker)))
-    return ray.data.ActorPoolStrategy(min_size=workers[0], max_size=workers[1])
-
-
-def _prepare_destination(filesystem: pyarrow.fs.FileSystem, root: str, overwrite: bool) -> None:
-    """Make ``root`` an empty folder; refuse to touch anything but an earlier run's output."""
-    import pyarrow.fs as pafs
-
-    info = filesystem.get_file_info(root)
-    if info.type == pafs.FileType.File:
-        raise FileExistsError(f"destination {root} is a file; expected a folder")
-    if info.type == pafs.FileType.NotFound:
-        filesystem.create_dir(root, recursive=True)
-        return
-    files = [e for e in filesystem.get_file_info(pafs.FileSelector(root, recursive=True))
-             if e.type == pafs.FileType.File]
-    if not files:
-        return
-    ours = [e for e in files if e.base_name == MANIFEST or e.base_name.endswith(".parquet")]
-    if len(ours) < len(files):
-        other = next(e.path for e in files if e not in ours)
-        raise FileExistsError(f"destination {root} holds files that are not preprocessing output "
-                              f"(e.g. {other}); choose an empty or new folder")
-    if not overwrite:
-        finished = any(e.base_name == MANIFEST for e in files)
-        run = "a finished preprocessing run" if finished else "the shards of an unfinished run"
-        raise FileExistsError(f"destination {root} already holds {run}; pass overwrite=True "
-                              f"(--overwrite) to replace it")
-    filesystem.delete_dir_contents(root)
-
-
-def _read_shards(filesystem: pyarrow.fs.FileSystem, root: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """The shards written to ``root`` with their row counts, and the source paths they hold."""
-    import pyarrow.fs as pafs
-    import pyarrow.parquet as pq
-
-    shards, written = [], []
-    selector = pafs.FileSelector(root, recursive=True)
-    for entry in sorted(filesystem.get_file_info(selector), key=lambda e: e.path):
-        if entry.type != pafs.FileType.File or not entry.base_name.endswith(".parquet"):
-            continue
-        with filesystem.open_input_file(entry.path) as handle:
-            paths = pq.ParquetFile(handle).read(columns=["path"])["path"].to_pylist()
-        shards.append({"file": posixpath.relpath(entry.path, root), "rows": len(paths)})
-        written += paths
-    return shards, written
-
-
-def _reconcile(listing: Listing, written: list[str], failures: dict[str, str]) -> None:
-    """Check that every listed file was written exactly once or failed, and nothing else."""
-    problems = []
-    duplicated = sorted(p for p, n in Counter(written).items() if n > 1)
-    if duplicated:
-        problems.append(f"written more than once: {duplicated[:_MAX_ERRORS_SHOWN]}")
-    accounted = set(written) | set(failures)
-    missing = [p for p in listing.paths if p not in accounted]
-    if missing:
-        problems.append(f"neither written nor failed: {missing[:_MAX_ERRORS_SHOWN]}")
-    unknown = sorted(accounted - set(listing.paths))
-    if unknown:
-        problems.append(f"written but not listed: {unknown[:_MAX_ERRORS_SHOWN]}")
-    if problems:
-        raise RuntimeError(
-            f"preprocessing output does not reconcile with the source ({len(listing.paths)} read, "
-            f"{len(written)} written, {len(failures)} failed): {'; '.join(problems)}; no manifest "
-            f"was written"
-        )
-
-
-def _class_counts(listing: Listing, failures: dict[str, str]) -> dict[str, int]:
-    counts = dict.fromkeys(listing.classes, 0)
-    for path, label in zip(listing.paths, listing.labels):
-        if label >= 0 and path not in failures:
-            counts[listing.classes[label]] += 1
-    return counts
-
-
-def _write_json(filesystem: pyarrow.fs.FileSystem, path: str, payload: dict[str, Any]) -> None:
-    with filesystem.open_output_stream(path) as stream:
-        stream.write((json.dumps(payload, indent=2) + "\n").encode())

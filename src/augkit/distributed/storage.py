@@ -8,15 +8,18 @@ S3 credentials come from the usual AWS environment variables (``AWS_ACCESS_KEY_I
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
+import uuid
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
     import pyarrow.fs
 
-__all__ = ["resolve", "join"]
+__all__ = ["resolve", "join", "is_local", "atomic_output", "temporary_name"]
 
 
 def resolve(uri: str | os.PathLike, endpoint_url: str | None = None) -> tuple[pyarrow.fs.FileSystem, str]:
@@ -75,3 +78,49 @@ def _s3(endpoint_url: str | None) -> pyarrow.fs.S3FileSystem:
 def join(*parts: str) -> str:
     """Join path parts with ``/`` (pyarrow paths use it on every platform)."""
     return posixpath.join(*parts)
+
+
+def is_local(filesystem: pyarrow.fs.FileSystem) -> bool:
+    """Whether ``filesystem`` is this machine's, where a rename is atomic."""
+    return filesystem.type_name == "local"
+
+
+def temporary_name(path: str) -> str:
+    """A hidden name beside ``path`` for writing it before the rename: pyarrow, pandas and Ray
+    Data skip names starting with ``.``, and it does not end like ``path``.
+
+    >>> temporary_name("out/part-00001-ab.parquet").startswith("out/.part-00001-ab.parquet.")
+    True
+    """
+    folder, name = posixpath.split(path)
+    return posixpath.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+@contextlib.contextmanager
+def atomic_output(filesystem: pyarrow.fs.FileSystem, path: str) -> Iterator[pyarrow.NativeFile]:
+    """A stream that appears at ``path`` whole or not at all.
+
+    On a local filesystem it is written under :func:`temporary_name` and renamed when the block
+    ends (and removed if the block raises); an object store makes an object visible only when
+    its upload completes, so there it is written in place.
+
+    >>> import pyarrow.fs, tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> with atomic_output(pyarrow.fs.LocalFileSystem(), f"{root}/a.txt") as stream:
+    ...     _ = stream.write(b"whole")
+    >>> os.listdir(root)
+    ['a.txt']
+    """
+    if not is_local(filesystem):
+        with filesystem.open_output_stream(path) as stream:
+            yield stream
+        return
+    temporary = temporary_name(path)
+    try:
+        with filesystem.open_output_stream(temporary) as stream:
+            yield stream
+        filesystem.move(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            filesystem.delete_file(temporary)
+        raise

@@ -1,122 +1,157 @@
-"""The per-file work of preprocessing, run by the Ray actor pool: read, decode, transform.
+"""The per-chunk work of preprocessing: read, decode, transform and store each file of a chunk.
 
-Each actor builds the pipeline once from its config. A batch arrives as rows ``(path, label)``;
-files are read concurrently (reads wait on storage and release the GIL), then decoded with
-:func:`augkit.io.decode_image` and transformed one by one. A file that cannot be read or decoded
-does not stop the job: it is reported to the :class:`FailureLog` actor with the reason, and the
-batch returns the rows of the other files only.
+A :class:`ShardWriter` is built once per worker process (a local process or a Ray actor) and
+writes one shard per chunk. Files stream through it: a few are read ahead (reads wait on storage
+and release the GIL), each is decoded with :func:`augkit.io.decode_image` and transformed, and
+its row goes to the shard's current row group; no batch of raw bytes is ever held. Any exception
+while reading, decoding or transforming a file becomes that file's :class:`Failure`, stored in the
+shard's footer with the data; transient read errors (an ``OSError`` other than a missing file or a
+folder) are retried a few times first.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 import torch
 
 from ..core.config import from_config
-from ..data.parquet import shard_schema
 from ..functional.convert import to_dtype_numpy
-from ..io import ImageReadError, decode_image
+from ..io import decode_image
+from .shards import Chunk, Failure, ShardRecord, write_shard
 from .storage import join
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     import pyarrow.fs
 
-__all__ = ["Preprocessor", "FailureLog"]
+__all__ = ["ShardJob", "ShardWriter", "to_uint8"]
 
-_READ_THREADS = 8
+_READ_AHEAD = 4
+_PERMANENT = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
-class FailureLog:
-    """Collects ``{source path: reason}`` of the files that failed (a named Ray actor, 0 CPUs,
-    started by the first failure, so that a run without failures starts no extra process; the
-    driver reads and stops it).
+@dataclass(frozen=True)
+class ShardJob:
+    """Everything a worker needs, picklable: the stored pipeline's config, the class names, where
+    the source files are and where the shards go, the run id, and the read retries."""
 
-    Keyed by path, so a batch that Ray retries is not counted twice.
+    transform: dict[str, Any]
+    classes: list[str]
+    source: pyarrow.fs.FileSystem
+    source_root: str
+    destination: pyarrow.fs.FileSystem
+    destination_root: str
+    run_id: str
+    retries: int = 2
+    retry_delay: float = 0.2
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """``image`` as uint8: 16-bit scaled, float (e.g. a float32 TIFF) taken as values in [0, 1].
+
+    >>> to_uint8(np.array([[0.0, 0.5, 1.0]], np.float32))
+    array([[  0, 128, 255]], dtype=uint8)
+    >>> to_uint8(np.array([[0.0, 2.0]], np.float32))
+    Traceback (most recent call last):
+      ...
+    ValueError: a float image must hold values in [0, 1] to be stored as uint8; got values in [0, 2]
+    """
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype.kind == "f":
+        low, high = float(np.nanmin(image)), float(np.nanmax(image))
+        if not (0.0 <= low and high <= 1.0):
+            raise ValueError(f"a float image must hold values in [0, 1] to be stored as uint8; "
+                             f"got values in [{low:g}, {high:g}]")
+        image = image.astype(np.float32, copy=False)
+    return to_dtype_numpy(image, "uint8")
+
+
+class ShardWriter:
+    """Writes the shards of a job's chunks; one instance per worker process.
+
+    >>> import augkit, pyarrow.fs, tempfile
+    >>> src, dst = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> job = ShardJob(augkit.HorizontalFlip(p=1.0).to_config(), [], pyarrow.fs.LocalFileSystem(),
+    ...                src, pyarrow.fs.LocalFileSystem(), dst, "ab12")
+    >>> record = ShardWriter(job).write(Chunk(0, ["missing.jpg"], [-1]))
+    >>> record.rows, record.failed[0].error
+    (0, 'FileNotFoundError')
     """
 
-    def __init__(self) -> None:
-        self.failures: dict[str, str] = {}
+    def __init__(self, job: ShardJob) -> None:
+        torch.set_num_threads(1)  # a worker holds one CPU's worth of work
+        if cv2.getNumThreads() != 1:  # (a forked child already has 1, and must not resize the pool)
+            cv2.setNumThreads(1)
+        self.job = job
+        self.transform = from_config(job.transform)
+        self.pool = ThreadPoolExecutor(_READ_AHEAD)
 
-    def add(self, failures: dict[str, str]) -> None:
-        self.failures.update(failures)
+    def write(self, chunk: Chunk) -> ShardRecord:
+        """Process every file of ``chunk`` and write its shard; the record of the shard."""
+        failures: list[Failure] = []
+        rows = self._rows(chunk, failures)
+        return write_shard(self.job.destination, self.job.destination_root, chunk, self.job.run_id,
+                           rows, failures)
 
-    def get(self) -> dict[str, str]:
-        return dict(sorted(self.failures.items()))
+    def _rows(self, chunk: Chunk, failures: list[Failure]) -> Iterator[dict[str, Any]]:
+        reads = _read_ahead(self.pool, self._read, chunk.paths)
+        for path, label, read in zip(chunk.paths, chunk.labels, reads):
+            try:
+                row = self._row(path, label, read.result())
+            except Exception as error:  # noqa: BLE001 - one file's failure is never the job's
+                failures.append(Failure(path, type(error).__name__, str(error)))
+                continue
+            yield row
 
+    def _row(self, path: str, label: int, data: bytes) -> dict[str, Any]:
+        image = to_uint8(decode_image(data, "RGB", name=path))
+        out = np.ascontiguousarray(self.transform(image))
+        return {
+            "image": out.tobytes(), "height": out.shape[0], "width": out.shape[1], "channels": out.shape[2],
+            "label": label if label >= 0 else None,
+            "class_name": self.job.classes[label] if label >= 0 else None,
+            "path": path, "original_height": image.shape[0], "original_width": image.shape[1],
+        }
 
-class Preprocessor:
-    """The callable class given to ``Dataset.map_batches``: one instance per actor.
+    def _read(self, path: str) -> bytes:
+        attempt = 0
+        while True:
+            try:
+                with self.job.source.open_input_file(join(self.job.source_root, path)) as file:
+                    return file.read()
+            except _PERMANENT:
+                raise
+            except OSError:
+                if attempt == self.job.retries:
+                    raise
+                time.sleep(self.job.retry_delay * 2 ** attempt)
+                attempt += 1
 
-    Args:
-        transform: the config of the stored (uint8 -> uint8) pipeline.
-        classes: class names indexed by label.
-        filesystem: the filesystem of the source files, and ``root`` their folder on it.
-        failure_log: the name of the :class:`FailureLog` actor (made on the first failure), or
-            a ``FailureLog`` object to record into directly.
-    """
-
-    def __init__(self, transform: dict[str, Any], classes: list[str], filesystem: pyarrow.fs.FileSystem,
-                 root: str, failure_log: str | FailureLog) -> None:
-        torch.set_num_threads(1)  # an actor holds one CPU's worth of work
-        cv2.setNumThreads(1)
-        self.transform = from_config(transform)
-        self.classes = classes
-        self.filesystem = filesystem
-        self.root = root
-        self.failure_log = failure_log
-        self.pool = ThreadPoolExecutor(_READ_THREADS)
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:
+    def __call__(self, batch: Any) -> Any:
+        """The Ray Data form: a pyarrow batch of chunks (``index``, ``paths``, ``labels``) in, a
+        table of ``index``, ``rows``, ``failed`` out."""
         import pyarrow as pa
 
-        paths = [str(p) for p in batch["path"]]
-        rows: dict[str, list] = {name: [] for name in shard_schema().names}
-        failures: dict[str, str] = {}
-        for path, label, data in zip(paths, batch["label"].tolist(), self.pool.map(self._read, paths)):
-            try:
-                if isinstance(data, OSError):
-                    raise ImageReadError(path, f"cannot read the file ({data})")
-                image = decode_image(data, "RGB", name=path)
-            except ImageReadError as error:
-                failures[path] = error.reason
-                continue
-            original = image.shape[:2]
-            if image.dtype != np.uint8:  # 16-bit files: stored, like everything, as uint8
-                image = to_dtype_numpy(image, "uint8")
-            out = np.ascontiguousarray(self.transform(image))
-            rows["image"].append(out.tobytes())
-            rows["height"].append(out.shape[0])
-            rows["width"].append(out.shape[1])
-            rows["channels"].append(out.shape[2])
-            rows["label"].append(label if label >= 0 else None)
-            rows["class_name"].append(self.classes[label] if label >= 0 else None)
-            rows["path"].append(path)
-            rows["original_height"].append(original[0])
-            rows["original_width"].append(original[1])
-        if failures:
-            self._record(failures)
-        return pa.table(rows, schema=shard_schema())
+        records = [self.write(Chunk(**item)) for item in batch.to_pylist()]
+        return pa.table({"index": [r.index for r in records], "rows": [r.rows for r in records],
+                         "failed": [len(r.failed) for r in records]})
 
-    def _record(self, failures: dict[str, str]) -> None:
-        if isinstance(self.failure_log, FailureLog):
-            self.failure_log.add(failures)
-            return
-        import ray
 
-        # detached: an actor owned by this worker would die with it, before the driver reads it
-        log = ray.remote(FailureLog).options(name=self.failure_log, get_if_exists=True, num_cpus=0,
-                                             lifetime="detached").remote()
-        ray.get(log.add.remote(failures))  # waited for, so the log is complete when the job ends
-
-    def _read(self, path: str) -> bytes | OSError:
-        try:
-            with self.filesystem.open_input_file(join(self.root, path)) as file:
-                return file.read()
-        except OSError as error:
-            return error
-
+def _read_ahead(pool: ThreadPoolExecutor, read: Callable[[str], bytes], paths: list[str]) -> Iterator[Future]:
+    """The futures of ``read(path)`` for each path, in order, with at most ``_READ_AHEAD`` started
+    and not yet consumed."""
+    pending: deque[Future] = deque()
+    for path in paths:
+        pending.append(pool.submit(read, path))
+        if len(pending) == _READ_AHEAD:
+            yield pending.popleft()
+    while pending:
+        yield pending.popleft()
