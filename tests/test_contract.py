@@ -233,3 +233,46 @@ def test_cuda_batches_apply_without_a_host_sync(case):
         t.apply(x, params)
     finally:
         torch.cuda.set_sync_debug_mode("default")
+
+
+def _certain(transform):
+    """The transform with p = 1, so that every image is transformed (and checked)."""
+    t = copy.deepcopy(transform)
+    t.p = 1.0
+    return t
+
+
+@cases
+def test_float_images_outside_unit_range_or_with_nan_are_refused_by_value_reading_transforms(case):
+    if "float32" not in case.dtypes:
+        pytest.skip("no float inputs")
+    t = _certain(case.make())
+    channels = case.channels[-1]
+    for kind in [k for k in case.kinds if k != "pil"]:
+        image = make_image(kind, "float32", channels=channels)
+        scaled = image * 255
+        nan = image.copy() if kind == "numpy" else image.clone()
+        nan[(0,) * nan.ndim] = float("nan")
+        if not type(t).reads_values:
+            t(scaled, generator=_gen())  # geometry moves any values: no error
+            continue
+        with pytest.raises(ValueError, match=r"values in \[[\d.]+, [\d.]+\]; augkit expects float images in \[0, 1\]"):
+            t(scaled, generator=_gen())
+        with pytest.raises(ValueError, match="NaN"):
+            t(nan, generator=_gen())
+
+
+def test_the_common_mistake_is_named_and_a_large_batch_is_checked_by_a_strided_sample():
+    x = torch.rand(3, 64, 64) * 255
+    for t in (augkit.ColorJitter(0.4, 0.4, 0.4, 0.1), augkit.Normalize()):
+        with pytest.raises(ValueError, match=r"values in \[.*\]; augkit expects float images in \[0, 1\]"):
+            t(x)
+    big = torch.rand(40, 3, 224, 224)
+    assert big.numel() > augkit.core.image.FULL_CHECK_VALUES
+    augkit.Normalize()(big)
+    with pytest.raises(ValueError, match="255"):
+        augkit.Normalize()(big * 255)
+    inside = augkit.Compose([augkit.HorizontalFlip(p=1.0), augkit.Normalize()])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        inside(x)  # a container's children check their own inputs
+    augkit.Compose([augkit.Normalize(), augkit.HorizontalFlip(p=1.0)])(x / 255)  # normalized values flip

@@ -94,5 +94,8 @@ def test_normalize_arguments_are_checked():
         augkit.Normalize()(make_image("tensor", channels=1))
     with pytest.raises(TypeError, match=r"mean\[1\] must be a number"):
         augkit.Normalize(mean=[0.5, "a", 0.5])
+    with pytest.raises(ValueError, match=r"2 means \(0.5, 0.5\) and 3 stds \(0.5, 0.5, 0.5\)"):
+        augkit.Normalize(mean=(0.5, 0.5), std=(0.5, 0.5, 0.5))
+    assert augkit.Normalize(mean=0.5, std=(0.2, 0.3, 0.4)).std == (0.2, 0.3, 0.4)  # one value: every channel
     with pytest.raises(TypeError, match="cannot return a PIL image"):
         augkit.Normalize()(make_image("pil"))

@@ -68,9 +68,10 @@ def test_mixup_formula_per_sample(mode):
     torch.testing.assert_close(soft, params.lam[:, None] * eye + (1 - params.lam[:, None]) * eye[params.index])
     if mode == "batch":
         assert (params.lam == params.lam[0]).all()
-    if mode == "pair":
-        assert torch.equal(params.index[params.index], torch.arange(5))
-        assert torch.equal(params.lam, params.lam[params.index])
+    if mode == "pair":  # two mutual pairs share their draws; the odd one out mixes with another sample
+        mutual = params.index[params.index] == torch.arange(5)
+        assert int(mutual.sum()) == 4 and bool((params.index != torch.arange(5)).all())
+        assert torch.equal(params.lam[mutual], params.lam[params.index][mutual])
 
 
 def test_mixup_with_lambda_one_is_identity_and_self_pairing_is_identity():
@@ -85,26 +86,36 @@ def test_mixup_with_lambda_one_is_identity_and_self_pairing_is_identity():
 
 
 def test_batch_of_one_and_odd_batches():
-    for n in (1, 3, 7):
+    for n in (3, 7):
         x, y = batch(n), torch.zeros(n, dtype=torch.long)
         for mix in (MixUp(num_classes=2, mode="pair"), CutMix(num_classes=2, mode="elem", pairing="flip"),
                     RandomMix(num_classes=2, mode="pair")):
             out, soft = mix(x, y, generator=gen())
             assert out.shape == x.shape and soft.shape == (n, 2)
-    out, soft = MixUp(num_classes=3)(batch(1), torch.tensor([2]), generator=gen())
+    with pytest.warns(UserWarning, match="MixUp got a batch of one image"):
+        out, soft = MixUp(num_classes=3)(batch(1), torch.tensor([2]), generator=gen())
     assert torch.equal(out, batch(1)) and torch.equal(soft, torch.eye(3)[[2]])
 
 
-def test_pair_mode_odd_batch_leaves_one_sample_with_itself():
+@pytest.mark.parametrize("mode", ["batch", "elem", "pair"])
+@pytest.mark.parametrize("pairing", ["permutation", "flip"])
+def test_no_sample_of_a_batch_pairs_with_itself(mode, pairing):
+    for n in range(2, 10):
+        for seed in range(20):
+            index = MixUp(num_classes=2, mode=mode, pairing=pairing).sample_params(batch(n), generator=gen(seed)).index
+            assert bool((index != torch.arange(n)).all()), (n, seed, index.tolist())
+            assert sorted(index.tolist()) == list(range(n)) or mode == "pair" or pairing == "flip"
+
+
+def test_pair_mode_odd_batch_gives_the_odd_one_a_partner():
     params = MixUp(num_classes=2, mode="pair").sample_params(batch(5), generator=gen(4))
-    fixed = params.index == torch.arange(5)
-    assert int(fixed.sum()) == 1
-    assert torch.equal(params.index[params.index], torch.arange(5))
+    mutual = params.index[params.index] == torch.arange(5)
+    assert int(mutual.sum()) == 4 and int((params.index == torch.arange(5)).sum()) == 0
 
 
 def test_flip_pairing():
     params = CutMix(num_classes=2, pairing="flip").sample_params(batch(5), generator=gen())
-    assert params.index.tolist() == [4, 3, 2, 1, 0]
+    assert params.index.tolist() == [4, 3, 1, 1, 0]  # the middle sample takes its neighbour
 
 
 def test_permutation_pairing_covers_all_samples():
@@ -310,6 +321,7 @@ def test_disabled_returns_images_and_soft_labels():
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 8), k=st.integers(1, 6), s=st.floats(0, 1),
        kind=st.sampled_from(["index", "onehot", "prob"]), mixer=st.sampled_from(["mixup", "cutmix", "random"]),
        mode=st.sampled_from(["batch", "elem", "pair"]))
+@pytest.mark.filterwarnings("ignore:.*batch of one")
 def test_soft_rows_are_nonnegative_and_sum_to_one(seed, n, k, s, kind, mixer, mode):
     g = gen(seed)
     index = torch.randint(0, k, (n,), generator=g)
@@ -322,6 +334,7 @@ def test_soft_rows_are_nonnegative_and_sum_to_one(seed, n, k, s, kind, mixer, mo
 
 
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 8), mode=st.sampled_from(["batch", "elem", "pair"]))
+@pytest.mark.filterwarnings("ignore:.*batch of one")
 def test_same_class_pairs_stay_one_hot(seed, n, mode):
     y = torch.full((n,), 2)
     for mix in (MixUp(0.5, num_classes=4, mode=mode), RandomMix(num_classes=4, mode=mode)):

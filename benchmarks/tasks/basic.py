@@ -1,10 +1,12 @@
-"""Flips and normalization: per image and on a batch with per-sample draws."""
+"""Flips and normalization: per image and on a batch with per-sample draws; the cost of the value
+check of float images (the door of every transform that reads values)."""
 
 from __future__ import annotations
 
 import torch
 
 import augkit
+from augkit.core.image import check_unit_range
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
@@ -19,6 +21,7 @@ def tasks(scale: float = 1.0) -> list[Task]:
 
     flip = augkit.HorizontalFlip(p=0.5)
     norm = augkit.Normalize()
+    one = batch[0].contiguous()
     out = [
         Task(f"HorizontalFlip(p=0.5) uint8 tensor {side}x{side}", 1, {
             AUGKIT: lambda: flip(image, generator=g),
@@ -30,6 +33,10 @@ def tasks(scale: float = 1.0) -> list[Task]:
         Task(f"Normalize uint8 tensor -> float {side}x{side}", 1, {AUGKIT: lambda: norm(image)}),
         Task(f"Normalize uint8 array -> float {side}x{side}", 1, {AUGKIT: lambda: norm(array)}),
         Task(f"Normalize float batch {batch_n}x3x{side}x{side}", batch_n, {AUGKIT: lambda: norm(batch)}),
+        Task(f"Value check ([0, 1], NaN) float image 3x{side}x{side}", 1, {AUGKIT: lambda: check_unit_range(one)},
+             note="the check alone: every value of an image, a strided sample of a large batch"),
+        Task(f"Value check ([0, 1], NaN) float batch {batch_n}x3x{side}x{side}", batch_n,
+             {AUGKIT: lambda: check_unit_range(batch)}),
     ]
     if lib.torchvision:
         v2, tvF = lib.torchvision

@@ -8,9 +8,13 @@ augkit accepts three kinds of image and returns the kind it was given:
 * ``torch.Tensor`` of shape ``(C, H, W)`` or ``(B, C, H, W)`` and dtype ``uint8``, ``uint16`` or a
   floating dtype (floats in ``[0, 1]``), on any device.
 
-Everything here reads metadata only (type, shape, dtype, device), so it is cheap enough to run on
-every call. Checks that need a pass over the pixels (NaN, range) run only in strict mode, see
-:func:`set_strict`.
+:func:`inspect_image` reads metadata only (type, shape, dtype, device), so it is cheap enough to
+run on every call. :func:`check_unit_range` reads values: transforms that interpret them (colour,
+tone, policies, Normalize, noise) refuse float CPU images outside ``[0, 1]`` or with NaN, the
+0-255 floats mistake; it reads every value of an image up to :data:`FULL_CHECK_VALUES` values and
+an even sample of :data:`SAMPLED_VALUES` beyond (a large batch; strict mode reads all). On other devices
+reading values would wait for the device, so the checks run only in strict mode
+(:func:`set_strict`), which also refuses NaN and infinity in every transform.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ __all__ = [
     "set_strict",
     "is_strict",
     "check_finite",
+    "check_unit_range",
+    "FULL_CHECK_VALUES",
+    "SAMPLED_VALUES",
 ]
 
 ImageLike = Union[Image.Image, np.ndarray, torch.Tensor]
@@ -148,6 +155,52 @@ def check_finite(image: ImageLike, name: str = "image") -> None:
         return
     if bad:
         raise ValueError(f"{name} contains {bad} NaN or infinite value(s); expected finite pixels")
+
+
+FULL_CHECK_VALUES = 1 << 22
+"""Float images of up to this many values (a 1024x1024 RGB image, a 27-image 224x224 batch) have
+every value checked by :func:`check_unit_range`; larger ones an even sample."""
+
+_SLACK = 1e-3  # rounding of upstream float arithmetic: 1.0000001 is white
+
+
+SAMPLED_VALUES = 1 << 20
+"""How many values of a larger image or batch :func:`check_unit_range` reads, in even blocks."""
+
+_BLOCK = 4096  # values read together when sampling: whole cache lines, never a stride through all of them
+
+
+def _checked_values(flat: Any) -> Any:
+    """The values :func:`check_unit_range` reads: all of them, or for more than
+    :data:`FULL_CHECK_VALUES` an even sample of blocks of ``_BLOCK`` values, about
+    :data:`SAMPLED_VALUES` in all."""
+    if len(flat) <= FULL_CHECK_VALUES or _strict:
+        return flat
+    blocks = len(flat) // _BLOCK
+    return flat[: blocks * _BLOCK].reshape(blocks, _BLOCK)[:: -(-len(flat) // SAMPLED_VALUES)]
+
+
+def check_unit_range(image: ImageLike, name: str = "image") -> None:
+    """Raise ``ValueError`` if a float image (tensor or array) is not within ``[0, 1]`` or holds NaN.
+
+    >>> check_unit_range(torch.full((3, 4, 4), 255.0))
+    Traceback (most recent call last):
+    ValueError: image is a float image with values in [255, 255]; augkit expects float images in [0, 1] (divide 0-255 floats by 255, or pass uint8)
+    """
+    if isinstance(image, torch.Tensor):
+        if not image.is_floating_point() or not image.numel():
+            return
+        low, high = (float(v) for v in torch.aminmax(_checked_values(image.reshape(-1))))
+    elif isinstance(image, np.ndarray) and image.dtype.kind == "f" and image.size:
+        values = _checked_values(image.reshape(-1))
+        low, high = float(values.min()), float(values.max())
+    else:
+        return
+    if low != low or high != high:
+        raise ValueError(f"{name} holds NaN; expected finite pixels in [0, 1]")
+    if low < -_SLACK or high > 1 + _SLACK:
+        raise ValueError(f"{name} is a float image with values in [{low:.4g}, {high:.4g}]; augkit expects float "
+                         f"images in [0, 1] (divide 0-255 floats by 255, or pass uint8)")
 
 
 def _inspect_tensor(x: torch.Tensor, name: str) -> ImageSpec:

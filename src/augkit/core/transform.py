@@ -30,13 +30,14 @@ import torch
 
 from . import config as _config
 from . import executor
-from .image import ImageLike, ImageSpec, Kind, inspect_image
+from .image import ImageLike, ImageSpec, Kind, check_unit_range, inspect_image, is_strict, pil_to_array
 from .kernels import run_numpy
 from .params import Params
-from .random import bernoulli, draw_device
+from .random import bernoulli
 from .validation import check_probability
 
 _CPU = torch.device("cpu")
+_FLOAT_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, np.dtype(np.float32)})
 
 __all__ = ["Transform"]
 
@@ -59,6 +60,10 @@ class Transform:
     """
 
     params_type: ClassVar[type[Params]] = Params
+    reads_values: ClassVar[bool] = True
+    """Whether the transform interprets pixel values (colour, tone, Normalize): float images must
+    then be in ``[0, 1]`` (:func:`~augkit.core.image.check_unit_range`); geometry moves values and
+    containers leave the check to their children, so they set it to False."""
     p: float = 1.0
     same_on_batch: bool = False
 
@@ -156,6 +161,8 @@ class Transform:
         return params
 
     def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
+        if self.reads_values and spec.dtype in _FLOAT_DTYPES and (spec.device == _CPU or is_strict()):
+            check_unit_range(image if spec.kind is not Kind.PIL else pil_to_array(image))
         if spec.n == 1 and spec.device == _CPU:  # one image, the case of per-image pipelines
             applied = params.applied
             if applied is not None and not applied.item():

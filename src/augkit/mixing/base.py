@@ -11,16 +11,18 @@ Modes (``mode``):
 * ``"pair"``: samples are paired up mutually (``i`` mixes with ``j`` and ``j`` with ``i``) and
   both members of a pair share one draw.
 
-Pairing (``pairing``): ``"permutation"`` (a random permutation from the generator) or ``"flip"``
-(sample ``i`` with sample ``B - 1 - i``, as timm does). A sample can pair with itself (a fixed
-point of the permutation, the middle sample of an odd batch under ``"flip"``, the odd one out in
-``"pair"`` mode, or a batch of one): mixing an image with itself leaves it, and its label,
-exactly unchanged.
+Pairing (``pairing``): ``"permutation"`` (a random cycle through the batch from the generator:
+every sample mixes with another one) or ``"flip"`` (sample ``i`` with sample ``B - 1 - i``, as timm
+does; the middle sample of an odd batch takes its neighbour). No sample of a batch of two or more
+pairs with itself; in ``"pair"`` mode the odd one out of an odd batch mixes with the first sample
+of the first pair. A batch of one cannot be mixed: it is returned as it is, with its labels as
+soft labels, and a ``UserWarning`` says so (once per calling line, Python's default).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -116,6 +118,9 @@ class Mixer(Configurable, abstract=True):
         images = _check_images(images)
         if not self.enabled:
             return images, self.soft_labels(labels, images)
+        if len(images) == 1:
+            warnings.warn(f"{type(self).__name__} got a batch of one image, which has no partner to mix with: "
+                          "it is returned unchanged (with soft labels)", UserWarning, stacklevel=2)
         return self.apply(images, labels, self.sample_params(images, generator=generator))
 
     def sample_params(self, images: torch.Tensor, *, generator: torch.Generator | None = None) -> MixParams:
@@ -168,14 +173,19 @@ class Mixer(Configurable, abstract=True):
         raise NotImplementedError
 
     def _pair_index(self, n: int, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+        """The partner of each sample: never the sample itself when ``n >= 2``."""
         if self.pairing == "flip":
-            return torch.arange(n - 1, -1, -1, device=device)
+            index = torch.arange(n - 1, -1, -1, device=device)
+            if n % 2 and n > 1:
+                index[n // 2] = n // 2 - 1
+            return index
         order = torch.randperm(n, generator=generator, device=device)
-        if self.mode != "pair":
-            return order
+        if self.mode != "pair":  # each sample of the random order mixes with the next, the last with the first
+            return torch.empty_like(order).scatter_(0, order, order.roll(-1))
         even = n - n % 2
         partners = order[:even].view(-1, 2).flip(1).reshape(-1)
-        return torch.arange(n, device=device).scatter(0, order[:even], partners)
+        index = torch.arange(n, device=device).scatter(0, order[:even], partners)
+        return index.scatter(0, order[even:], order[:1].expand(n - even)) if n > 1 else index
 
 
 def _check_bool(value: Any, name: str) -> bool:

@@ -57,6 +57,8 @@ class Compose(Transform):
     [[[4, 3], [2, 1]]]
     """
 
+    reads_values = False  # the children check their inputs
+
     params_type = ComposeParams
 
     def __init__(self, transforms: Sequence[Transform], p: float = 1.0) -> None:
@@ -177,6 +179,8 @@ class Identity(Transform):
     Identity()
     """
 
+    reads_values = False  # returns the image as it is
+
     def __init__(self) -> None:
         super().__init__()
 
@@ -198,6 +202,8 @@ class Lambda(Transform):
     >>> augkit.Lambda("operator:neg")
     Lambda(fn=<built-in function neg>)
     """
+
+    reads_values = False  # the function is the user's
 
     def __init__(self, fn: Callable[[ImageLike], ImageLike] | str, p: float = 1.0) -> None:
         super().__init__(p)

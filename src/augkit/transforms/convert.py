@@ -94,6 +94,9 @@ class Normalize(Transform):
         super().__init__()
         self.mean = _check_stats(mean, "mean")
         self.std = _check_stats(std, "std", positive=True)
+        if 1 not in (len(self.mean), len(self.std)) and len(self.mean) != len(self.std):
+            raise ValueError(f"mean and std must have one value each per channel; got {len(self.mean)} means "
+                             f"{self.mean} and {len(self.std)} stds {self.std}")
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.normalize_tensor(x, self.mean, self.std)

@@ -35,6 +35,8 @@ class _Flip(Transform):
     """A flip with probability ``p`` per image: a batch with per-image choices is mirrored in one
     gather (each image reads its axis backwards or forwards) instead of on a subset."""
 
+    reads_values = False  # moves values, whatever they are
+
     _tensor_kernel: ClassVar[Callable[..., torch.Tensor]]
     _numpy_kernel: ClassVar[Callable[[np.ndarray], np.ndarray]]
 
@@ -96,6 +98,8 @@ class Resize(Transform):
     torch.Size([3, 256, 341])
     """
 
+    reads_values = False  # moves values, whatever they are
+
     def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> None:
         super().__init__()
@@ -128,6 +132,8 @@ class CenterCrop(Transform):
     [[[5, 6], [9, 10]]]
     """
 
+    reads_values = False  # moves values, whatever they are
+
     def __init__(self, size: int | Sequence[int]) -> None:
         super().__init__()
         self.size = check_size(size)
@@ -150,6 +156,8 @@ class Pad(Transform):
     >>> augkit.Pad(1)(torch.zeros(3, 4, 4)).shape
     torch.Size([3, 6, 6])
     """
+
+    reads_values = False  # moves values, whatever they are
 
     def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] = 0.0,
                  padding_mode: str = "constant") -> None:
@@ -207,6 +215,8 @@ class ResizedCenterCrop(Transform):
     torch.Size([3, 224, 224])
     """
 
+    reads_values = False  # moves values, whatever they are
+
     def __init__(self, size: int | Sequence[int], crop_ratio: float = 0.875,
                  interpolation: str = "bilinear", antialias: bool = True) -> None:
         super().__init__()
@@ -245,6 +255,8 @@ class RandomCrop(Transform):
     >>> augkit.RandomCrop(24, padding=4)(torch.rand(8, 3, 32, 32)).shape
     torch.Size([8, 3, 24, 24])
     """
+
+    reads_values = False  # moves values, whatever they are
 
     params_type = CropParams
 
@@ -326,6 +338,8 @@ class RandomResizedCrop(Transform):
     >>> augkit.RandomResizedCrop(224)(torch.rand(4, 3, 375, 500)).shape
     torch.Size([4, 3, 224, 224])
     """
+
+    reads_values = False  # moves values, whatever they are
 
     params_type = ResizedCropParams
     tries = 10

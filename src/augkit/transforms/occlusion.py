@@ -47,6 +47,8 @@ class RandomErasing(Transform):
     True
     """
 
+    reads_values = False  # pastes a fill, whatever the values
+
     params_type = ErasingParams
 
     def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33), ratio: Sequence[float] = (0.3, 3.3),

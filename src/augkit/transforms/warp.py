@@ -35,6 +35,8 @@ class AffineParams(Params):
 class _Warp(Transform):
     """Shared apply step of the affine-matrix warps."""
 
+    reads_values = False  # moves values, whatever they are
+
     params_type = AffineParams
     interpolation: str
     fill: float | tuple[float, ...]
@@ -205,6 +207,8 @@ class RandomPerspective(Transform):
     >>> augkit.RandomPerspective(0.5, p=1.0)(torch.rand(2, 3, 16, 16)).shape
     torch.Size([2, 3, 16, 16])
     """
+
+    reads_values = False  # moves values, whatever they are
 
     params_type = PerspectiveParams
 
