@@ -83,7 +83,11 @@ def run_tasks(tasks: list[Task], *, threads: list[str], min_time: float, repeats
         for task in tasks:
             speeds = {}
             for library, fn in task.runners.items():
-                seconds = time_runner(fn, min_time=min_time, repeats=repeats, warmup=warmup)
+                try:
+                    seconds = time_runner(fn, min_time=min_time, repeats=repeats, warmup=warmup)
+                except Exception as error:  # e.g. an older augkit without the API a task uses: the other rows go on
+                    log(f"  [{label} thr] {task.name:<48} {library:<22} failed: {type(error).__name__}: {error}")
+                    continue
                 speeds[library] = task.images / seconds
                 log(f"  [{label} thr] {task.name:<48} {library:<22} {speeds[library]:>10.1f} img/s")
             ours = speeds.get(AUGKIT)

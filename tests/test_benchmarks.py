@@ -75,3 +75,16 @@ def test_merged_runs_keep_each_rows_best_and_recompute_the_ratios(tmp_path):
     results, rows = read_json(tmp_path / "best.json")
     assert [r.images_per_s for r in rows] == [100.0, 100.0] and rows[1].ratio == 1.0
     assert results["merged_runs"] == 2 and results["peers"] == "p"
+
+
+def test_a_runner_that_fails_is_reported_and_the_others_are_timed():
+    from benchmarks.harness import Task, run_tasks
+
+    def broken():
+        raise TypeError("preprocess() got an unexpected keyword argument 'executor'")
+
+    lines = []
+    rows = run_tasks([Task("t", 1, {"augkit": broken, "peer": lambda: None})], threads=["1"], min_time=0.0,
+                     repeats=1, warmup=0, log=lines.append)
+    assert [(r.library, r.ratio) for r in rows] == [("peer", None)]
+    assert any("augkit" in line and "failed: TypeError" in line for line in lines)
