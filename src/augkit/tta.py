@@ -30,7 +30,8 @@ from .core.config import child_transforms
 from .core.image import ImageSpec, Kind
 from .core.params import Params
 from .core.transform import Transform
-from .core.validation import check_number, check_sequence
+from .core.validation import check_number, check_sequence, check_size
+from .functional._utils import pair
 from .transforms.compose import Identity
 from .transforms.geometry import HorizontalFlip
 
@@ -67,14 +68,6 @@ class View:
     __hash__ = object.__hash__
 
 
-def _pair(size: Size, name: str) -> tuple[int, int]:
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    h, w = check_sequence(size, name, 2)
-    return (check_number(h, f"{name}[0]", low=1, integer=True),
-            check_number(w, f"{name}[1]", low=1, integer=True))
-
-
 _POSITIONS = ("top_left", "top_right", "bottom_left", "bottom_right", "center")
 
 
@@ -92,7 +85,7 @@ class CropView(View):
                  vflip: bool = False) -> None:
         if position not in _POSITIONS:
             raise ValueError(f"position must be one of {', '.join(_POSITIONS)}; got {position!r}")
-        self.size = _pair(size, "size")
+        self.size = pair(check_size(size))
         self.position = position
         self.hflip = bool(hflip)
         self.vflip = bool(vflip)
@@ -126,8 +119,7 @@ class ResizeView(View):
     """
 
     def __init__(self, size: Size) -> None:
-        self.size = (check_number(size, "size", low=1, integer=True) if isinstance(size, int)
-                     else _pair(size, "size"))
+        self.size = check_size(size)  # an int: the shorter side; a pair: the output size
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         if not isinstance(self.size, int):

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from ..core.kernels import numpy_kernel, op, tensor_kernel
-from .convert import max_value
+from ._utils import require_channels
+from .convert import max_value, to_dtype_numpy
 
 __all__ = [
     "rgb_to_gray", "rgb_to_gray_tensor", "rgb_to_gray_numpy",
@@ -35,11 +36,6 @@ _RGB_TO_XYZ = ((0.412453, 0.357580, 0.180423), (0.212671, 0.715160, 0.072169), (
 _WHITE = (0.950456, 1.0, 1.088754)
 
 
-def _require_channels(channels: int, expected: int, op: str) -> None:
-    if channels != expected:
-        raise ValueError(f"{op} expects {expected}-channel images; got {channels} channel(s)")
-
-
 def _to_unit(x: torch.Tensor) -> torch.Tensor:
     """Integer images as float32 in [0, 1]; float images unchanged."""
     return x if x.is_floating_point() else x.to(torch.float32) / max_value(x.dtype)
@@ -54,7 +50,7 @@ def _from_unit(y: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def _check_numpy(x: np.ndarray, channels: int, op: str) -> None:
-    _require_channels(x.shape[2] if x.ndim == 3 else 1, channels, op)
+    require_channels(x, op, (channels,))
 
 
 def _numpy_via_float(x: np.ndarray, convert) -> np.ndarray:
@@ -74,7 +70,7 @@ def rgb_to_gray_tensor(x: torch.Tensor, channels: int = 1) -> torch.Tensor:
     >>> rgb_to_gray_tensor(torch.tensor([[[255]], [[0]], [[0]]], dtype=torch.uint8)).flatten().tolist()
     [76]
     """
-    _require_channels(x.shape[-3], 3, "rgb_to_gray")
+    require_channels(x, "rgb_to_gray", (3,))
     r, g, b = _to_unit(x).unbind(-3)
     luma, term = r * LUMA[0], g * LUMA[1]  # in place after these two: big temporaries are slow
     luma += term
@@ -95,7 +91,7 @@ def rgb_to_gray_numpy(x: np.ndarray, channels: int = 1) -> np.ndarray:
 @tensor_kernel("gray_to_rgb")
 def gray_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     """Repeat a ``(..., 1, H, W)`` grayscale tensor into 3 channels."""
-    _require_channels(x.shape[-3], 1, "gray_to_rgb")
+    require_channels(x, "gray_to_rgb", (1,))
     return x.expand(*x.shape[:-3], 3, *x.shape[-2:]).contiguous()
 
 
@@ -139,7 +135,7 @@ def _rgb_from_sixths(sixths: torch.Tensor, low: torch.Tensor, chroma: torch.Tens
 @tensor_kernel("rgb_to_hsv")
 def rgb_to_hsv_tensor(x: torch.Tensor) -> torch.Tensor:
     """RGB to HSV with all three channels in the dtype's full range (see the module doc)."""
-    _require_channels(x.shape[-3], 3, "rgb_to_hsv")
+    require_channels(x, "rgb_to_hsv", (3,))
     rgb = _to_unit(x)
     value, low = rgb.amax(dim=-3), rgb.amin(dim=-3)
     chroma = value - low
@@ -156,7 +152,7 @@ def rgb_to_hsv_tensor(x: torch.Tensor) -> torch.Tensor:
 @tensor_kernel("hsv_to_rgb")
 def hsv_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_hsv_tensor`."""
-    _require_channels(x.shape[-3], 3, "hsv_to_rgb")
+    require_channels(x, "hsv_to_rgb", (3,))
     hue, saturation, value = _to_unit(x).unbind(-3)
     if x.dtype == torch.uint8:  # 256 hue steps per turn
         sixths = x[..., 0, :, :].to(hue.dtype) * (6.0 / 256)
@@ -209,7 +205,7 @@ def _lab_f_inverse(t: torch.Tensor) -> torch.Tensor:
 @tensor_kernel("rgb_to_lab")
 def rgb_to_lab_tensor(x: torch.Tensor) -> torch.Tensor:
     """sRGB to CIE Lab (D65) in OpenCV's encoding (see the module doc); uint8 or float."""
-    _require_channels(x.shape[-3], 3, "rgb_to_lab")
+    require_channels(x, "rgb_to_lab", (3,))
     if x.dtype == torch.uint16:
         raise TypeError("rgb_to_lab supports uint8 and float images; got uint16 (convert to float first)")
     rgb = _to_unit(x)
@@ -227,7 +223,7 @@ def rgb_to_lab_tensor(x: torch.Tensor) -> torch.Tensor:
 @tensor_kernel("lab_to_rgb")
 def lab_to_rgb_tensor(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`rgb_to_lab_tensor` (out-of-gamut colours are clipped)."""
-    _require_channels(x.shape[-3], 3, "lab_to_rgb")
+    require_channels(x, "lab_to_rgb", (3,))
     if x.dtype == torch.uint16:
         raise TypeError("lab_to_rgb supports uint8 and float images; got uint16 (convert to float first)")
     unit = _to_unit(x)
@@ -250,9 +246,9 @@ def rgb_to_lab_numpy(x: np.ndarray) -> np.ndarray:
     if x.dtype == np.uint16:
         raise TypeError("rgb_to_lab supports uint8 and float images; got uint16 (convert to float first)")
     # uint8 through OpenCV's float conversion, rounded: its 8-bit one is up to 3 levels off
-    lab = cv2.cvtColor(_unit_float(x), cv2.COLOR_RGB2Lab)
+    lab = cv2.cvtColor(to_dtype_numpy(x, "float32"), cv2.COLOR_RGB2Lab)
     unit = np.clip((lab + np.float32([0, 128, 128])) * np.float32([1 / 100, 1 / 255, 1 / 255]), 0, 1)
-    return unit if x.dtype == np.float32 else _unit_to_uint8(unit)
+    return unit if x.dtype == np.float32 else to_dtype_numpy(unit, "uint8")
 
 
 @numpy_kernel("lab_to_rgb")
@@ -261,19 +257,9 @@ def lab_to_rgb_numpy(x: np.ndarray) -> np.ndarray:
     _check_numpy(x, 3, "lab_to_rgb")
     if x.dtype == np.uint16:
         raise TypeError("lab_to_rgb supports uint8 and float images; got uint16 (convert to float first)")
-    lab = _unit_float(x) * np.float32([100, 255, 255]) - np.float32([0, 128, 128])
+    lab = to_dtype_numpy(x, "float32") * np.float32([100, 255, 255]) - np.float32([0, 128, 128])
     unit = np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0, 1)
-    return unit if x.dtype == np.float32 else _unit_to_uint8(unit)
-
-
-def _unit_float(x: np.ndarray) -> np.ndarray:
-    """A uint8 or float32 array on the ``[0, 1]`` scale, as float32."""
-    return x if x.dtype == np.float32 else np.multiply(x, np.float32(1 / 255), dtype=np.float32)
-
-
-def _unit_to_uint8(y: np.ndarray) -> np.ndarray:
-    """A float32 array on the ``[0, 1]`` scale as uint8 levels, rounded half to even."""
-    return np.rint(np.multiply(y, np.float32(255), out=y), out=y).astype(np.uint8)
+    return unit if x.dtype == np.float32 else to_dtype_numpy(unit, "uint8")
 
 
 rgb_to_gray = op("rgb_to_gray")
