@@ -18,6 +18,7 @@ from . import (
     mixing,
     policies,
     presets,
+    targets,
     tta,
     viz,
 )

@@ -22,6 +22,7 @@ How a large CPU batch is executed (in cache-sized blocks, into reused buffers) i
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any, ClassVar
 
@@ -35,6 +36,7 @@ from .kernels import run_numpy
 from .params import Params
 from .random import bernoulli
 from .validation import check_probability
+from ..targets.sample import Sample, move_targets, parse_sample
 
 _CPU = torch.device("cpu")
 _FLOAT_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, np.dtype(np.float32)})
@@ -77,32 +79,55 @@ class Transform:
 
     # -- the public protocol -------------------------------------------------------------------
 
-    def __call__(self, image: ImageLike, *, generator: torch.Generator | None = None) -> ImageLike:
-        """Transform ``image`` (PIL, NumPy HW/HWC or tensor CHW/BCHW) with freshly drawn params."""
+    def __call__(self, image: ImageLike | dict[str, Any], *, generator: torch.Generator | None = None,
+                 mask: Any = None, masks: Any = None, boxes: Any = None, labels: Any = None,
+                 keypoints: Any = None) -> Any:
+        """Transform ``image`` (PIL, NumPy HW/HWC or tensor CHW/BCHW) with freshly drawn params.
+
+        With targets (a sample dict ``{"image": ..., "mask": ..., "boxes": ..., "labels": ...,
+        "keypoints": ...}``, or the same as keywords) it returns a dict of the sample's keys,
+        every target moved with the image's params (:mod:`augkit.targets`).
+        """
+        if isinstance(image, dict) or any(v is not None for v in (mask, masks, boxes, labels, keypoints)):
+            sample, spec = parse_sample(image, dict(mask=mask, masks=masks, boxes=boxes, labels=labels,
+                                                    keypoints=keypoints))
+            return self._apply_sample(sample, spec, self._sample(spec, generator)).output()
         spec = inspect_image(image)
         return self._apply_checked(image, spec, self._sample(spec, generator))
 
-    def sample_params(self, image: ImageLike | ImageSpec, *,
+    def sample_params(self, image: ImageLike | ImageSpec | dict[str, Any], *,
                       generator: torch.Generator | None = None) -> Params:
-        """Draw parameters for every image of ``image`` (only its kind, shape and device are read).
+        """Draw parameters for every image of ``image`` (only its kind, shape and device are read;
+        a sample dict's ``"image"``).
 
         Draws come from ``generator`` (on its device) or torch's global RNG, and are returned on
         the image's device.
         """
+        if isinstance(image, dict):
+            image = image.get("image")
         spec = image if isinstance(image, ImageSpec) else inspect_image(image)
         return self._sample(spec, generator)
 
-    def apply(self, image: ImageLike, params: Params) -> ImageLike:
-        """Apply the transform with the given ``params``; deterministic, never in place."""
+    def apply(self, image: ImageLike | dict[str, Any], params: Params) -> Any:
+        """Apply the transform with the given ``params``; deterministic, never in place. A sample
+        dict gives a sample dict."""
         if not isinstance(params, self.params_type):
             raise TypeError(
                 f"params must be {self.params_type.__name__} from {type(self).__name__}.sample_params; "
                 f"got {type(params).__name__}"
             )
+        if isinstance(image, dict):
+            sample, spec = parse_sample(image, {})
+            self._check_params(spec, params)
+            return self._apply_sample(sample, spec, params).output()
         spec = inspect_image(image)
+        self._check_params(spec, params)
+        return self._apply_checked(image, spec, params)
+
+    @staticmethod
+    def _check_params(spec: ImageSpec, params: Params) -> None:
         if params.applied is not None and len(params.applied) != spec.n:
             raise ValueError(f"params were drawn for {len(params.applied)} image(s) but image holds {spec.n}")
-        return self._apply_checked(image, spec, params)
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         """The ``(height, width)`` of the output for an input of ``size``."""
@@ -134,6 +159,19 @@ class Transform:
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         """The random fields of the params for ``spec.n`` images, on ``spec.device``."""
         return {}
+
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor | None:
+        """The ``(n, 3, 3)`` float64 map of each image's points, input to output, in continuous
+        pixel coordinates (:mod:`augkit.functional.points`), for boxes and keypoints; ``None`` for
+        transforms that change pixel values only (targets pass through). Images that ``applied``
+        leaves alone are given the identity by the caller."""
+        return None
+
+    def _apply_sample(self, sample: Sample, spec: ImageSpec, params: Params) -> Sample:
+        """Apply to a sample: the image as :meth:`apply` does, its targets with the same params."""
+        image = self._apply_checked(sample.image, spec, params)
+        targets = move_targets(self, spec, params, sample.targets) if sample.targets else sample.targets
+        return dataclasses.replace(sample, image=image, targets=targets)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} has no tensor kernel")

@@ -28,6 +28,8 @@ from .noise import *  # noqa: F403
 from .noise import __all__ as _noise_all
 from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
+from .points import *  # noqa: F403
+from .points import __all__ as _points_all
 from .thresholding import *  # noqa: F403
 from .thresholding import __all__ as _thresholding_all
 from .tone import *  # noqa: F403
@@ -47,6 +49,7 @@ __all__ = [
     *_median_all,
     *_noise_all,
     *_occlusion_all,
+    *_points_all,
     *_thresholding_all,
     *_tone_all,
     *_warp_all,

@@ -14,6 +14,7 @@ from .noise import *  # noqa: F403
 from .noise import __all__ as _noise_all
 from .occlusion import *  # noqa: F403
 from .occlusion import __all__ as _occlusion_all
+from .sanitize import SanitizeBoxes
 from .warp import *  # noqa: F403
 from .warp import __all__ as _warp_all
 from .augmix import AugMix
@@ -31,5 +32,6 @@ __all__ = [
     "AugMix",
     "AutoAugment",
     "RandAugment",
+    "SanitizeBoxes",
     "TrivialAugmentWide",
 ]

@@ -58,6 +58,13 @@ class AugMix(Transform):
     space = AUGMIX_SPACE
     bins = 10
 
+    def _apply_sample(self, sample: Any, spec: ImageSpec, params: Params) -> Any:
+        moved = [k for k, v in sample.targets.items() if k != "labels"]
+        if moved:
+            raise TypeError(f"AugMix blends differently warped copies of an image, so no single {moved[0]} "
+                            f"fits the result; apply it to images only (after the geometric transforms)")
+        return super()._apply_sample(sample, spec, params)
+
     def __init__(self, severity: int = 3, width: int = 3, depth: int = -1, alpha: float = 1.0,
                  all_ops: bool = True, interpolation: str = "bilinear", fill: float | Sequence[float] = 0.0,
                  p: float = 1.0) -> None:

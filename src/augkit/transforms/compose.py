@@ -19,10 +19,11 @@ import torch
 
 from ..core.config import resolve_function
 from ..core.executor import whole_batch
-from ..core.image import ImageLike, ImageSpec
+from ..core.image import ImageLike, ImageSpec, inspect_image
 from ..core.params import Params
 from ..core.transform import Transform
 from ..core.validation import check_number, check_sequence
+from ..targets.sample import Sample
 
 __all__ = ["Compose", "RandomApply", "OneOf", "SomeOf", "Identity", "Lambda"]
 
@@ -82,6 +83,16 @@ class Compose(Transform):
         for t, child in zip(self.transforms, params.children):
             image = t.apply(image, child)
         return image
+
+    def _apply_sample(self, sample: Sample, spec: ImageSpec, params: ComposeParams) -> Sample:
+        # the container's own draw (p, or the choices of SomeOf/OneOf, already in the children)
+        # narrows each child's, so each child moves the image and its targets together
+        for t, child in zip(self.transforms, params.children):
+            if params.applied is not None:
+                child = dataclasses.replace(child, applied=_both(child.applied, params.applied))
+            child_spec = inspect_image(sample.image)
+            sample = t._apply_sample(sample, child_spec, child)
+        return sample
 
     def __len__(self) -> int:
         return len(self.transforms)

@@ -24,6 +24,7 @@ from ..core.random import unit_draws
 from ..core.validation import check_choice, check_fill, check_number, check_padding, check_range_pair, check_size
 from ..functional._utils import pair
 from ..functional.geometry import INTERPOLATIONS, PADDING_MODES, pad_amounts
+from ..functional.points import axis_matrix
 
 __all__ = [
     "HorizontalFlip", "VerticalFlip", "Resize", "CenterCrop", "RandomCrop", "Pad",
@@ -37,6 +38,7 @@ class _Flip(Transform):
 
     reads_values = False  # moves values, whatever they are
 
+    _axis: ClassVar[str]
     _tensor_kernel: ClassVar[Callable[..., torch.Tensor]]
     _numpy_kernel: ClassVar[Callable[[np.ndarray], np.ndarray]]
 
@@ -48,6 +50,11 @@ class _Flip(Transform):
 
     def _apply_numpy(self, x: np.ndarray, params: Params) -> np.ndarray:
         return self._numpy_kernel(x)
+
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor:
+        h, w = spec.size
+        flip = (-1.0, 1.0, w, 0.0) if self._axis == "x" else (1.0, -1.0, 0.0, h)
+        return axis_matrix(spec.n, flip[:2], flip[2:], spec.device)
 
     def _apply_masked(self, x: torch.Tensor, spec: ImageSpec, params: Params) -> torch.Tensor:
         if params.applied is None or len(x) == 1 or not x.is_contiguous():
@@ -63,6 +70,7 @@ class HorizontalFlip(_Flip):
     [[[3, 2, 1]]]
     """
 
+    _axis = "x"
     _tensor_kernel = staticmethod(F.hflip_tensor)
     _numpy_kernel = staticmethod(F.hflip_numpy)
 
@@ -75,6 +83,7 @@ class VerticalFlip(_Flip):
     [[[2], [1]]]
     """
 
+    _axis = "y"
     _tensor_kernel = staticmethod(F.vflip_tensor)
     _numpy_kernel = staticmethod(F.vflip_numpy)
 
@@ -117,6 +126,10 @@ class Resize(Transform):
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return F.resized_size(size, self.size, self.max_size)
 
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor:
+        oh, ow = self.output_size(spec.size, params)
+        return axis_matrix(spec.n, (ow / spec.width, oh / spec.height), device=spec.device)
+
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.resize_tensor(x, self.size, self.interpolation, self.max_size, self.antialias)
 
@@ -140,6 +153,10 @@ class CenterCrop(Transform):
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return pair(self.size)
+
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor:
+        top, left, _, _ = F.center_crop_box(spec.size, pair(self.size))
+        return axis_matrix(spec.n, shift=(-left, -top), device=spec.device)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.center_crop_tensor(x, self.size).clone()
@@ -169,6 +186,10 @@ class Pad(Transform):
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         left, top, right, bottom = pad_amounts(self.padding)
         return size[0] + top + bottom, size[1] + left + right
+
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor:
+        left, top, _, _ = pad_amounts(self.padding)
+        return axis_matrix(spec.n, shift=(left, top), device=spec.device)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         return F.pad_tensor(x, self.padding, self.fill, self.padding_mode)
@@ -227,6 +248,12 @@ class ResizedCenterCrop(Transform):
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return pair(self.size)
+
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor:
+        top, left, height, width = eval_crop_box(spec.size, self.size, self.crop_ratio)
+        oh, ow = pair(self.size)
+        sx, sy = ow / width, oh / height
+        return axis_matrix(spec.n, (sx, sy), (-left * sx, -top * sy), spec.device)
 
     def _apply_tensor(self, x: torch.Tensor, params: Params) -> torch.Tensor:
         box = eval_crop_box(tuple(x.shape[-2:]), self.size, self.crop_ratio)
@@ -296,6 +323,10 @@ class RandomCrop(Transform):
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return pair(self.size)
+
+    def _point_matrix(self, spec: ImageSpec, params: CropParams) -> torch.Tensor:
+        left, top, _, _ = self._padding(spec.size)
+        return axis_matrix(spec.n, shift=(left - params.left, top - params.top), device=spec.device)
 
     def _padded(self, x, kernel):
         amounts = self._padding(tuple(x.shape[-2:]) if isinstance(x, torch.Tensor) else x.shape[:2])
@@ -404,6 +435,11 @@ class RandomResizedCrop(Transform):
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return pair(self.size)
+
+    def _point_matrix(self, spec: ImageSpec, params: ResizedCropParams) -> torch.Tensor:
+        oh, ow = pair(self.size)
+        sx, sy = ow / params.width.to(torch.float64), oh / params.height.to(torch.float64)
+        return axis_matrix(spec.n, (sx, sy), (-params.left * sx, -params.top * sy), spec.device)
 
     def _apply_tensor(self, x: torch.Tensor, params: ResizedCropParams) -> torch.Tensor:
         box = (params.top, params.left, params.height, params.width)

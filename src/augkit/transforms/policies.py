@@ -41,7 +41,8 @@ from ..core.params import Params
 from ..core.transform import Transform
 from ..core.validation import check_choice, check_fill, check_number, check_sequence
 from ..functional.geometry import WARP_INTERPOLATIONS
-from .policy_ops import KERNELS, apply_ops, apply_ops_numpy
+from ..functional.points import axis_matrix, from_pixel_centres
+from .policy_ops import KERNELS, apply_ops, apply_ops_numpy, op_matrices
 
 __all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AUTOAUGMENT_POLICIES", "AUGMIX_SPACE",
            "AUGMIX_PARTIAL_OPS", "AUTOAUGMENT_SPACE", "RAND_AUGMENT_SPACE", "TRIVIAL_AUGMENT_SPACE", "Linear",
@@ -256,6 +257,14 @@ class _Policy(Transform):
 
     def _apply_tensor(self, x: torch.Tensor, params: PolicyParams) -> torch.Tensor:
         return apply_ops(x, params.ops, params.magnitudes, op_names(self.space), self.interpolation, self.fill)
+
+    def _point_matrix(self, spec: ImageSpec, params: PolicyParams) -> torch.Tensor:
+        names = op_names(self.space)
+        matrix = axis_matrix(spec.n, device=params.ops.device)
+        for position in range(params.ops.shape[1]):
+            step = op_matrices(params.ops[:, position], params.magnitudes[:, position], spec.size, names)
+            matrix = from_pixel_centres(step) @ matrix
+        return matrix
 
     def _apply_numpy(self, x: np.ndarray, params: PolicyParams) -> np.ndarray:
         return apply_ops_numpy(x, params.ops[0].tolist(), params.magnitudes[0].tolist(), op_names(self.space),

@@ -30,7 +30,7 @@ from .. import functional as F
 from ..core.transform import put_rows
 
 __all__ = ["ANGLE", "KERNELS", "SHEAR_X", "SHEAR_Y", "TRANSLATE_X", "TRANSLATE_Y", "Kernel", "apply_ops",
-           "apply_ops_numpy", "warp_matrix"]
+           "apply_ops_numpy", "op_matrices", "warp_matrix"]
 
 
 # Magnitude maps and matrices take a tensor (any device) or a NumPy float64 (one image).
@@ -185,7 +185,7 @@ def _apply_subsets(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
             rows = src if whole else src.index_select(0, index)
             op_rows, m_rows = (op, m) if whole else (op[index], m[index])
             if kernel is None:
-                result = F.affine_tensor(rows, _matrices(op_rows, m_rows, tuple(x.shape[-2:]), names),
+                result = F.affine_tensor(rows, op_matrices(op_rows, m_rows, tuple(x.shape[-2:]), names),
                                          interpolation, fill)
             else:
                 result = _pixel(kernel, rows, m_rows)
@@ -206,7 +206,7 @@ def _apply_blended(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
         for g, kernel in enumerate(_groups(names)):
             chosen = group == g
             if kernel is None:
-                out = F.affine_tensor(x, _matrices(op, m, tuple(x.shape[-2:]), names), interpolation, fill)
+                out = F.affine_tensor(x, op_matrices(op, m, tuple(x.shape[-2:]), names), interpolation, fill)
             else:
                 out = _pixel(kernel, x, torch.where(chosen, m, 0.0))
             x = torch.where(chosen.view(-1, 1, 1, 1), out, x)
@@ -217,7 +217,7 @@ def _pixel(kernel: Kernel, x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     return kernel.tensor(x) if kernel.arg is None else kernel.tensor(x, kernel.arg(m))
 
 
-def _matrices(op: torch.Tensor, m: torch.Tensor, size: tuple[int, int], names: tuple[str, ...]) -> torch.Tensor:
+def op_matrices(op: torch.Tensor, m: torch.Tensor, size: tuple[int, int], names: tuple[str, ...]) -> torch.Tensor:
     """``(B, 2, 3)`` forward matrices: the chosen geometric op's, identity for the others."""
     amounts = torch.zeros(6, len(op), dtype=torch.float64, device=op.device)
     amounts[_tables(names, op.device)[1][op + 1], torch.arange(len(op), device=op.device)] = m.double()

@@ -21,6 +21,7 @@ from ..core.random import unit_draws
 from ..core.transform import Transform
 from ..core.validation import check_choice, check_fill, check_number, check_range_pair, check_sequence
 from ..functional.geometry import WARP_INTERPOLATIONS
+from ..functional.points import axis_matrix, from_pixel_centres, homography
 
 __all__ = ["RandomRotation", "RandomAffine", "RandomPerspective", "RandomZoomOut"]
 
@@ -46,6 +47,9 @@ class _Warp(Transform):
 
     def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
         return self._canvas(size)
+
+    def _point_matrix(self, spec: ImageSpec, params: AffineParams) -> torch.Tensor:
+        return from_pixel_centres(params.matrix)
 
     def _apply_tensor(self, x: torch.Tensor, params: AffineParams) -> torch.Tensor:
         size = self._canvas(tuple(x.shape[-2:]))
@@ -238,6 +242,11 @@ class RandomPerspective(Transform):
         if min(spec.size) == 1:  # a row or a column has no quadrilateral to warp: identity
             return image
         return super()._apply_checked(image, spec, params)
+
+    def _point_matrix(self, spec: ImageSpec, params: PerspectiveParams) -> torch.Tensor:
+        if min(spec.size) == 1:  # returned unchanged
+            return axis_matrix(spec.n, device=spec.device)
+        return homography(params.startpoints, params.endpoints)
 
     def _apply_tensor(self, x: torch.Tensor, params: PerspectiveParams) -> torch.Tensor:
         return F.perspective_tensor(x, params.startpoints, params.endpoints,

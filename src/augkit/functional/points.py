@@ -1,0 +1,201 @@
+"""Point kernels for boxes and keypoints: every geometric transform moves them by one ``3 x 3``
+matrix per image, in continuous pixel coordinates (``(0, 0)`` is the top-left corner of the
+image, the centre of pixel ``(i, j)`` is ``(j + 0.5, i + 0.5)``; a box of the whole ``H x W``
+image is ``[0, 0, W, H]``), the convention of torchvision's bounding boxes and keypoints.
+
+A batch of boxes or keypoint groups is packed (``(N, ...)`` rows for all images) and each row
+takes the matrix of its image, so a batch moves in one batched op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+__all__ = [
+    "BOX_FORMATS", "convert_box_format", "box_corners", "transform_points", "transform_boxes",
+    "clip_boxes", "box_areas", "from_pixel_centres", "homography", "axis_matrix", "to_pixel_centres",
+]
+
+BOX_FORMATS = ("xyxy", "xywh", "cxcywh", "cxcywhr")
+
+
+def convert_box_format(boxes: torch.Tensor, source: str, target: str) -> torch.Tensor:
+    """``(N, 4)`` boxes (``(N, 5)`` for ``cxcywhr``) from one format to another.
+
+    ``xyxy``: corners; ``xywh``: top-left corner and size; ``cxcywh``: centre and size;
+    ``cxcywhr``: centre, size and the angle in degrees, counter-clockwise (rotated boxes convert
+    only to themselves).
+
+    >>> convert_box_format(torch.tensor([[10.0, 20.0, 4.0, 6.0]]), "cxcywh", "xyxy").tolist()
+    [[8.0, 17.0, 12.0, 23.0]]
+    """
+    if source == target:
+        return boxes
+    if "cxcywhr" in (source, target):
+        raise ValueError(f"rotated boxes (cxcywhr) convert only to cxcywhr; got {source} -> {target}")
+    a, b, c, d = boxes.unbind(-1)
+    if source == "xywh":
+        a, b, c, d = a, b, a + c, b + d
+    elif source == "cxcywh":
+        a, b, c, d = a - c / 2, b - d / 2, a + c / 2, b + d / 2
+    if target == "xywh":
+        a, b, c, d = a, b, c - a, d - b
+    elif target == "cxcywh":
+        a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
+    return torch.stack([a, b, c, d], -1)
+
+
+def box_corners(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
+    """The ``(N, 4, 2)`` corners of ``xyxy`` boxes (or of rotated ``cxcywhr`` boxes), in the order
+    top-left, top-right, bottom-right, bottom-left of the box's own frame.
+
+    >>> box_corners(torch.tensor([[0.0, 0.0, 2.0, 1.0]]))[0].tolist()
+    [[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0]]
+    """
+    if format == "cxcywhr":
+        cx, cy, w, h, angle = boxes.unbind(-1)
+        theta = torch.deg2rad(angle)
+        cos, sin = torch.cos(theta), torch.sin(theta)
+        # the box's x axis turns counter-clockwise on screen, where y points down
+        ux, uy = cos * w / 2, -sin * w / 2
+        vx, vy = sin * h / 2, cos * h / 2
+        xs = torch.stack([cx - ux - vx, cx + ux - vx, cx + ux + vx, cx - ux + vx], -1)
+        ys = torch.stack([cy - uy - vy, cy + uy - vy, cy + uy + vy, cy - uy + vy], -1)
+        return torch.stack([xs, ys], -1)
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    return torch.stack([torch.stack([x1, x2, x2, x1], -1), torch.stack([y1, y1, y2, y2], -1)], -1)
+
+
+def transform_points(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """Points ``(N, K, 2)`` moved by ``matrix``: one ``(3, 3)`` for all, or ``(N, 3, 3)``, one per
+    row (affine or projective; the result is divided by its third coordinate).
+
+    >>> m = torch.tensor([[-1.0, 0.0, 10.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> transform_points(torch.tensor([[[2.0, 3.0]]]), m).tolist()
+    [[[8.0, 3.0]]]
+    """
+    m = matrix.to(torch.float64)
+    if m.ndim == 2:
+        m = m.expand(len(points), 3, 3)
+    p = points.to(torch.float64)
+    moved = p @ m[:, :, :2].transpose(1, 2) + m[:, None, :, 2]  # (N, K, 3) homogeneous
+    xy = moved[..., :2] / moved[..., 2:]  # affine maps have 1 there: exact
+    return xy.to(points.dtype)
+
+
+def transform_boxes(boxes: torch.Tensor, matrix: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
+    """``xyxy`` boxes ``(N, 4)`` moved by ``matrix`` (``(3, 3)`` or one per box): the enclosing
+    box of the moved corners, not clipped. Rotated ``cxcywhr`` boxes keep their shape under
+    rotation, flips and scaling; under shear or perspective the result is the rectangle along the
+    moved width edge with the moved area.
+
+    >>> m = torch.tensor([[-1.0, 0.0, 10.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> transform_boxes(torch.tensor([[1.0, 2.0, 3.0, 4.0]]), m).tolist()
+    [[7.0, 2.0, 9.0, 4.0]]
+    """
+    corners = transform_points(box_corners(boxes, format), matrix)
+    if format != "cxcywhr":
+        low, high = corners.amin(1), corners.amax(1)
+        return torch.cat([low, high], -1)
+    centre = corners.mean(1)
+    width_edge = corners[:, 1] - corners[:, 0]
+    height_edge = corners[:, 3] - corners[:, 0]
+    width = width_edge.norm(dim=-1)
+    area = (width_edge[:, 0] * height_edge[:, 1] - width_edge[:, 1] * height_edge[:, 0]).abs()
+    height = torch.where(width > 0, area / width.clamp(min=1e-12), height_edge.norm(dim=-1))
+    angle = torch.rad2deg(torch.atan2(-width_edge[:, 1], width_edge[:, 0]))
+    return torch.stack([centre[:, 0], centre[:, 1], width, height, angle], -1)
+
+
+def clip_boxes(boxes: torch.Tensor, size: tuple[int, int] | torch.Tensor) -> torch.Tensor:
+    """``xyxy`` boxes clipped to a canvas of ``size`` ``(height, width)`` (one, or ``(N, 2)``).
+
+    >>> clip_boxes(torch.tensor([[-2.0, 1.0, 5.0, 9.0]]), (8, 4)).tolist()
+    [[0.0, 1.0, 4.0, 8.0]]
+    """
+    size = torch.as_tensor(size, dtype=boxes.dtype, device=boxes.device)
+    high = size.flip(-1).repeat(*([1] * (size.ndim - 1)), 2)  # (w, h, w, h)
+    return boxes.clamp(min=0).minimum(high)
+
+
+def box_areas(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
+    """The ``(N,)`` areas of boxes (0 for degenerate ones).
+
+    >>> box_areas(torch.tensor([[0.0, 0.0, 2.0, 3.0], [1.0, 1.0, 0.0, 4.0]])).tolist()
+    [6.0, 0.0]
+    """
+    if format == "cxcywhr":
+        return boxes[:, 2].clamp(min=0) * boxes[:, 3].clamp(min=0)
+    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+
+
+def from_pixel_centres(matrix: torch.Tensor) -> torch.Tensor:
+    """A ``(..., 2, 3)`` or ``(..., 3, 3)`` map between pixel indices (centres at integers, the
+    convention of the image warps) as a ``(..., 3, 3)`` map in continuous coordinates.
+
+    >>> flip = torch.tensor([[-1.0, 0.0, 9.0], [0.0, 1.0, 0.0]])   # x -> 9 - x on a 10-wide image
+    >>> from_pixel_centres(flip)[0].tolist()
+    [-1.0, 0.0, 10.0]
+    """
+    m = matrix.to(torch.float64)
+    if m.shape[-2] == 2:
+        m = torch.cat([m, m.new_tensor([0.0, 0.0, 1.0]).expand(*m.shape[:-2], 1, 3)], -2)
+    shift = torch.eye(3, dtype=torch.float64, device=m.device)
+    back = shift.clone()
+    shift[:2, 2], back[:2, 2] = 0.5, -0.5
+    return shift @ m @ back
+
+
+def to_pixel_centres(matrix: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`from_pixel_centres`: a ``(..., 3, 3)`` map in continuous coordinates
+    as a map between pixel indices.
+
+    >>> to_pixel_centres(from_pixel_centres(torch.tensor([[2.0, 0.0, 1.0], [0.0, 2.0, 0.0]])))[0].tolist()
+    [2.0, 0.0, 1.0]
+    """
+    shift = torch.eye(3, dtype=torch.float64, device=matrix.device)
+    back = shift.clone()
+    shift[:2, 2], back[:2, 2] = -0.5, 0.5
+    return shift @ matrix.to(torch.float64) @ back
+
+
+def homography(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The ``(N, 3, 3)`` projective maps taking the 4 ``source`` points of each row ``(N, 4, 2)``
+    to the ``target`` points.
+
+    >>> square = torch.tensor([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]])
+    >>> homography(square, square * 2).round(decimals=6)[0].tolist()
+    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    s, t = source.to(torch.float64), target.to(torch.float64)
+    x, y, u, v = s[..., 0], s[..., 1], t[..., 0], t[..., 1]
+    one, zero = torch.ones_like(x), torch.zeros_like(x)
+    rows_u = torch.stack([x, y, one, zero, zero, zero, -u * x, -u * y], -1)
+    rows_v = torch.stack([zero, zero, zero, x, y, one, -v * x, -v * y], -1)
+    a = torch.cat([rows_u, rows_v], -2)
+    b = torch.cat([u, v], -1)
+    h = torch.linalg.solve(a, b)
+    return torch.cat([h, torch.ones_like(h[:, :1])], -1).view(-1, 3, 3)
+
+
+def axis_matrix(n: int, scale: tuple[Any, Any] = (1.0, 1.0), shift: tuple[Any, Any] = (0.0, 0.0),
+                device: torch.device | str | None = None) -> torch.Tensor:
+    """The ``(n, 3, 3)`` maps ``x -> sx * x + tx``, ``y -> sy * y + ty``; each of ``scale`` and
+    ``shift`` holds numbers or ``(n,)`` tensors (flips, crops, pads and resizes).
+
+    >>> axis_matrix(1, scale=(-1.0, 1.0), shift=(10.0, 0.0))[0].tolist()
+    [[-1.0, 0.0, 10.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    m = torch.zeros(n, 3, 3, dtype=torch.float64, device=device)
+    m[:, 0, 0], m[:, 1, 1] = _column(scale[0], m), _column(scale[1], m)
+    m[:, 0, 2], m[:, 1, 2] = _column(shift[0], m), _column(shift[1], m)
+    m[:, 2, 2] = 1.0
+    return m
+
+
+def _column(value: Any, like: torch.Tensor) -> torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return value.to(device=like.device, dtype=torch.float64)
+    return torch.tensor(float(value), dtype=torch.float64, device=like.device)
