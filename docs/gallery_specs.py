@@ -34,6 +34,7 @@ GALLERY: dict[str, Spec] = {
     "HorizontalFlip": Spec(lambda: augkit.HorizontalFlip(p=0.5)),
     "VerticalFlip": Spec(lambda: augkit.VerticalFlip(p=0.5)),
     "Identity": Spec(lambda: augkit.Identity()),
+    "SanitizeBoxes": Spec(lambda: augkit.SanitizeBoxes()),  # images pass through; it filters boxes
     "Lambda": Spec(lambda: augkit.Lambda("augkit.functional.geometry:vflip", p=0.5)),
     "ToTensor": Spec(lambda: augkit.ToTensor("uint8")),
     "ToDtype": Spec(lambda: augkit.ToDtype("float32")),

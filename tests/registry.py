@@ -52,6 +52,7 @@ CASES = [
     Case(lambda: augkit.HorizontalFlip(p=0.5), "HorizontalFlip"),
     Case(lambda: augkit.VerticalFlip(p=0.5), "VerticalFlip"),
     Case(lambda: augkit.Identity(), "Identity"),
+    Case(lambda: augkit.SanitizeBoxes(), "SanitizeBoxes"),  # images pass through; tests/test_targets.py
     Case(_flip_lambda, "Lambda", allowed_callables=("augkit.functional.geometry:hflip",)),
     Case(lambda: augkit.ToTensor(), "ToTensor", keeps_kind=False, keeps_dtype=False),
     Case(lambda: augkit.ToDtype("uint16"), "ToDtype", kinds=("numpy", "tensor"), keeps_dtype=False),

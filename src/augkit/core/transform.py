@@ -66,6 +66,9 @@ class Transform:
     """Whether the transform interprets pixel values (colour, tone, Normalize): float images must
     then be in ``[0, 1]`` (:func:`~augkit.core.image.check_unit_range`); geometry moves values and
     containers leave the check to their children, so they set it to False."""
+    samples_outside: ClassVar[bool] = True
+    """Whether output pixels can come from outside the input (padding, warps), where masks get
+    their fill; flips, resizes and crops inside the image set it to False."""
     p: float = 1.0
     same_on_batch: bool = False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +81,7 @@ class Boxes(Packed):
             raise ValueError(f"format must be one of {', '.join(BOX_FORMATS)}; got {format!r}")
         if format == self.format:
             return self
-        return dataclasses.replace(self, data=convert_box_format(self.data, self.format, format), format=format,
+        return self.derived(data=convert_box_format(self.data, self.format, format), format=format,
                                    unclipped=None if self.unclipped is None
                                    else convert_box_format(self.unclipped, self.format, format))
 
@@ -91,7 +90,7 @@ class Boxes(Packed):
         if not self.normalized:
             return self
         scale = self._scale()
-        return dataclasses.replace(self, data=self.data * scale, normalized=False,
+        return self.derived(data=self.data * scale, normalized=False,
                                    unclipped=None if self.unclipped is None else self.unclipped * scale)
 
     def to_normalized(self) -> Boxes:
@@ -99,7 +98,7 @@ class Boxes(Packed):
         if self.normalized:
             return self
         scale = self._scale()
-        return dataclasses.replace(self, data=self.data / scale, normalized=True,
+        return self.derived(data=self.data / scale, normalized=True,
                                    unclipped=None if self.unclipped is None else self.unclipped / scale)
 
     def _scale(self) -> torch.Tensor:
@@ -136,14 +135,14 @@ class Boxes(Packed):
         m = matrix[self.image_index()] if len(matrix) > 1 else matrix[0]
         if self.format == "cxcywhr":
             moved = transform_boxes(pixels.data, m, "cxcywhr")
-            out = dataclasses.replace(pixels, data=moved.to(self.data.dtype), canvas_size=canvas_size)
+            out = pixels.derived(data=moved.to(self.data.dtype), canvas_size=canvas_size)
         else:
             xyxy = convert_box_format(pixels.data, self.format, "xyxy")
             before = xyxy if pixels.unclipped is None else convert_box_format(pixels.unclipped, self.format, "xyxy")
             moved = transform_boxes(xyxy, m).to(xyxy.dtype)
             unclipped = transform_boxes(before, m).to(xyxy.dtype)
             clipped = clip_boxes(moved, canvas_size)
-            out = dataclasses.replace(pixels, data=convert_box_format(clipped, "xyxy", self.format),
+            out = pixels.derived(data=convert_box_format(clipped, "xyxy", self.format),
                                       unclipped=convert_box_format(unclipped, "xyxy", self.format),
                                       canvas_size=canvas_size)
         return out.to_normalized() if self.normalized else out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,7 +131,7 @@ class Keypoints(Packed):
         elif (self.names is not None and any("left" in n.lower() or "right" in n.lower() for n in self.names)
               and swap.device.type == "cpu" and bool(swap.any())):
             self._warn_no_flip_map()
-        return dataclasses.replace(self, data=points, visibility=visibility, canvas_size=canvas_size)
+        return self.derived(data=points, visibility=visibility, canvas_size=canvas_size)
 
     def _warn_no_flip_map(self) -> None:
         if self.names not in _warned:

@@ -77,6 +77,12 @@ class Packed:
         offsets = torch.cat([counts.new_zeros(1), counts.cumsum(0)]).to(rows[0].device)
         return torch.cat(list(rows)), offsets
 
+    def derived(self: P, **changes: Any) -> P:
+        """A copy with ``changes``, for results computed from checked rows: not checked again."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
     def __len__(self) -> int:
         return len(self.data)
 
@@ -128,10 +134,10 @@ class Packed:
             kept = torch.zeros(self.num_images, dtype=torch.int64, device=keep.device)
             kept.index_add_(0, self.image_index(), keep.to(torch.int64))
             offsets = torch.cat([kept.new_zeros(1), kept.cumsum(0)])
-        return dataclasses.replace(self, data=self.data[keep], offsets=offsets, **fields)
+        return self.derived(data=self.data[keep], offsets=offsets, **fields)
 
     def to(self: P, device: torch.device | str) -> P:
         """The same rows on ``device``."""
         moved = {f.name: getattr(self, f.name).to(device) for f in dataclasses.fields(self)
                  if isinstance(getattr(self, f.name), torch.Tensor)}
-        return dataclasses.replace(self, **moved)
+        return self.derived(**moved)

@@ -266,6 +266,8 @@ def _move_mask(transform: Any, mask: Mask, spec: ImageSpec, params: Any, size: t
         view, params = _MatrixWarp(size), _pixel_matrix(matrix)
     else:
         view = nearest_view(transform)
+        if not transform.samples_outside and not mask.instance and mask.data.dtype in _ONE_BYTE:
+            return mask.with_data(_as_is(view, mask.data, spec, params))
     data = mask.data
     if isinstance(data, np.ndarray):  # next to an array or PIL image: the array kernels
         hwc = np.moveaxis(data, 0, -1) if mask.instance else data
@@ -296,6 +298,23 @@ def _move_mask(transform: Any, mask: Mask, spec: ImageSpec, params: Any, size: t
     elif spec.batched and data.ndim == 3:
         out = out[:, 0]
     return mask.with_data(out)
+
+
+_ONE_BYTE = (torch.uint8, torch.bool, np.dtype(np.uint8), np.dtype(np.bool_))
+
+
+def _as_is(view: Any, data: Any, spec: ImageSpec, params: Any) -> Any:
+    """A one-byte mask through a transform that brings in nothing from outside: the image path
+    itself, with no byte planes and no fill."""
+    array = isinstance(data, np.ndarray)
+    image = data.view(np.uint8) if array else data.view(torch.uint8)
+    if not array:
+        image = image[None] if image.ndim == 2 else image
+        image = image[:, None] if spec.batched and data.ndim == 3 else image
+    out = view._apply_checked(image, inspect_image(image), params)
+    if not array:
+        out = out[:, 0] if spec.batched and data.ndim == 3 else (out[0] if data.ndim == 2 else out)
+    return out.view(np.bool_ if data.dtype == np.bool_ else np.uint8) if array else out.view(data.dtype)
 
 
 def _pixel_matrix(matrix: torch.Tensor) -> Any:

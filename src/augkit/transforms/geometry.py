@@ -37,6 +37,7 @@ class _Flip(Transform):
     gather (each image reads its axis backwards or forwards) instead of on a subset."""
 
     reads_values = False  # moves values, whatever they are
+    samples_outside = False
 
     _axis: ClassVar[str]
     _tensor_kernel: ClassVar[Callable[..., torch.Tensor]]
@@ -108,6 +109,7 @@ class Resize(Transform):
     """
 
     reads_values = False  # moves values, whatever they are
+    samples_outside = False
 
     def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> None:
@@ -237,6 +239,7 @@ class ResizedCenterCrop(Transform):
     """
 
     reads_values = False  # moves values, whatever they are
+    samples_outside = False
 
     def __init__(self, size: int | Sequence[int], crop_ratio: float = 0.875,
                  interpolation: str = "bilinear", antialias: bool = True) -> None:
@@ -371,6 +374,7 @@ class RandomResizedCrop(Transform):
     """
 
     reads_values = False  # moves values, whatever they are
+    samples_outside = False
 
     params_type = ResizedCropParams
     tries = 10

@@ -71,7 +71,7 @@ class SanitizeBoxes(Transform):
         if self.clip and boxes.format != "cxcywhr":
             pixels = boxes.to_pixels()
             clipped = clip_boxes(convert_box_format(pixels.data, boxes.format, "xyxy"), spec.size)
-            boxes = dataclasses.replace(pixels, data=convert_box_format(clipped, "xyxy", boxes.format))
+            boxes = pixels.derived(data=convert_box_format(clipped, "xyxy", boxes.format))
             boxes = boxes.to_normalized() if sample.targets["boxes"].normalized else boxes
         keep = self.keep(boxes)
         targets = dict(sample.targets)
