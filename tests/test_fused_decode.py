@@ -47,7 +47,7 @@ def _diff(a, b) -> np.ndarray:
     return np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))
 
 
-@pytest.mark.parametrize("pipeline", PIPELINES, ids=lambda t: repr(t).split("(")[0] + str(id(t) % 97))
+@pytest.mark.parametrize("pipeline", PIPELINES, ids=["train", "rrc112", "resized-center-crop", "resize-center-crop", "eval-preset"])
 def test_fused_is_within_the_tolerance_and_the_switch_off_is_bit_equal(large_photos, pipeline):
     scales = set()
     for data in large_photos.values():
