@@ -13,4 +13,4 @@ if [ "$("$PYTHON" -c 'import torch; print(int(torch.cuda.is_available()))')" != 
     exit 0
 fi
 exec timeout 480 "$PYTHON" benchmarks/run.py --device cuda --threads default \
-    --only "float batch,uint8 batch,MixUp,CutMix" --out runs/bench-gpu "$@"
+    --only "float batch,uint8 batch,MixUp,CutMix,Epoch: ImageFolder JPEG,Decode only" --out runs/bench-gpu "$@"

@@ -6,7 +6,10 @@
 - ``<!-- benchmark-results -->`` expands into the machine, the plot of augkit's speed over each
   peer's, the rows where augkit is slower than a peer, and the table, from
   ``benchmarks/results.json`` (``benchmarks/plot.py``); ``<!-- benchmark-previous -->`` into
-  augkit's speed over the previous version's, from ``benchmarks/previous.json``.
+  augkit's speed over the previous version's, from ``benchmarks/previous.json``;
+  ``<!-- fused-decode -->`` into the fused decode's difference to the unfused pipeline per DCT
+  scale and the JPEG bindings' speeds, from ``benchmarks/fused_decode.json``
+  (``benchmarks/fused_decode.py``).
 - ``<!-- support-table -->`` expands into what each transform supports: the input kinds, dtypes
   and channel counts of its cases in ``tests/registry.py``, which the contract tests run.
 - The gallery images (``docs/make_gallery.py``) and the benchmark plot are rendered into the
@@ -16,6 +19,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -26,10 +30,12 @@ import augkit
 DOCS = Path(__file__).resolve().parent
 RESULTS = DOCS.parent / "benchmarks" / "results.json"
 PREVIOUS = DOCS.parent / "benchmarks" / "previous.json"
+FUSED_DECODE = DOCS.parent / "benchmarks" / "fused_decode.json"
 BENCHMARK_PLOT = "assets/benchmark-ratios.png"
 sys.path[:0] = [str(DOCS), str(DOCS.parent)]
 
 import make_gallery  # noqa: E402
+from benchmarks.fused_decode import markdown as fused_decode_tables  # noqa: E402
 from benchmarks.harness import markdown as results_table, read_json  # noqa: E402
 from benchmarks.plot import ratio_figure  # noqa: E402
 from benchmarks.run import compare  # noqa: E402
@@ -98,6 +104,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001
     if "<!-- support-table -->" in markdown:
         return markdown.replace("<!-- support-table -->", support_table())
     if "<!-- benchmark-results -->" in markdown:
+        fused = fused_decode_tables(json.loads(FUSED_DECODE.read_text()))
+        markdown = markdown.replace("<!-- fused-decode -->", fused)
         markdown = markdown.replace("<!-- benchmark-previous -->", _benchmark_previous())
         return markdown.replace("<!-- benchmark-results -->", _benchmark_results())
     if "<!-- transforms -->" not in markdown:

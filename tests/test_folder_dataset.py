@@ -121,7 +121,7 @@ def test_empty_or_missing_roots_and_bad_arguments_fail_clearly(tmp_path):
     (tmp_path / "a" / "x.txt").write_text("")
     with pytest.raises(ValueError, match="found no image files with extensions .jpg"):
         ImageFolderDataset(tmp_path)
-    with pytest.raises(ValueError, match="decode must be one of 'opencv', 'pil', 'torchvision'; got 'cv2'"):
+    with pytest.raises(ValueError, match="decode must be one of 'opencv', 'pil', 'torchvision', 'bytes'; got 'cv2'"):
         ImageFolderDataset(tmp_path, decode="cv2")
     with pytest.raises(ValueError, match="on_error must be one of 'raise', 'skip'"):
         ImageFolderDataset(tmp_path, on_error="ignore")

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["ImageReadError", "read_image", "decode_image", "MODES"]
+__all__ = ["ImageReadError", "read_image", "read_bytes", "decode_image", "MODES"]
 
 Mode = Literal["RGB", "L", "unchanged"]
 MODES = ("RGB", "L", "unchanged")
@@ -53,14 +53,18 @@ def read_image(path: str | os.PathLike, mode: Mode = "RGB") -> np.ndarray:
     ((512, 512, 3), dtype('uint8'))
     """
     path = os.fspath(path)
+    return decode_image(read_bytes(path), mode, name=path)
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of the image file at ``path``; a missing file or a folder raises naming it."""
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            return file.read()
     except FileNotFoundError:
-        raise FileNotFoundError(f"image file not found: {path}") from None
+        raise FileNotFoundError(f"image file not found: {os.fspath(path)}") from None
     except IsADirectoryError:
-        raise IsADirectoryError(f"expected an image file, got a directory: {path}") from None
-    return decode_image(data, mode, name=path)
+        raise IsADirectoryError(f"expected an image file, got a directory: {os.fspath(path)}") from None
 
 
 def decode_image(data: bytes, mode: Mode = "RGB", *, name: str = "<bytes>") -> np.ndarray:

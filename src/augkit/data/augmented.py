@@ -19,7 +19,11 @@ class AugmentedDataset(Dataset):
 
     Sample ``i`` of epoch ``e`` is augmented with a generator seeded from ``(seed, e, i)``, so an
     epoch is the same whatever ``num_workers``, batch order or sampler. Items may be images or
-    tuples whose first element is the image (the rest passes through).
+    tuples whose first element is the image (the rest passes through). A dataset with a
+    ``transformed_item(index, transform, generator)`` method (``ImageFolderDataset``,
+    ``ParquetImageDataset``) is asked for the transformed item instead, so that it decodes or
+    copies only what the transform's leading crop needs (:mod:`augkit.data.fused`); the
+    generator, and so the parameters, are the same.
 
     ``set_epoch`` writes to shared memory, so DataLoader workers, persistent ones included, see
     the new epoch.
@@ -56,8 +60,11 @@ class AugmentedDataset(Dataset):
         return len(self.dataset)
 
     def __getitem__(self, index: int) -> Any:
-        item = self.dataset[index]
         generator = self.generator(index)
+        fused = getattr(self.dataset, "transformed_item", None)
+        if fused is not None:  # a dataset that decodes only what the transform needs
+            return fused(index, self.transform, generator)
+        item = self.dataset[index]
         if isinstance(item, tuple):
             return (self.transform(item[0], generator=generator), *item[1:])
         return self.transform(item, generator=generator)

@@ -13,6 +13,14 @@ the transforms of that ecosystem without a conversion:
   16-bit PNGs), EXIF orientation applied. It reads JPEG, PNG, WebP and GIF only. torchvision
   0.29 deprecates its image decoders in favour of TorchCodec; the dataset silences that notice
   for its own calls and keeps this backend while torchvision ships it.
+* ``decode="bytes"``: the file's bytes as a 1-D uint8 tensor, for :class:`DeviceLoader` to
+  decode a whole batch on the device (``decode_on_device=True``).
+
+With ``decode="opencv"`` and an augkit ``transform`` (here, or in an :class:`AugmentedDataset`
+around this dataset) that starts with a crop and a resize, the decode is fused with them
+(``fused=True``, the default): the crop box is drawn from the file's header and only the DCT scale
+the output needs is decoded (:mod:`augkit.data.fused`, which states the tolerance);
+``fused=False`` gives the unfused pipeline's pixels bit for bit.
 
 :func:`augkit.data.uint8_collate` batches any of these kinds into one BCHW tensor.
 
@@ -36,14 +44,16 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 from ..core.random import make_generator
+from ..core.transform import Transform
 from ..core.validation import check_number
-from ..io import MODES, ImageReadError, Mode, read_image
+from ..io import MODES, ImageReadError, Mode, read_bytes, read_image
+from .fused import decode_transformed
 
 __all__ = ["ImageFolderDataset", "IMAGE_EXTENSIONS", "DECODERS"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-DECODERS = ("opencv", "pil", "torchvision")
-Decoder = Literal["opencv", "pil", "torchvision"]
+DECODERS = ("opencv", "pil", "torchvision", "bytes")
+Decoder = Literal["opencv", "pil", "torchvision", "bytes"]
 _ON_ERROR = ("raise", "skip")
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L")
 _TORCHVISION_DEPRECATION = "The image decoding and encoding capabilities of TorchVision are deprecated"
@@ -59,12 +69,14 @@ class ImageFolderDataset(Dataset):
         transform: a callable applied to each decoded image (an augkit transform is called with
             torch's RNG, which ``seed_worker`` seeds per worker; wrap the dataset in
             :class:`AugmentedDataset` instead for augmentations fixed by (seed, epoch, index)).
-        decode: ``"opencv"``, ``"pil"`` or ``"torchvision"``; see the module documentation for
-            the kind each returns.
+        decode: ``"opencv"``, ``"pil"``, ``"torchvision"`` or ``"bytes"``; see the module
+            documentation for the kind each returns.
         mode: ``"RGB"``, ``"L"`` (grayscale) or ``"unchanged"``.
         on_error: ``"raise"`` or ``"skip"`` for files that cannot be decoded (``"skip"`` decodes
             every file once here and leaves the unreadable ones out, listed in ``skipped``).
         extensions: the file name endings (case-insensitive) that count as images.
+        fused: fuse the decode with a leading crop + resize of an augkit transform
+            (``decode="opencv"`` only); False decodes every file in full.
 
     An empty ``root`` (no class folder, or no image in them) raises ``ValueError``: a silent
     dataset of length 0 usually means a wrong path. Splits may be empty (see :meth:`split`).
@@ -82,7 +94,7 @@ class ImageFolderDataset(Dataset):
     def __init__(self, root: str | os.PathLike, transform: Callable[[Any], Any] | None = None,
                  decode: Decoder = "opencv", *, mode: Mode = "RGB",
                  on_error: Literal["raise", "skip"] = "raise",
-                 extensions: Sequence[str] = IMAGE_EXTENSIONS) -> None:
+                 extensions: Sequence[str] = IMAGE_EXTENSIONS, fused: bool = True) -> None:
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable or None; got {transform!r}")
         _check_choice(decode, "decode", DECODERS)
@@ -93,6 +105,7 @@ class ImageFolderDataset(Dataset):
         self.decode = decode
         self.mode = mode
         self.on_error = on_error
+        self.fused = bool(fused)
         self.extensions = tuple(e.lower() for e in extensions)
         self.classes = _class_folders(self.root)
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
@@ -117,8 +130,8 @@ class ImageFolderDataset(Dataset):
     def _readable(self, samples: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[str]]:
         """``samples`` split into the readable ones and the paths of the others (warned about)."""
         def reason(sample: tuple[str, int]) -> str | None:
-            try:
-                self.load(sample[0])
+            try:  # bytes are decoded on the device later: check here that they decode
+                read_image(sample[0], self.mode) if self.decode == "bytes" else self.load(sample[0])
             except ImageReadError as error:
                 return error.reason
             return None
@@ -141,15 +154,34 @@ class ImageFolderDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
         path, label = self.samples[index]
-        image = self.load(path)
+        if self.transform is None:
+            return self.load(path), label
+        if isinstance(self.transform, Transform):
+            return self._load_transformed(path, self.transform, None), label
+        return self.transform(self.load(path)), label
+
+    def transformed_item(self, index: int, transform: Transform,
+                         generator: torch.Generator | None) -> tuple[Any, int]:
+        """Item ``index`` with ``transform(image, generator=generator)`` applied after this
+        dataset's own transform, decoding only what it needs where it can (the hook that
+        :class:`AugmentedDataset` calls)."""
         if self.transform is not None:
-            image = self.transform(image)
-        return image, label
+            image, label = self[index]
+            return transform(image, generator=generator), label
+        path, label = self.samples[index]
+        return self._load_transformed(path, transform, generator), label
+
+    def _load_transformed(self, path: str, transform: Transform, generator: torch.Generator | None) -> Any:
+        if self.decode != "opencv" or not self.fused:
+            return transform(self.load(path), generator=generator)
+        return decode_transformed(read_bytes(path), transform, generator, mode=self.mode, name=path)
 
     def load(self, path: str) -> Any:
         """Decode the file at ``path`` with this dataset's decoder and mode (no transform)."""
         if self.decode == "opencv":
             return read_image(path, self.mode)
+        if self.decode == "bytes":
+            return torch.frombuffer(bytearray(read_bytes(path)), dtype=torch.uint8)
         if self.decode == "pil":
             return _read_pil(path, self.mode)
         return _read_torchvision(path, self.mode)
@@ -191,7 +223,8 @@ class ImageFolderDataset(Dataset):
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(root={self.root!r}, {len(self)} images, "
-                f"{len(self.classes)} classes, decode={self.decode!r}, on_error={self.on_error!r})")
+                f"{len(self.classes)} classes, decode={self.decode!r}, on_error={self.on_error!r}"
+                + ("" if self.fused else ", fused=False") + ")")
 
 
 def _check_choice(value: Any, name: str, choices: Sequence[str]) -> None:

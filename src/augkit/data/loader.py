@@ -28,11 +28,14 @@ from PIL import Image
 from torch.utils.data import default_collate
 
 from ..core.transform import Transform
+from ..io import decode_image
 from ..transforms.convert import Normalize
 
-__all__ = ["uint8_collate", "DeviceLoader", "recommended_loader_kwargs", "seed_worker"]
+__all__ = ["uint8_collate", "bytes_collate", "DeviceLoader", "recommended_loader_kwargs", "seed_worker"]
 
+_JPEG_START = b"\xff\xd8"
 Mix = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+Decode = Callable[[list[torch.Tensor], torch.device], list[torch.Tensor]]
 
 
 # -- collate ---------------------------------------------------------------------------------------
@@ -56,6 +59,21 @@ def uint8_collate(batch: Sequence[Any]) -> Any:
         images = _stack([sample[0] for sample in batch])
         return (images, *default_collate([tuple(sample[1:]) for sample in batch]))
     return _stack(batch)
+
+
+def bytes_collate(batch: Sequence[Any]) -> Any:
+    """Batch encoded files (1-D uint8 tensors, as ``ImageFolderDataset(decode="bytes")`` gives)
+    into a list, the other fields of ``(data, label)`` samples through ``default_collate``;
+    :class:`DeviceLoader` with ``decode_on_device=True`` decodes the list.
+
+    >>> import torch, augkit
+    >>> files, labels = augkit.data.bytes_collate([(torch.zeros(5, dtype=torch.uint8), 1)] * 2)
+    >>> len(files), labels.tolist()
+    (2, [1, 1])
+    """
+    if isinstance(batch[0], (tuple, list)):
+        return ([sample[0] for sample in batch], *default_collate([tuple(sample[1:]) for sample in batch]))
+    return list(batch)
 
 
 def _chw(image: Any) -> np.ndarray | torch.Tensor:
@@ -116,6 +134,15 @@ class DeviceLoader:
 
     Other devices (the CPU included) run the same steps without streams.
 
+    With ``decode_on_device=True`` the batches hold encoded files (a list of 1-D uint8 tensors,
+    from ``ImageFolderDataset(decode="bytes")`` and :func:`bytes_collate`): the JPEGs are decoded
+    together on the device (``torchvision.io.decode_jpeg(list, device=...)`` on CUDA, or
+    ``decode(files, device)`` if given), the other files, the JPEGs the batched call rejects and
+    every file on devices without a batched decoder one by one on the CPU
+    (:func:`augkit.io.decode_image`, whose :class:`~augkit.io.ImageReadError` names the file's
+    place in the batch); ``transform`` then runs on each image (they may differ in size) and the
+    results are stacked, before steps 2-4.
+
     Args:
         loader: any iterable of batches, usually a ``DataLoader`` with ``uint8_collate``.
         device: where the batches go.
@@ -125,6 +152,9 @@ class DeviceLoader:
         channels_last: return image batches in channels-last memory format.
         generator: the ``torch.Generator`` for ``transform`` (on the device or the CPU); the
             same generator state gives the same batches.
+        decode_on_device: the batches hold encoded files, decoded here (see above).
+        decode: the batched decoder ``(files, device) -> images`` (CHW uint8, RGB); default
+            torchvision's on CUDA, none elsewhere.
 
     >>> import torch, augkit
     >>> batches = [torch.zeros(2, 3, 4, 4, dtype=torch.uint8)]
@@ -137,7 +167,8 @@ class DeviceLoader:
                  transform: Transform | None = None, mix: Mix | None = None,
                  channels_last: bool = False, *,
                  normalize: tuple[float | Sequence[float], float | Sequence[float]] | None = None,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, decode_on_device: bool = False,
+                 decode: Decode | None = None) -> None:
         if transform is not None and not isinstance(transform, Transform):
             raise TypeError(
                 f"transform must be an augkit Transform (it runs on whole batches with a generator); "
@@ -156,6 +187,10 @@ class DeviceLoader:
         self.channels_last = bool(channels_last)
         self.normalize = normalize
         self.generator = generator
+        self.decode_on_device = bool(decode_on_device)
+        if decode is not None and not callable(decode):
+            raise TypeError(f"decode must be a callable (files, device) -> images or None; got {decode!r}")
+        self.decode = decode if decode is not None else (_decode_jpegs if self.device.type == "cuda" else None)
         self._normalize = None if normalize is None else Normalize(*normalize)
 
     def __len__(self) -> int:
@@ -179,7 +214,12 @@ class DeviceLoader:
         if batch is None:
             return None
         with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
-            moved = _map_tensors(batch, lambda t: t.to(self.device, non_blocking=True))
+            if self.decode_on_device:  # the files stay on the host for the decoder
+                if isinstance(batch, list) and batch and isinstance(batch[0], torch.Tensor):
+                    batch = (batch,)  # files without labels
+                moved = (batch[0], *_map_tensors(tuple(batch[1:]), lambda t: t.to(self.device, non_blocking=True)))
+            else:
+                moved = _map_tensors(batch, lambda t: t.to(self.device, non_blocking=True))
             if stream is None:
                 return moved, None
             ready = torch.cuda.Event()
@@ -189,14 +229,16 @@ class DeviceLoader:
     def _finish(self, batch: Any) -> Any:
         """Steps 1-4 of the class documentation on a batch already on the device."""
         is_tensor = isinstance(batch, torch.Tensor)
-        if not is_tensor and not (isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor)):
+        if not is_tensor and not (isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], (torch.Tensor, list))):
             raise TypeError(
                 f"DeviceLoader needs batches that are an image tensor or a tuple/list starting with "
                 f"one; got {type(batch).__name__} (use collate_fn=augkit.data.uint8_collate)"
             )
         images = batch if is_tensor else batch[0]
         fields = [] if is_tensor else list(batch[1:])
-        if self.transform is not None:
+        if self.decode_on_device:
+            images = self._decoded(images)
+        elif self.transform is not None:
             images = self.transform(images, generator=self.generator)
         if self._normalize is not None:
             images = self._normalize(images)
@@ -210,6 +252,33 @@ class DeviceLoader:
             return images
         return [images, *fields] if isinstance(batch, list) else (images, *fields)
 
+    def _decoded(self, files: Any) -> torch.Tensor:
+        """The encoded ``files`` of a batch decoded (see the class documentation), transformed
+        one by one and stacked."""
+        if not isinstance(files, list) or not all(isinstance(f, torch.Tensor) and f.ndim == 1 for f in files):
+            raise TypeError(f"decode_on_device needs batches of encoded files (a list of 1-D uint8 tensors, "
+                            f"from collate_fn=augkit.data.bytes_collate); got {type(files).__name__}")
+        images: list[torch.Tensor | None] = [None] * len(files)
+        jpegs = [i for i, f in enumerate(files) if bytes(f[:2].numpy()) == _JPEG_START]
+        if self.decode is not None and jpegs:
+            try:
+                for i, image in zip(jpegs, self.decode([files[i] for i in jpegs], self.device)):
+                    images[i] = image
+            except RuntimeError:  # one bad file fails the batched call: the CPU names it below
+                pass
+        for i, image in enumerate(images):
+            if image is None:
+                array = decode_image(files[i].numpy().tobytes(), "RGB", name=f"<file {i} of the batch>")
+                images[i] = torch.from_numpy(array).permute(2, 0, 1).to(self.device, non_blocking=True)
+        if self.transform is not None:
+            images = [self.transform(image, generator=self.generator) for image in images]
+        try:
+            return torch.stack(images)
+        except RuntimeError:
+            sizes = sorted({tuple(image.shape) for image in images})
+            raise ValueError(f"decoded images of several sizes {sizes} cannot be stacked; give DeviceLoader a "
+                             f"transform that crops or resizes to one size") from None
+
     def __repr__(self) -> str:
         parts = [f"device={str(self.device)!r}"]
         for name in ("transform", "mix", "normalize"):
@@ -218,6 +287,17 @@ class DeviceLoader:
         if self.channels_last:
             parts.append("channels_last=True")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _decode_jpegs(files: list[torch.Tensor], device: torch.device) -> list[torch.Tensor]:
+    """torchvision's batched JPEG decode on ``device`` (CUDA), in RGB."""
+    import warnings
+
+    from torchvision.io import ImageReadMode, decode_jpeg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torchvision 0.29's decoder notice
+        return decode_jpeg(files, mode=ImageReadMode.RGB, device=device)
 
 
 def _map_tensors(obj: Any, fn: Callable[[torch.Tensor], Any]) -> Any:

@@ -39,6 +39,7 @@ from torch.utils.data import Dataset
 
 from ..core.config import from_config
 from ..core.transform import Transform
+from .fused import crop_transformed
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -102,6 +103,9 @@ class ParquetImageDataset(Dataset):
         deferred: apply the deferred steps recorded in the manifest.
         kind: ``"tensor"`` for CHW tensors, ``"numpy"`` for HWC arrays.
         endpoint_url: an S3-compatible endpoint (default: ``AWS_ENDPOINT_URL``, else AWS).
+        fused: when ``transform`` starts with a crop + resize that gives the same pixels on the
+            crop's box alone (``RandomResizedCrop``, ``ResizedCenterCrop``), copy only that box
+            out of the stored bytes (:mod:`augkit.data.fused`); the output is the same bit for bit.
 
     Attributes:
         classes: the class names, indexed by label (empty for flat datasets).
@@ -112,7 +116,7 @@ class ParquetImageDataset(Dataset):
 
     def __init__(self, path: str | os.PathLike, transform: Transform | None = None, *,
                  deferred: bool = True, kind: Literal["tensor", "numpy"] = "tensor",
-                 endpoint_url: str | None = None) -> None:
+                 endpoint_url: str | None = None, fused: bool = True) -> None:
         import pyarrow.parquet as pq
 
         from ..distributed.storage import resolve
@@ -123,6 +127,7 @@ class ParquetImageDataset(Dataset):
             raise ValueError(f"kind must be 'tensor' or 'numpy'; got {kind!r}")
         self.transform = transform
         self.kind = kind
+        self.fused = bool(fused)
         self.filesystem, self.root = resolve(path, endpoint_url)
         self.manifest = read_manifest(self.filesystem, self.root)
         self.classes: list[str] = list(self.manifest["classes"])
@@ -151,6 +156,9 @@ class ParquetImageDataset(Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int) -> Any:
+        return self._item(index, self.transform, None)
+
+    def _item(self, index: int, transform: Transform | None, generator: torch.Generator | None) -> Any:
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range for {len(self)} images")
         index %= len(self)
@@ -159,12 +167,27 @@ class ParquetImageDataset(Dataset):
         row = index - self._starts[group]
         height, width, channels = (table[name][row].as_py() for name in ("height", "width", "channels"))
         array = np.frombuffer(table["image"][row].as_py(), np.uint8).reshape(height, width, channels)
-        image = array.copy() if self.kind == "numpy" else torch.from_numpy(array.copy()).permute(2, 0, 1)
-        if self.transform is not None:
-            image = self.transform(image)
+        tensor = self.kind == "tensor"
+        if transform is not None and self.fused:
+            image = crop_transformed(array, transform, generator, tensor=tensor)
+        else:
+            image = torch.from_numpy(array.copy()).permute(2, 0, 1) if tensor else array.copy()
+            if transform is not None:
+                image = transform(image, generator=generator)
         if self.deferred is not None:
             image = self.deferred(image)
         return (image, self.labels[index]) if self.classes else image
+
+    def transformed_item(self, index: int, transform: Transform, generator: torch.Generator | None) -> Any:
+        """Item ``index`` with ``transform(image, generator=generator)`` applied last, copying
+        only the box of its leading crop where it can (the hook that :class:`AugmentedDataset`
+        calls)."""
+        if self.transform is not None or self.deferred is not None:
+            item = self[index]
+            if self.classes:
+                return transform(item[0], generator=generator), item[1]
+            return transform(item, generator=generator)
+        return self._item(index, transform, generator)
 
     def _row_group(self, group: int) -> pa.Table:
         """Row group ``group``; the last one read is kept, for readers that go in order."""

@@ -211,11 +211,21 @@ def eval_crop_box(size_hw: tuple[int, int], size: int | tuple[int, int],
     >>> eval_crop_box((375, 500), 224, 0.875)
     (23, 85, 328, 328)
     """
-    h, w = size_hw
     out_h, out_w = pair(size)
     scale_size = (math.floor(size / crop_ratio) if isinstance(size, int)
                   else (math.floor(out_h / crop_ratio), math.floor(out_w / crop_ratio)))
-    rh, rw = F.resized_size((h, w), scale_size)
+    return resize_crop_box(size_hw, F.resized_size(size_hw, scale_size), (out_h, out_w))
+
+
+def resize_crop_box(size_hw: tuple[int, int], resized_hw: tuple[int, int],
+                    crop_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The box of an input of ``size_hw`` that a resize to ``resized_hw`` then a centre crop of
+    ``crop_hw`` keeps, as ``(top, left, height, width)`` rounded to whole input pixels.
+
+    >>> resize_crop_box((375, 500), (256, 341), (224, 224))
+    (23, 85, 328, 328)
+    """
+    (h, w), (rh, rw), (out_h, out_w) = size_hw, resized_hw, crop_hw
     top, left, _, _ = F.center_crop_box((rh, rw), (out_h, out_w))
     sy, sx = h / rh, w / rw
     box_h, box_w = max(1, round(out_h * sy)), max(1, round(out_w * sx))

@@ -1,0 +1,178 @@
+"""The fused decode (augkit.data.fused): faithful to the unfused pipeline within the stated
+tolerance on real photos, bit-equal with the switch off, the same boxes from the same seed, bad
+files handled; the datasets and DeviceLoader's decoding of byte batches."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import augkit
+from augkit.core.random import make_generator
+from augkit.data import AugmentedDataset, DeviceLoader, ImageFolderDataset, bytes_collate, sample_image
+from augkit.data.fused import (TOLERANCE_MAX, TOLERANCE_MEAN, crop_plan, crop_transformed, dct_scale,
+                               decode_transformed, jpeg_header)
+from augkit.io import ImageReadError, decode_image
+
+TRAIN = augkit.Compose([augkit.RandomResizedCrop(224), augkit.HorizontalFlip(), augkit.ColorJitter(0.4, 0.4, 0.4, 0.1)])
+PIPELINES = [
+    TRAIN,
+    augkit.RandomResizedCrop(112),
+    augkit.ResizedCenterCrop(224),
+    augkit.Compose([augkit.Resize(256), augkit.CenterCrop(224)]),
+    augkit.presets.eval_transform(size=224),
+]
+
+
+def _jpeg(rgb: np.ndarray, size_hw=None, **pil_options) -> bytes:
+    if size_hw is not None:
+        rgb = cv2.resize(rgb, size_hw[::-1], interpolation=cv2.INTER_CUBIC)
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, "JPEG", quality=90, **pil_options)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def large_photos() -> dict[str, bytes]:
+    return {name: _jpeg(sample_image(name), (1500, 2000)) for name in ("astronaut", "coffee")}
+
+
+def _diff(a, b) -> np.ndarray:
+    return np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES, ids=["train", "rrc112", "resized-center-crop", "resize-center-crop", "eval-preset"])
+def test_fused_is_within_the_tolerance_and_the_switch_off_is_bit_equal(large_photos, pipeline):
+    scales = set()
+    for data in large_photos.values():
+        full = decode_image(data)
+        for seed in range(4):
+            unfused = pipeline(full, generator=make_generator(seed))
+            off = decode_transformed(data, pipeline, make_generator(seed), fused=False)
+            assert np.array_equal(off, unfused)
+            fused = decode_transformed(data, pipeline, make_generator(seed))
+            assert fused.shape == unfused.shape and fused.dtype == unfused.dtype
+            scale = 255.0 if fused.dtype == np.float32 else 1.0  # normalized outputs: levels of the uint8 input
+            diff = _diff(fused, unfused) * scale / (4.4 if scale > 1 else 1.0)  # 1 / ImageNet std <= 4.4
+            assert diff.mean() <= TOLERANCE_MEAN and diff.max() <= TOLERANCE_MAX
+            plan = crop_plan(pipeline, pipeline.sample_params(full, generator=make_generator(seed)), full.shape[:2])
+            scales.add(dct_scale(plan.box[2:], plan.size))
+    assert scales - {1}, "the 2000x1500 photos were never decoded at a reduced scale"
+
+
+def test_same_seed_same_params_from_the_header_as_from_the_pixels(large_photos):
+    data = large_photos["coffee"]
+    full = decode_image(data)
+    header = jpeg_header(data)
+    assert header.size == full.shape[:2] and not header.grey
+    stand_in = np.broadcast_to(np.zeros((), np.uint8), (*header.size, 3))
+    for seed in range(5):
+        a = TRAIN.sample_params(stand_in, generator=make_generator(seed))
+        b = TRAIN.sample_params(full, generator=make_generator(seed))
+        assert crop_plan(TRAIN, a, header.size) == crop_plan(TRAIN, b, full.shape[:2])
+
+
+def test_small_photos_at_scale_one_are_bit_equal():
+    data = _jpeg(cv2.resize(sample_image("chelsea"), (500, 375)))
+    t = augkit.ResizedCenterCrop(224)  # a 328 px box for 224: scale 1
+    assert np.array_equal(decode_transformed(data, t), t(decode_image(data)))
+
+
+def test_bad_files(tmp_path, large_photos):
+    t = augkit.RandomResizedCrop(224)
+    with pytest.raises(ImageReadError, match="corrupt or truncated"):
+        decode_transformed(large_photos["coffee"][:20000], t, name="cut.jpg")
+    png = cv2.imencode(".png", sample_image("rocket"))[1].tobytes()  # a PNG named .jpg: full decode
+    assert jpeg_header(png) is None
+    assert np.array_equal(decode_transformed(png, t, make_generator(3)), t(decode_image(png), generator=make_generator(3)))
+    cmyk = io.BytesIO()
+    Image.fromarray(cv2.resize(sample_image("coffee"), (2000, 1500))).convert("CMYK").save(cmyk, "JPEG", quality=90)
+    cmyk = cmyk.getvalue()
+    assert jpeg_header(cmyk) is None  # CMYK keeps the full decode
+    assert np.array_equal(decode_transformed(cmyk, t, make_generator(1)), t(decode_image(cmyk), generator=make_generator(1)))
+    progressive = _jpeg(sample_image("coffee"), (1500, 2000), progressive=True)
+    full = decode_image(progressive)
+    for seed in range(3):
+        diff = _diff(decode_transformed(progressive, t, make_generator(seed)), t(full, generator=make_generator(seed)))
+        assert diff.mean() <= TOLERANCE_MEAN and diff.max() <= TOLERANCE_MAX
+
+
+def test_exif_orientation_is_applied_before_the_box_is_drawn():
+    rgb = cv2.resize(sample_image("rocket"), (2000, 1500))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: shown rotated by 90 degrees
+    data = _jpeg(rgb, exif=exif.tobytes())
+    header = jpeg_header(data)
+    full = decode_image(data)
+    assert header.size == full.shape[:2] == (2000, 1500)
+    t = augkit.RandomResizedCrop(224, scale=(0.5, 1.0))
+    for seed in range(3):
+        diff = _diff(decode_transformed(data, t, make_generator(seed)), t(full, generator=make_generator(seed)))
+        assert diff.mean() <= TOLERANCE_MEAN and diff.max() <= TOLERANCE_MAX
+
+
+@pytest.mark.parametrize("tensor", [False, True])
+def test_stored_pixels_copy_only_the_box_bit_for_bit(tensor):
+    array = np.frombuffer(sample_image("coffee").tobytes(), np.uint8).reshape(400, 600, 3)  # read-only
+    for t in (TRAIN, augkit.ResizedCenterCrop(224), augkit.Compose([augkit.Resize(256), augkit.CenterCrop(224)])):
+        image = torch.from_numpy(array.copy()).permute(2, 0, 1) if tensor else array.copy()
+        expected = t(image, generator=make_generator(5))
+        out = crop_transformed(array, t, make_generator(5), tensor=tensor)
+        assert type(out) is type(expected) and bool((out == expected).all())
+
+
+def _folder(root, photos: dict[str, bytes]) -> str:
+    os.makedirs(root / "a", exist_ok=True)
+    for name, data in photos.items():
+        (root / "a" / f"{name}.jpg").write_bytes(data)
+    return str(root)
+
+
+def test_datasets_take_the_fused_decode_with_per_sample_seeds(tmp_path, large_photos):
+    root = _folder(tmp_path, large_photos)
+    fused = AugmentedDataset(ImageFolderDataset(root), TRAIN, seed=4)
+    plain = AugmentedDataset(ImageFolderDataset(root, fused=False), TRAIN, seed=4)
+    for i in range(len(fused)):
+        expected = TRAIN(decode_image(large_photos[sorted(large_photos)[i]]), generator=plain.generator(i))
+        assert np.array_equal(plain[i][0], expected)
+        diff = _diff(fused[i][0], plain[i][0])
+        assert diff.mean() <= TOLERANCE_MEAN and diff.max() <= TOLERANCE_MAX and fused[i][1] == 0
+    own = ImageFolderDataset(root, transform=augkit.ResizedCenterCrop(224))
+    assert own[0][0].shape == (224, 224, 3)
+
+
+def test_device_loader_decodes_batches_of_bytes_with_fallbacks(tmp_path, large_photos):
+    png = cv2.imencode(".png", cv2.resize(sample_image("rocket"), (300, 200)))[1].tobytes()
+    root = _folder(tmp_path, {**large_photos, "z_png": png})
+    files = ImageFolderDataset(root, decode="bytes")
+    assert files[0][0].dtype == torch.uint8 and files[0][0].ndim == 1
+    calls = []
+
+    def decode(batch, device):  # stands in for the GPU's batched decoder
+        calls.append(len(batch))
+        return [torch.from_numpy(decode_image(f.numpy().tobytes())).permute(2, 0, 1).to(device) for f in batch]
+
+    loader = torch.utils.data.DataLoader(files, batch_size=3, collate_fn=bytes_collate)
+    out = DeviceLoader(loader, "cpu", augkit.ResizedCenterCrop(64), decode_on_device=True, decode=decode,
+                       normalize=((0.0,), (1.0,)))
+    images, labels = next(iter(out))
+    assert calls == [2] and images.shape == (3, 3, 64, 64) and images.dtype == torch.float32
+    expected = augkit.ResizedCenterCrop(64)(torch.from_numpy(decode_image(png)).permute(2, 0, 1))
+    assert torch.allclose(images[2], expected.float() / 255, atol=1e-6)
+
+    def broken(batch, device):
+        raise RuntimeError("decode failed")
+
+    again = DeviceLoader(loader, "cpu", augkit.ResizedCenterCrop(64), decode_on_device=True, decode=broken)
+    assert torch.equal(next(iter(again))[0], (images * 255).round().to(torch.uint8))  # the CPU fallback
+    cut = [torch.frombuffer(bytearray(large_photos["coffee"][:5000]), dtype=torch.uint8)]
+    with pytest.raises(ImageReadError, match="file 0 of the batch"):
+        next(iter(DeviceLoader([cut], "cpu", decode_on_device=True, decode=broken)))
+    with pytest.raises(ValueError, match="several sizes"):
+        next(iter(DeviceLoader(loader, "cpu", decode_on_device=True)))
