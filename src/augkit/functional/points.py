@@ -4,7 +4,9 @@ image, the centre of pixel ``(i, j)`` is ``(j + 0.5, i + 0.5)``; a box of the wh
 image is ``[0, 0, W, H]``), the convention of torchvision's bounding boxes and keypoints.
 
 A batch of boxes or keypoint groups is packed (``(N, ...)`` rows for all images) and each row
-takes the matrix of its image, so a batch moves in one batched op.
+takes the matrix of its image, so a batch moves in one batched op. In the kernel table the
+target kinds have these two rows: every geometric op reduces to its matrix, so boxes and
+keypoints need no row per op (masks take the image rows, with nearest sampling).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
+from ..core.kernels import backend
 
 __all__ = [
     "BOX_FORMATS", "convert_box_format", "box_corners", "transform_points", "transform_boxes",
@@ -68,6 +72,7 @@ def box_corners(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
     return torch.stack([torch.stack([x1, x2, x2, x1], -1), torch.stack([y1, y1, y2, y2], -1)], -1)
 
 
+@backend("transform_points", "keypoints", "torch")
 def transform_points(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     """Points ``(N, K, 2)`` moved by ``matrix``: one ``(3, 3)`` for all, or ``(N, 3, 3)``, one per
     row (affine or projective; the result is divided by its third coordinate).
@@ -85,6 +90,7 @@ def transform_points(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor
     return xy.to(points.dtype)
 
 
+@backend("transform_boxes", "boxes", "torch")
 def transform_boxes(boxes: torch.Tensor, matrix: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
     """``xyxy`` boxes ``(N, 4)`` moved by ``matrix`` (``(3, 3)`` or one per box): the enclosing
     box of the moved corners, not clipped. Rotated ``cxcywhr`` boxes keep their shape under
