@@ -18,7 +18,8 @@ import augkit
 
 ROOT = Path(augkit.__file__).parent
 FILES = (sorted((ROOT / "transforms").glob("*.py")) + [ROOT / "core" / "transform.py"]
-         + [ROOT / "functional" / name for name in ("geometry.py", "warp.py")])
+         + sorted((ROOT / "targets").glob("*.py"))
+         + [ROOT / "functional" / name for name in ("geometry.py", "warp.py", "points.py")])
 HOST_CALLS = {"cpu", "item", "tolist"}
 HOST_CASTS = {"int", "float", "bool"}
 
@@ -29,6 +30,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("core/transform.py", "Transform._apply_checked", "item"): _ONE_CPU_IMAGE,
     ("core/transform.py", "Transform._apply_masked", "item"): _ONE_CPU_IMAGE,
     ("transforms/geometry.py", "RandomCrop._apply_tensor", "int"): _ONE_CPU_IMAGE,
+    ("targets/sample.py", "move_targets", "item"): _ONE_CPU_IMAGE,
+    ("targets/sample.py", "_give_back", "tolist"): "targets given as one list per image go back as lists: "
+                                                   "splitting packed rows reads the counts (documented)",
     ("transforms/geometry.py", "RandomResizedCrop._apply_tensor", "int"): _ONE_CPU_IMAGE,
 }
 

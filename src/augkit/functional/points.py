@@ -68,8 +68,10 @@ def box_corners(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
         xs = torch.stack([cx - ux - vx, cx + ux - vx, cx + ux + vx, cx - ux + vx], -1)
         ys = torch.stack([cy - uy - vy, cy + uy - vy, cy + uy + vy, cy - uy + vy], -1)
         return torch.stack([xs, ys], -1)
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    return torch.stack([torch.stack([x1, x2, x2, x1], -1), torch.stack([y1, y1, y2, y2], -1)], -1)
+    return boxes.index_select(1, _CORNERS.to(boxes.device)).view(-1, 2, 4).transpose(1, 2)
+
+
+_CORNERS = torch.tensor([0, 2, 2, 0, 1, 1, 3, 3])  # x1 x2 x2 x1, y1 y1 y2 y2
 
 
 @backend("transform_points", "keypoints", "torch")
@@ -82,10 +84,10 @@ def transform_points(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor
     [[[8.0, 3.0]]]
     """
     m = matrix.to(torch.float64)
-    if m.ndim == 2:
-        m = m.expand(len(points), 3, 3)
-    p = points.to(torch.float64)
-    moved = p @ m[:, :, :2].transpose(1, 2) + m[:, None, :, 2]  # (N, K, 3) homogeneous
+    if m.ndim == 3:  # one map per row, for all its points
+        m = m[:, None]
+    # (N, K, 3) homogeneous: a broadcast product and sum (cheaper than a matmul on a few points)
+    moved = (points.to(torch.float64)[..., None, :] * m[..., :2]).sum(-1) + m[..., 2]
     xy = moved[..., :2] / moved[..., 2:]  # affine maps have 1 there: exact
     return xy.to(points.dtype)
 
@@ -121,8 +123,10 @@ def clip_boxes(boxes: torch.Tensor, size: tuple[int, int] | torch.Tensor) -> tor
     >>> clip_boxes(torch.tensor([[-2.0, 1.0, 5.0, 9.0]]), (8, 4)).tolist()
     [[0.0, 1.0, 4.0, 8.0]]
     """
-    size = torch.as_tensor(size, dtype=boxes.dtype, device=boxes.device)
-    high = size.flip(-1).repeat(*([1] * (size.ndim - 1)), 2)  # (w, h, w, h)
+    if isinstance(size, torch.Tensor):
+        high = size.to(boxes.dtype).flip(-1).repeat(1, 2)
+    else:
+        high = torch.tensor([size[1], size[0]] * 2, dtype=boxes.dtype, device=boxes.device)
     return boxes.clamp(min=0).minimum(high)
 
 
@@ -194,14 +198,12 @@ def axis_matrix(n: int, scale: tuple[Any, Any] = (1.0, 1.0), shift: tuple[Any, A
     >>> axis_matrix(1, scale=(-1.0, 1.0), shift=(10.0, 0.0))[0].tolist()
     [[-1.0, 0.0, 10.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
-    m = torch.zeros(n, 3, 3, dtype=torch.float64, device=device)
-    m[:, 0, 0], m[:, 1, 1] = _column(scale[0], m), _column(scale[1], m)
-    m[:, 0, 2], m[:, 1, 2] = _column(shift[0], m), _column(shift[1], m)
-    m[:, 2, 2] = 1.0
-    return m
-
-
-def _column(value: Any, like: torch.Tensor) -> torch.Tensor:
-    if isinstance(value, torch.Tensor):
-        return value.to(device=like.device, dtype=torch.float64)
-    return torch.tensor(float(value), dtype=torch.float64, device=like.device)
+    (sx, sy), (tx, ty) = scale, shift
+    values = (sx, sy, tx, ty)
+    if not any(isinstance(v, torch.Tensor) for v in values):  # numbers: one small tensor
+        m = torch.tensor([[sx, 0.0, tx], [0.0, sy, ty], [0.0, 0.0, 1.0]], dtype=torch.float64, device=device)
+        return m.expand(n, 3, 3)
+    sx, sy, tx, ty = (v.to(device=device, dtype=torch.float64).expand(n) if isinstance(v, torch.Tensor)
+                      else torch.full((n,), float(v), dtype=torch.float64, device=device) for v in values)
+    zero, one = torch.zeros_like(sx), torch.ones_like(sx)
+    return torch.stack([sx, zero, tx, zero, sy, ty, zero, zero, one], -1).view(n, 3, 3)

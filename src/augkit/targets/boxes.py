@@ -138,13 +138,16 @@ class Boxes(Packed):
             out = pixels.derived(data=moved.to(self.data.dtype), canvas_size=canvas_size)
         else:
             xyxy = convert_box_format(pixels.data, self.format, "xyxy")
-            before = xyxy if pixels.unclipped is None else convert_box_format(pixels.unclipped, self.format, "xyxy")
-            moved = transform_boxes(xyxy, m).to(xyxy.dtype)
-            unclipped = transform_boxes(before, m).to(xyxy.dtype)
+            if pixels.unclipped is None:  # nothing clipped yet: the boxes are their own reference
+                moved = unclipped = transform_boxes(xyxy, m).to(xyxy.dtype)
+            else:
+                before = convert_box_format(pixels.unclipped, self.format, "xyxy")
+                both = transform_boxes(torch.cat([xyxy, before]), m if m.ndim == 2 else torch.cat([m, m]))
+                moved, unclipped = both.to(xyxy.dtype).split(len(xyxy))
             clipped = clip_boxes(moved, canvas_size)
             out = pixels.derived(data=convert_box_format(clipped, "xyxy", self.format),
-                                      unclipped=convert_box_format(unclipped, "xyxy", self.format),
-                                      canvas_size=canvas_size)
+                                 unclipped=convert_box_format(unclipped, "xyxy", self.format),
+                                 canvas_size=canvas_size)
         return out.to_normalized() if self.normalized else out
 
     def select(self, keep: torch.Tensor) -> Boxes:

@@ -238,11 +238,13 @@ def _check_aligned(targets: dict[str, Any]) -> None:
 
 def move_targets(transform: Any, spec: ImageSpec, params: Any, targets: dict[str, Any]) -> dict[str, Any]:
     """The targets after ``transform`` with ``params`` on an image of ``spec`` (the same draws)."""
+    applied = params.applied
+    if applied is not None and spec.n == 1 and spec.device.type == "cpu" and not applied.item():
+        return targets  # one CPU image the transform leaves alone (its coin read as a number: no sync)
     matrix = transform._point_matrix(spec, params)
     if matrix is None:  # pixel values only
         return targets
-    applied = params.applied
-    if applied is not None:
+    if applied is not None and not (spec.n == 1 and spec.device.type == "cpu"):
         eye = torch.eye(3, dtype=matrix.dtype, device=matrix.device)
         matrix = torch.where(applied.view(-1, 1, 1).to(matrix.device), matrix, eye)
     size = transform.output_size(spec.size, params)

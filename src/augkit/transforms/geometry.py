@@ -452,8 +452,12 @@ class RandomResizedCrop(Transform):
 
     def _point_matrix(self, spec: ImageSpec, params: ResizedCropParams) -> torch.Tensor:
         oh, ow = pair(self.size)
-        sx, sy = ow / params.width.to(torch.float64), oh / params.height.to(torch.float64)
-        return axis_matrix(spec.n, (sx, sy), (-params.left * sx, -params.top * sy), spec.device)
+        box = (params.top, params.left, params.height, params.width)
+        if spec.n == 1 and spec.device.type == "cpu":  # one image: its box as numbers, no sync
+            box = tuple(float(v) for v in box)
+        top, left, height, width = (v if isinstance(v, float) else v.to(torch.float64) for v in box)
+        sx, sy = ow / width, oh / height
+        return axis_matrix(spec.n, (sx, sy), (-left * sx, -top * sy), spec.device)
 
     def _apply_tensor(self, x: torch.Tensor, params: ResizedCropParams) -> torch.Tensor:
         box = (params.top, params.left, params.height, params.width)
