@@ -308,3 +308,31 @@ def test_flip_without_flip_map_of_named_sides_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         augkit.HorizontalFlip(p=1.0)(torch.zeros(3, 8, 8), keypoints=kp)
+
+
+def test_random_erasing_fills_the_erased_rectangle_of_masks_with_mask_fill():
+    erase = augkit.RandomErasing(p=0.6, value=0.0, mask_fill=255)
+    batch = torch.full((6, 3, 20, 30), 200, dtype=torch.uint8)
+    mask = torch.ones(6, 20, 30, dtype=torch.int64)
+    params = erase.sample_params(batch, generator=torch.Generator().manual_seed(3))
+    out = erase.apply({"image": batch, "mask": mask}, params)
+    erased = (out["image"] == 0).all(1)
+    assert torch.equal(out["mask"] == 255, erased) and erased.any()
+    one = erase.apply({"image": batch[0].permute(1, 2, 0).numpy(), "mask": mask[0].numpy()}, params[0])
+    np.testing.assert_array_equal(one["mask"], out["mask"][0].numpy())
+    assert torch.equal(augkit.RandomErasing(p=1.0)(batch, mask=mask)["mask"], mask)  # no mask_fill: untouched
+
+
+def test_boxes_after_rotation_come_from_instance_masks_when_given():
+    masks = torch.zeros(2, H, W, dtype=torch.bool)
+    masks[0, 10:20, 10:30] = True
+    masks[1, 30:40, 40:44] = True
+    boxes = torch.tensor([[10.0, 10.0, 30.0, 20.0], [40.0, 30.0, 44.0, 40.0]])
+    params = _angle_matrix(30.0)
+    out = augkit.RandomRotation(30).apply({"image": torch.zeros(3, H, W), "boxes": boxes, "masks": masks}, params)
+    expected, _ = F.masks_to_boxes(out["masks"])
+    torch.testing.assert_close(out["boxes"], expected)
+    corners = augkit.RandomRotation(30).apply({"image": torch.zeros(3, H, W), "boxes": boxes}, params)["boxes"]
+    assert (box_area := F.box_areas(out["boxes"])).le(F.box_areas(corners) + 1).all() and box_area.gt(0).all()
+    flipped = augkit.HorizontalFlip(p=1.0)(torch.zeros(3, H, W), boxes=boxes + 0.25, masks=masks)["boxes"]
+    torch.testing.assert_close(flipped, F.transform_boxes(boxes + 0.25, F.axis_matrix(1, (-1.0, 1.0), (W, 0.0))[0]))

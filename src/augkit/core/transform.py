@@ -69,6 +69,9 @@ class Transform:
     samples_outside: ClassVar[bool] = True
     """Whether output pixels can come from outside the input (padding, warps), where masks get
     their fill; flips, resizes and crops inside the image set it to False."""
+    keeps_axes: ClassVar[bool] = True
+    """Whether boxes stay axis-aligned rectangles (flips, crops, resizes); rotations, shears and
+    perspective set it to False, and boxes are then recomputed from instance masks when given."""
     p: float = 1.0
     same_on_batch: bool = False
 

@@ -19,7 +19,7 @@ from ..core.kernels import backend
 
 __all__ = [
     "BOX_FORMATS", "convert_box_format", "box_corners", "transform_points", "transform_boxes",
-    "clip_boxes", "box_areas", "from_pixel_centres", "homography", "axis_matrix", "to_pixel_centres",
+    "clip_boxes", "box_areas", "from_pixel_centres", "homography", "axis_matrix", "to_pixel_centres", "masks_to_boxes",
 ]
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh", "cxcywhr")
@@ -139,6 +139,26 @@ def box_areas(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
     if format == "cxcywhr":
         return boxes[:, 2].clamp(min=0) * boxes[:, 3].clamp(min=0)
     return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+
+
+def masks_to_boxes(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``xyxy`` box enclosing the nonzero pixels of each ``(N, H, W)`` mask (continuous
+    coordinates: a pixel ``(i, j)`` spans ``[j, j + 1]``), and whether the mask has any.
+
+    >>> m = torch.zeros(1, 4, 5, dtype=torch.bool); m[0, 1:3, 2] = True
+    >>> masks_to_boxes(m)[0].tolist()
+    [[2.0, 1.0, 3.0, 3.0]]
+    """
+    rows, cols = masks.ne(0).any(2), masks.ne(0).any(1)  # (N, H), (N, W)
+    h, w = rows.shape[1], cols.shape[1]
+
+    def extent(hits: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        first = hits.to(torch.uint8).argmax(1)
+        last = size - hits.flip(1).to(torch.uint8).argmax(1)
+        return first, last
+
+    (y1, y2), (x1, x2) = extent(rows, h), extent(cols, w)
+    return torch.stack([x1, y1, x2, y2], -1).to(torch.float32), rows.any(1)
 
 
 def from_pixel_centres(matrix: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,7 @@ import torch
 
 from ..core.image import ImageSpec, Kind, inspect_image
 from ..core.params import Params
-from ..functional.points import to_pixel_centres
+from ..functional.points import convert_box_format, masks_to_boxes, to_pixel_centres
 from .boxes import Boxes
 from .keypoints import Keypoints
 from .mask import Mask, nearest_view, to_planes
@@ -256,7 +256,25 @@ def move_targets(transform: Any, spec: ImageSpec, params: Any, targets: dict[str
             moved[key] = _move_mask(transform, value, spec, params, size, matrix)
         else:
             moved[key] = value
+    if not transform.keeps_axes and "boxes" in moved and isinstance(moved.get("masks"), Mask):
+        moved["boxes"] = _boxes_from_masks(moved["boxes"], moved["masks"], applied)
     return moved
+
+
+def _boxes_from_masks(boxes: Boxes, masks: Mask, applied: torch.Tensor | None) -> Boxes:
+    """After a rotation, shear or perspective, each box as the box of its moved instance mask
+    (tighter than the box of its moved corners); boxes whose mask left the image keep theirs."""
+    if boxes.format == "cxcywhr":
+        return boxes
+    data = masks.data if isinstance(masks.data, torch.Tensor) else torch.from_numpy(masks.data)
+    from_masks, found = masks_to_boxes(data)
+    if applied is not None:  # images the transform left alone keep their boxes
+        found = found & applied.to(found.device)[boxes.image_index()]
+    pixels = boxes.to_pixels()
+    xyxy = convert_box_format(pixels.data, boxes.format, "xyxy")
+    xyxy = torch.where(found[:, None], from_masks.to(xyxy.dtype), xyxy)
+    out = pixels.derived(data=convert_box_format(xyxy, "xyxy", boxes.format))
+    return out.to_normalized() if boxes.normalized else out
 
 
 def _move_mask(transform: Any, mask: Mask, spec: ImageSpec, params: Any, size: tuple[int, int],

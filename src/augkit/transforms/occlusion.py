@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from .. import functional as F
 from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
+from ..targets.sample import Sample
 from ..core.validation import check_number, check_range_pair, check_sequence
 
 __all__ = ["RandomErasing"]
@@ -41,6 +43,10 @@ class RandomErasing(Transform):
     uniform over the dtype's range, drawn from the generator (torchvision draws standard normal
     values, meant for normalized tensors).
 
+    Targets stay as they are, except semantic masks when ``mask_fill`` is given: their erased
+    rectangle gets that value (an ignore index such as 255, so a segmentation loss skips what the
+    image no longer shows).
+
     >>> import torch, augkit
     >>> out = augkit.RandomErasing(p=1.0)(torch.ones(4, 3, 32, 32), generator=torch.Generator().manual_seed(0))
     >>> bool((out == 0).any())
@@ -52,7 +58,8 @@ class RandomErasing(Transform):
     params_type = ErasingParams
 
     def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33), ratio: Sequence[float] = (0.3, 3.3),
-                 value: Union[float, Sequence[float], str] = 0.0, same_on_batch: bool = False) -> None:
+                 value: Union[float, Sequence[float], str] = 0.0, same_on_batch: bool = False,
+                 mask_fill: Optional[int] = None) -> None:
         super().__init__(p)
         self.scale = check_range_pair(scale, "scale", low=0.0, high=1.0)
         self.ratio = check_range_pair(ratio, "ratio", low=0.0)
@@ -68,6 +75,7 @@ class RandomErasing(Transform):
                           for i, v in enumerate(check_sequence(value, "value")))
         self.value = value
         self.same_on_batch = bool(same_on_batch)
+        self.mask_fill = None if mask_fill is None else int(check_number(mask_fill, "mask_fill", integer=True))
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         n, (h, w), device = spec.n, spec.size, spec.device
@@ -103,3 +111,33 @@ class RandomErasing(Transform):
             fill = fill[0].permute(1, 2, 0).numpy()  # on the CPU: the image's device
         return F.erase_numpy(x, int(params.top), int(params.left), int(params.height), int(params.width),
                              np.asarray(fill, dtype=np.float32))
+
+    def _apply_sample(self, sample: Sample, spec: ImageSpec, params: ErasingParams) -> Sample:
+        sample = super()._apply_sample(sample, spec, params)
+        mask = sample.targets.get("mask")
+        if self.mask_fill is None or mask is None:
+            return sample
+        return dataclasses.replace(sample, targets={**sample.targets, "mask": mask.with_data(
+            self._erase_mask(mask.data, spec, params))})
+
+    def _erase_mask(self, data: Any, spec: ImageSpec, params: ErasingParams) -> Any:
+        """The mask with each applied image's rectangle set to ``mask_fill`` (no host sync)."""
+        array = isinstance(data, np.ndarray)
+        t = torch.from_numpy(data) if array else data
+        planar = t if not array else (t.movedim(-1, 0) if t.ndim == 3 else t)  # channels first
+        n = spec.n if spec.batched else 1
+        rows = torch.arange(spec.height, device=t.device).view(1, -1, 1)
+        cols = torch.arange(spec.width, device=t.device).view(1, 1, -1)
+
+        def span(start: torch.Tensor, length: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+            start, length = start.view(n, 1, 1).to(t.device), length.view(n, 1, 1).to(t.device)
+            return (index >= start) & (index < start + length)
+
+        region = span(params.top, params.height, rows) & span(params.left, params.width, cols)
+        if params.applied is not None:
+            region &= params.applied.view(n, 1, 1).to(t.device)
+        region = region[:, None] if spec.batched and planar.ndim == 4 else region if spec.batched else region[0]
+        out = torch.where(region, torch.tensor(self.mask_fill, dtype=t.dtype, device=t.device), planar)
+        if array:
+            return (out.movedim(0, -1) if t.ndim == 3 else out).numpy()
+        return out

@@ -246,6 +246,7 @@ class _Policy(Transform):
     """Applies ops chosen per image from ``space`` (the shared machinery of the policies)."""
 
     params_type = PolicyParams
+    keeps_axes = False  # shears and rotations among the ops
     space: Space
     interpolation: str
     fill: float | tuple[float, ...]

@@ -37,6 +37,7 @@ class _Warp(Transform):
     """Shared apply step of the affine-matrix warps."""
 
     reads_values = False  # moves values, whatever they are
+    keeps_axes = False
 
     params_type = AffineParams
     interpolation: str
@@ -174,6 +175,8 @@ class RandomZoomOut(_Warp):
     torch.Size([2, 3, 16, 16])
     """
 
+    keeps_axes = True  # a scale and a shift
+
     def __init__(self, fill: float | Sequence[float] = 0.0, side_range: Sequence[float] = (1.0, 4.0),
                  p: float = 0.5, same_on_batch: bool = False) -> None:
         super().__init__(p)
@@ -213,6 +216,7 @@ class RandomPerspective(Transform):
     """
 
     reads_values = False  # moves values, whatever they are
+    keeps_axes = False
 
     params_type = PerspectiveParams
 
