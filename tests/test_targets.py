@@ -336,3 +336,11 @@ def test_boxes_after_rotation_come_from_instance_masks_when_given():
     assert (box_area := F.box_areas(out["boxes"])).le(F.box_areas(corners) + 1).all() and box_area.gt(0).all()
     flipped = augkit.HorizontalFlip(p=1.0)(torch.zeros(3, H, W), boxes=boxes + 0.25, masks=masks)["boxes"]
     torch.testing.assert_close(flipped, F.transform_boxes(boxes + 0.25, F.axis_matrix(1, (-1.0, 1.0), (W, 0.0))[0]))
+
+
+def test_every_per_box_field_follows_its_boxes():
+    boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [5.0, 5.0, 5.5, 9.0]])
+    out = augkit.SanitizeBoxes()({"image": torch.zeros(3, 20, 20), "boxes": boxes, "labels": torch.tensor([1, 2]),
+                                  "iscrowd": torch.tensor([0, 1]), "scores": torch.tensor([0.5, 0.25])})
+    assert out["labels"].tolist() == [1] and out["iscrowd"].tolist() == [0] and out["scores"].tolist() == [0.5]
+    assert augkit.HorizontalFlip()(torch.zeros(3, 8, 8), labels=3)["labels"] == 3  # an image's class passes through

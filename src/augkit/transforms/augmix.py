@@ -22,6 +22,7 @@ from ..functional._utils import cast_result, cast_result_numpy
 from ..functional.geometry import WARP_INTERPOLATIONS
 from ..mixing.beta import sample_beta, sample_dirichlet
 from .policies import AUGMIX_PARTIAL_OPS, AUGMIX_SPACE, bin_magnitudes, op_names, uniform_choice
+from ..targets.sample import BOX_FIELDS
 from .policy_ops import apply_ops, apply_ops_numpy
 
 __all__ = ["AugMix", "AugMixParams"]
@@ -59,7 +60,7 @@ class AugMix(Transform):
     bins = 10
 
     def _apply_sample(self, sample: Any, spec: ImageSpec, params: Params) -> Any:
-        moved = [k for k, v in sample.targets.items() if k != "labels"]
+        moved = [k for k in sample.targets if k not in BOX_FIELDS]
         if moved:
             raise TypeError(f"AugMix blends differently warped copies of an image, so no single {moved[0]} "
                             f"fits the result; apply it to images only (after the geometric transforms)")
