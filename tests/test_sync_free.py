@@ -30,6 +30,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("core/transform.py", "Transform._apply_masked", "item"): _ONE_CPU_IMAGE,
     ("transforms/geometry.py", "RandomCrop._apply_tensor", "int"): _ONE_CPU_IMAGE,
     ("transforms/geometry.py", "RandomResizedCrop._apply_tensor", "int"): _ONE_CPU_IMAGE,
+    ("transforms/policy_ops.py", "_apply_one", "tolist"): _ONE_CPU_IMAGE,
 }
 
 

@@ -6,6 +6,7 @@ A batch is warped in one ``grid_sample`` call, with per-image matrices or corner
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -13,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
-from ._utils import cast_result, opencv_per_plane, to_work
+from ..core.kernels import backend, numpy_kernel, op, run_numpy_per_image, tensor_kernel, when
+from ._utils import cast_result, to_work
 from .geometry import CV2_INTERPOLATION, WARP_INTERPOLATIONS, Fill, Number, check_interpolation, fill_values, white_of
 
 __all__ = [
@@ -57,8 +58,10 @@ def _invert(matrix: torch.Tensor) -> torch.Tensor:
     return torch.linalg.inv(full)
 
 
+@functools.lru_cache(maxsize=64)
 def _normalizer(h: int, w: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """3x3 map from pixel coordinates (centres at integers) to grid_sample's [-1, 1]."""
+    """3x3 map from pixel coordinates (centres at integers) to grid_sample's [-1, 1] (cached: not
+    to be written to)."""
     return torch.tensor([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0], [0.0, 0.0, 1.0]],
                         dtype=dtype, device=device)
 
@@ -125,24 +128,45 @@ def affine_tensor(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolatio
     return out.reshape(*lead, x4.shape[1], oh, ow)
 
 
-@backend("affine", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8,), plain=True,
+@backend("affine", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8,), channels=(1, 2, 3, 4), plain=True,
                                             options={"interpolation": ("bilinear", "bicubic")}))
 def _affine_opencv(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "bilinear",
                    fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
-    """uint8 CPU tensors, plane by plane with :func:`affine_numpy`'s ``cv2.warpAffine``: the same
-    pixels as arrays bit for bit, so that chains of ops (the policies) stay equal across kinds.
-    Nearest warps stay on torch: OpenCV's 1/32-pixel positions pick another neighbour for up to
-    9% of the pixels that torchvision samples."""
+    """uint8 CPU tensors, image by image with :func:`affine_numpy`'s ``cv2.warpAffine`` (HWC): the
+    same pixels as arrays bit for bit, so that chains of ops (the policies) stay equal across
+    kinds. Nearest warps take the ``remap`` backend: OpenCV's own nearest positions pick another
+    neighbour than torchvision's for some pixels."""
     check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    channels, (h, w) = x.shape[-3], x.shape[-2:]
+    oh, ow = output_size or x.shape[-2:]
+    images = x.shape[:-3].numel()
+    matrices = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3).expand(images, 2, 3).numpy()
+    return run_numpy_per_image(x, lambda image, m: affine_numpy(image, m, interpolation, fill, (oh, ow)), matrices)
+
+
+@backend("affine", "tensor", "remap", when(device="cpu", dtypes=(torch.uint8,), channels=(1, 2, 3, 4), plain=True,
+                                           options={"interpolation": ("nearest",)}))
+def _affine_nearest_remap(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "nearest",
+                          fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
+    """uint8 CPU tensors, nearest: the source pixel of every output pixel computed as
+    ``grid_sample`` computes it (the same float32 grid, unnormalized as ``(g + 1) * size / 2 -
+    0.5`` in float32 and rounded half to even), gathered image by image by ``cv2.remap`` (HWC)
+    with ``fill`` outside: the torch kernel's pixels bit for bit, without a float copy."""
+    check_interpolation(interpolation, WARP_INTERPOLATIONS)
+    h, w = x.shape[-2:]
     oh, ow = output_size or (h, w)
-    planes = x.shape[:-2].numel()
-    matrices = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3).expand(planes // channels, 2, 3).numpy()
-    fills = fill_values(fill, channels, np.dtype(np.uint8))
-    flags = CV2_INTERPOLATION[interpolation]
-    return opencv_per_plane(x, lambda src, dst, p: cv2.warpAffine(
-        src, matrices[p // channels], (int(ow), int(oh)), dst=dst, flags=flags, borderMode=cv2.BORDER_CONSTANT,
-        borderValue=fills[p % channels]), (int(oh), int(ow)))
+    images = x.shape[:-3].numel()
+    matrix = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3)
+    source = (_normalizer(h, w) @ _invert(matrix)).numpy()[:, :2]
+    # _affine_grid's float64 terms and float32 sum, in NumPy
+    columns = (source[:, :, :1] * np.arange(ow, dtype=np.float64)).astype(np.float32)
+    rows = (source[:, :, 1:2] * np.arange(oh, dtype=np.float64) + source[:, :, 2:]).astype(np.float32)
+    grid = rows[..., None] + columns[..., None, :]
+    half = np.float32([w / 2, h / 2])[None, :, None, None]
+    maps = np.rint((grid + np.float32(1.0)) * half - np.float32(0.5))
+    maps = np.broadcast_to(maps, (images, *maps.shape[1:]))
+    border = _cv2_border(np.empty((1, 1, x.shape[-3]), np.uint8), fill)
+    return run_numpy_per_image(x, lambda image, m: cv2.remap(image, m[0], m[1], cv2.INTER_NEAREST,
+                                                             borderMode=cv2.BORDER_CONSTANT, borderValue=border), maps)
 
 
 def _cv2_border(x: np.ndarray, fill: Fill) -> tuple:
