@@ -139,7 +139,7 @@ def test_a_backend_can_take_only_some_values_of_an_argument():
     assert row.select(x, (_M,), {"interpolation": "bilinear"}).name == "opencv"
     assert row.select(x, (_M, "bilinear")).name == "opencv"
     assert row.select(x, (_M,)).name == "opencv"  # the default, bilinear
-    assert row.select(x, (_M, "nearest")).name == "remap"
+    assert row.select(x, (_M, "nearest")).name == ("c" if "c" in [b.name for b in row.backends] else "torch")
     assert row.select(x.float() / 255, (_M, "nearest")).name == "torch"
     assert row.select(x.float() / 255, (_M,)).name == "torch"
     assert any("interpolation bilinear/bicubic" in line[2] for line in kernels.describe() if line[0] == "affine")
@@ -147,11 +147,13 @@ def test_a_backend_can_take_only_some_values_of_an_argument():
 
 @pytest.mark.parametrize("fill", [0.0, 0.3])
 def test_nearest_warps_of_uint8_tensors_pick_the_pixels_grid_sample_picks(fill):
-    """The remap backend against the torch kernel, bit for bit: odd sizes, per-image matrices,
+    """The C backend against the torch kernel, bit for bit: odd sizes, per-image matrices,
     and positions exactly half-way between pixels (rounded half to even by both)."""
     row = _row("affine", "tensor")
     torch_fn = row.backends[-1].fn
-    remap = next(b.fn for b in row.backends if b.name == "remap")
+    remap = next((b.fn for b in row.backends if b.name == "c"), None)
+    if remap is None:
+        pytest.skip("augkit._native is not built")
     g = torch.Generator().manual_seed(3)
     x = torch.randint(0, 256, (2, 3, 37, 50), dtype=torch.uint8, generator=g)
     matrices = [torch.tensor([[0.5, 0.0, 0.25], [0.0, 0.5, 0.25]]).expand(2, 2, 3),  # half-way positions

@@ -18,6 +18,11 @@ from ..core.kernels import backend, numpy_kernel, op, run_numpy_per_image, tenso
 from ._utils import cast_result, to_work
 from .geometry import CV2_INTERPOLATION, WARP_INTERPOLATIONS, Fill, Number, check_interpolation, fill_values, white_of
 
+try:
+    from .. import _native  # the C kernel of nearest warps of uint8 CPU tensors (see csrc/warp.c)
+except ImportError:  # built without a C compiler: the torch kernel computes the same
+    _native = None
+
 __all__ = [
     "affine_matrix", "affine", "affine_tensor", "affine_numpy",
     "expanded_size", "rotate", "rotate_tensor", "rotate_numpy",
@@ -134,7 +139,7 @@ def _affine_opencv(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolati
                    fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
     """uint8 CPU tensors, image by image with :func:`affine_numpy`'s ``cv2.warpAffine`` (HWC): the
     same pixels as arrays bit for bit, so that chains of ops (the policies) stay equal across
-    kinds. Nearest warps take the ``remap`` backend: OpenCV's own nearest positions pick another
+    kinds. Nearest warps take the ``c`` backend: OpenCV's own nearest positions pick another
     neighbour than torchvision's for some pixels."""
     check_interpolation(interpolation, WARP_INTERPOLATIONS)
     oh, ow = output_size or x.shape[-2:]
@@ -143,30 +148,25 @@ def _affine_opencv(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolati
     return run_numpy_per_image(x, lambda image, m: affine_numpy(image, m, interpolation, fill, (oh, ow)), matrices)
 
 
-@backend("affine", "tensor", "remap", when(device="cpu", dtypes=(torch.uint8,), channels=(1, 2, 3, 4), plain=True,
+if _native is not None:
+    @backend("affine", "tensor", "c", when(device="cpu", dtypes=(torch.uint8,), plain=True,
                                            options={"interpolation": ("nearest",)}))
-def _affine_nearest_remap(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "nearest",
+    def _affine_nearest_c(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "nearest",
                           fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
-    """uint8 CPU tensors, nearest: the source pixel of every output pixel computed as
-    ``grid_sample`` computes it (the same float32 grid, unnormalized as ``(g + 1) * size / 2 -
-    0.5`` in float32 and rounded half to even), gathered image by image by ``cv2.remap`` (HWC)
-    with ``fill`` outside: the torch kernel's pixels bit for bit, without a float copy."""
-    check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    h, w = x.shape[-2:]
-    oh, ow = output_size or (h, w)
-    images = x.shape[:-3].numel()
-    matrix = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3)
-    source = (_normalizer(h, w) @ _invert(matrix)).numpy()[:, :2]
-    # _affine_grid's float64 terms and float32 sum, in NumPy
-    columns = (source[:, :, :1] * np.arange(ow, dtype=np.float64)).astype(np.float32)
-    rows = (source[:, :, 1:2] * np.arange(oh, dtype=np.float64) + source[:, :, 2:]).astype(np.float32)
-    grid = rows[..., None] + columns[..., None, :]
-    half = np.float32([w / 2, h / 2])[None, :, None, None]
-    maps = np.rint((grid + np.float32(1.0)) * half - np.float32(0.5))
-    maps = np.broadcast_to(maps, (images, *maps.shape[1:]))
-    border = _cv2_border(np.empty((1, 1, x.shape[-3]), np.uint8), fill)
-    return run_numpy_per_image(x, lambda image, m: cv2.remap(image, m[0], m[1], cv2.INTER_NEAREST,
-                                                             borderMode=cv2.BORDER_CONSTANT, borderValue=border), maps)
+        """uint8 CPU tensors, nearest: ``csrc/warp.c`` picks the source pixel of every output
+        pixel as ``grid_sample`` picks it on the grid of the torch kernel (the same float32 grid and
+        rounding), in one pass over the bytes: the torch kernel's pixels bit for bit."""
+        check_interpolation(interpolation, WARP_INTERPOLATIONS)
+        x4, _ = _batched(x.contiguous())
+        n, c, h, w = x4.shape
+        oh, ow = output_size or (h, w)
+        matrix = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3)
+        maps = (_normalizer(h, w) @ _invert(matrix))[:, :2].expand(n, 2, 3).contiguous()
+        fills = np.asarray(fill_values(fill, c, np.dtype(np.uint8)), np.uint8)
+        out = torch.empty(n, c, int(oh), int(ow), dtype=torch.uint8)
+        _native.warp_nearest(x4.data_ptr(), out.data_ptr(), n, c, h, w, int(oh), int(ow), maps.data_ptr(),
+                             fills.ctypes.data)
+        return out.reshape(*x.shape[:-2], int(oh), int(ow))
 
 
 def _cv2_border(x: np.ndarray, fill: Fill) -> tuple:
