@@ -160,8 +160,16 @@ def _adjust_contrast_lut(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     require_channels(x, "adjust_contrast")
     check_factor(factor, "factor")
     scale = _factors(factor, x)
-    mean = luma_mean_tensor(x).to(torch.float32).reshape(-1).numpy()
-    return lookup_planes(x, affine_lut(scale, (np.float32(1.0) - scale) * mean))
+    if not x.numel():
+        return x.clone()
+    # luma_mean_tensor's exact float64 means, from integer sums
+    means = x.contiguous().numpy().reshape(*x.shape[:-2], -1).sum(-1, dtype=np.uint64) / (x.shape[-2] * x.shape[-1])
+    means = means.reshape(-1, x.shape[-3])
+    mean = (means[:, 0] if x.shape[-3] == 1 else
+            means[:, 0] * LUMA[0] + means[:, 1] * LUMA[1] + means[:, 2] * LUMA[2]).astype(np.float32)
+    # 1 - factor as the torch kernel takes it: in float64 for a number, float32 for a tensor
+    keep = np.float32(1.0) - scale if isinstance(factor, torch.Tensor) else np.float32(1.0 - factor)
+    return lookup_planes(x, affine_lut(scale, keep * mean))
 
 
 @numpy_kernel("adjust_contrast")

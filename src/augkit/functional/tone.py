@@ -247,8 +247,13 @@ def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
 
 
 def _equalize_tables(planes, levels: int) -> np.ndarray:
-    """The ``(planes, levels)`` equalization tables of the integer code planes (NumPy)."""
-    hist = np.stack([np.bincount(p.reshape(-1), minlength=levels) for p in planes])
+    """The ``(planes, levels)`` equalization tables of the integer code planes (NumPy; 8-bit
+    histograms by OpenCV, exact counts)."""
+    if levels == 256:
+        hist = np.stack([cv2.calcHist([np.ascontiguousarray(p)], [0], None, [256], [0, 256]).reshape(-1) for p in planes])
+        hist = hist.astype(np.int64)
+    else:
+        hist = np.stack([np.bincount(p.reshape(-1), minlength=levels) for p in planes])
     lut, valid = _equalize_luts(hist, planes[0].size, np)
     return np.where(valid[:, None], lut, np.arange(levels))
 
@@ -298,7 +303,8 @@ def _stretch(low: np.ndarray, high: np.ndarray, white: float) -> tuple[np.ndarra
     """The float32 offset and scale of :func:`autocontrast_tensor` for per-plane extremes."""
     low, high = low.astype(np.float32), high.astype(np.float32)
     flat = high == low
-    scale = np.where(flat, 1.0, np.float32(white) / np.where(flat, 1.0, high - low)).astype(np.float32)
+    # white / span as torch divides a number by a tensor: the reciprocal, times white
+    scale = np.where(flat, 1.0, np.float32(1.0) / np.where(flat, 1.0, high - low) * np.float32(white)).astype(np.float32)
     return np.where(flat, 0.0, low).astype(np.float32), scale
 
 
