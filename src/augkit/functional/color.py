@@ -13,7 +13,8 @@ Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments
   pixels as tensors; so is their saturation (float arrays blend in one colour matrix).
 
 On float32 and uint8 CPU tensors, brightness, contrast, saturation and hue run on the ``c``
-backend of their rows (:mod:`augkit.functional.jitter`).
+backend of their rows (:mod:`augkit.functional.jitter`), except brightness and contrast of uint8
+tensors: their ``lut`` backends map the 256 levels through one table per image (the same bits).
 
 Per-sample arguments: tensor kernels take a Python number or a tensor of shape ``(B,)`` (one value
 per image of a ``(B, C, H, W)`` batch); NumPy kernels take numbers.
