@@ -1,4 +1,4 @@
-"""The C kernels of augkit._native (colour jitter, mixing) give the same bits whichever loops the
+"""The C kernels of augkit._native (colour jitter, mixing, nearest warps) give the same bits whichever loops the
 CPU picks (native.h: one dispatch for both)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def test_c_kernels_give_the_same_bits_on_every_cpu(tmp_path):
     code = """if True:
         import sys, torch
         from augkit import _native
-        from augkit.functional import color_jitter
+        from augkit.functional import affine, color_jitter
         from augkit.mixing import mix_images
         g = torch.Generator().manual_seed(0)
         x = torch.rand(6, 3, 37, 61, generator=g)
@@ -27,7 +27,8 @@ def test_c_kernels_give_the_same_bits_on_every_cpu(tmp_path):
         box = torch.tensor([[3, 20, 5, 40]] * 6)
         x8 = (x * 255).round().to(torch.uint8)
         results = [color_jitter(x, *factors, order=order), color_jitter(x8, *factors, order=order),
-                   mix_images(x, index, weight), mix_images(x8, index, weight, box)]
+                   mix_images(x, index, weight), mix_images(x8, index, weight, box),
+                   affine(x8, torch.tensor([[0.9, -0.3, 4.0], [0.2, 1.1, -3.0]]), "nearest", 0.2)]
         for images in (x, x8):
             results += [mix_images(images.clone(), index, weight, inplace=True),
                         mix_images(images.clone(), index, box=box, inplace=True)]

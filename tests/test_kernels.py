@@ -139,9 +139,30 @@ def test_a_backend_can_take_only_some_values_of_an_argument():
     assert row.select(x, (_M,), {"interpolation": "bilinear"}).name == "opencv"
     assert row.select(x, (_M, "bilinear")).name == "opencv"
     assert row.select(x, (_M,)).name == "opencv"  # the default, bilinear
-    assert row.select(x, (_M, "nearest")).name == "torch"
+    assert row.select(x, (_M, "nearest")).name == ("c" if "c" in [b.name for b in row.backends] else "torch")
+    assert row.select(x.float() / 255, (_M, "nearest")).name == "torch"
     assert row.select(x.float() / 255, (_M,)).name == "torch"
     assert any("interpolation bilinear/bicubic" in line[2] for line in kernels.describe() if line[0] == "affine")
+
+
+@pytest.mark.parametrize("fill", [0.0, 0.3])
+def test_nearest_warps_of_uint8_tensors_pick_the_pixels_grid_sample_picks(fill):
+    """The C backend against the torch kernel, bit for bit: odd sizes, per-image matrices,
+    and positions exactly half-way between pixels (rounded half to even by both)."""
+    row = _row("affine", "tensor")
+    torch_fn = row.backends[-1].fn
+    remap = next((b.fn for b in row.backends if b.name == "c"), None)
+    if remap is None:
+        pytest.skip("augkit._native is not built")
+    g = torch.Generator().manual_seed(3)
+    x = torch.randint(0, 256, (2, 3, 37, 50), dtype=torch.uint8, generator=g)
+    matrices = [torch.tensor([[0.5, 0.0, 0.25], [0.0, 0.5, 0.25]]).expand(2, 2, 3),  # half-way positions
+                torch.tensor([[[1.0, 0.3, -4.0], [0.0, 1.0, 2.0]], [[0.8, -0.6, 20.0], [0.6, 0.8, -9.0]]]),
+                torch.tensor([[2.0, 0.0, 0.5], [0.0, 2.0, 0.5]])]
+    for matrix in matrices:
+        assert torch.equal(remap(x, matrix, "nearest", fill), torch_fn(x, matrix, "nearest", fill))
+    assert torch.equal(remap(x[0, :1], matrices[1][0], "nearest", fill, (20, 64)),
+                       torch_fn(x[0, :1], matrices[1][0], "nearest", fill, (20, 64)))
 
 
 @pytest.mark.parametrize("name", sorted(OP_CASES))

@@ -34,6 +34,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("targets/sample.py", "_give_back", "tolist"): "targets given as one list per image go back as lists: "
                                                    "splitting packed rows reads the counts (documented)",
     ("transforms/geometry.py", "RandomResizedCrop._apply_tensor", "int"): _ONE_CPU_IMAGE,
+    ("transforms/policy_ops.py", "_apply_one", "tolist"): _ONE_CPU_IMAGE,
 }
 
 

@@ -1,4 +1,4 @@
-/* augkit._native: the C kernels of augkit (colour jitter, mixing), with one CPU-variant dispatch.
+/* augkit._native: the C kernels of augkit (colour jitter, mixing, nearest warps), with one CPU-variant dispatch.
  *
  * The variant is picked once, here, at import: AVX-512 where the CPU has it, else AVX2 with FMA,
  * else baseline x86-64; AUGKIT_BASELINE_KERNELS in the environment forces the baseline loops (to
@@ -34,6 +34,10 @@ static PyMethodDef methods[] = {
      "mix(src, dst, n, channels, height, width, item_size, is_uint8, channels_last, index, weights, boxes): "
      "by address; dst == src mixes in place; index int64 (n,), weights float32 (n,) or 0 (keep), boxes "
      "int64 (n, 4) or 0 (none)."},
+    {"warp_nearest", native_warp_nearest, METH_VARARGS,
+     "warp_nearest(src, dst, n, channels, h, w, oh, ow, maps, fill): nearest affine warp of n contiguous uint8 "
+     "images, by address; maps float64 (n, 2, 3) from output pixels to grid_sample's [-1, 1], fill uint8 "
+     "(channels,)."},
     {"variant", variant, METH_NOARGS, "variant(): the loops picked for this CPU: 'avx512', 'avx2' or 'baseline'."},
     {NULL, NULL, 0, NULL},
 };

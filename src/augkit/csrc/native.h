@@ -44,5 +44,6 @@ extern int native_variant;
 /* the functions of the module, by address (see their doc strings in module.c) */
 PyObject *native_color_jitter(PyObject *self, PyObject *args);
 PyObject *native_mix(PyObject *self, PyObject *args);
+PyObject *native_warp_nearest(PyObject *self, PyObject *args);
 
 #endif

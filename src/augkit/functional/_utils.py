@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from .convert import max_value
 
 __all__ = ["PerSample", "broadcast_per_sample", "cast_result", "cast_result_numpy", "channels", "lookup",
-           "opencv_per_plane", "pad2d", "pair", "per_sample", "require_channels", "split_planes", "through_tensor",
+           "lookup_planes", "opencv_per_plane", "pad2d", "pair", "per_sample", "require_channels", "split_planes", "through_tensor",
            "to_work", "work_dtype"]
 
 PerSample = Union[float, torch.Tensor]
@@ -131,6 +131,27 @@ def lookup(x: np.ndarray, table: np.ndarray) -> np.ndarray:
     out = np.array(x, order="C")
     stringzilla.translate(memoryview(out.reshape(-1)), memoryview(table), inplace=True)
     return out
+
+
+def lookup_planes(x: torch.Tensor, tables: np.ndarray) -> torch.Tensor:
+    """``tables[p][x[p]]`` for every ``(H, W)`` plane ``p`` of the uint8 CPU tensor ``x`` (leading
+    dims flattened) and a ``(planes, 256)`` uint8 table, or ``(images, 256)``: one table per image,
+    for all its channels. Byte translations of one copy: no layout change, no float pass.
+
+    >>> lookup_planes(torch.tensor([[[0, 2]], [[1, 3]]], dtype=torch.uint8),
+    ...               np.stack([np.arange(256, dtype=np.uint8), np.arange(256, dtype=np.uint8)[::-1]])).tolist()
+    [[[0, 2]], [[254, 252]]]
+    """
+    if not x.numel():
+        return x.clone()
+    out = x.contiguous().numpy().reshape(-1, x.shape[-2] * x.shape[-1]).copy()
+    tables = np.ascontiguousarray(tables, dtype=np.uint8).reshape(-1, 256)
+    if len(out) % len(tables):
+        raise ValueError(f"got {len(tables)} lookup tables for {len(out)} planes")
+    per_image = len(out) // len(tables)
+    for p, plane in enumerate(out):
+        stringzilla.translate(memoryview(plane), memoryview(tables[p // per_image]), inplace=True)
+    return torch.from_numpy(out).reshape(x.shape)
 
 
 def split_planes(x: np.ndarray) -> list[np.ndarray]:

@@ -13,7 +13,8 @@ Semantics follow ``torchvision.transforms.v2.functional`` for the same arguments
   pixels as tensors; so is their saturation (float arrays blend in one colour matrix).
 
 On float32 and uint8 CPU tensors, brightness, contrast, saturation and hue run on the ``c``
-backend of their rows (:mod:`augkit.functional.jitter`).
+backend of their rows (:mod:`augkit.functional.jitter`), except brightness and contrast of uint8
+tensors: their ``lut`` backends map the 256 levels through one table per image (the same bits).
 
 Per-sample arguments: tensor kernels take a Python number or a tensor of shape ``(B,)`` (one value
 per image of a ``(B, C, H, W)`` batch); NumPy kernels take numbers.
@@ -28,8 +29,8 @@ import cv2
 import numpy as np
 import torch
 
-from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
-from ._utils import (broadcast_per_sample, cast_result, cast_result_numpy, channels, lookup, opencv_per_plane,
+from ..core.kernels import backend, numpy_kernel, op, run_numpy_per_image, tensor_kernel, when
+from ._utils import (broadcast_per_sample, cast_result, cast_result_numpy, channels, lookup, lookup_planes,
                      per_sample, require_channels, through_tensor, to_work, work_dtype)
 from .colorspace import LUMA, hsv_to_rgb_numpy, rgb_to_gray_tensor, rgb_to_hsv_numpy
 from .convert import max_value, to_dtype_numpy
@@ -57,11 +58,23 @@ def _affine_tensor(x: torch.Tensor, scale: Factor, bias: Factor) -> torch.Tensor
 _LEVELS = np.arange(256, dtype=np.float32)
 
 
-def affine_lut(scale: float, bias: float) -> np.ndarray:
-    """The uint8 table of ``x * scale + bias``, rounded and clamped (float32 as the tensor kernels)."""
-    lut = _LEVELS * np.float32(scale)
-    lut += np.float32(bias)
+def affine_lut(scale: float | np.ndarray, bias: float | np.ndarray) -> np.ndarray:
+    """The uint8 table of ``x * scale + bias``, rounded and clamped (float32 as the tensor kernels);
+    ``(n,)`` arrays of scales and biases give ``(n, 256)`` tables."""
+    scale, bias = np.float32(scale), np.float32(bias)
+    lut = _LEVELS * (scale[..., None] if scale.ndim else scale)
+    lut += bias[..., None] if bias.ndim else bias
     return np.rint(lut, out=lut).clip(0, 255, out=lut).astype(np.uint8)
+
+
+# uint8 CPU tensors take lookup tables (the "lut" backends, tried before the C kernel): the torch
+# kernels' float32 formulas on the 256 levels, the same pixels bit for bit
+_UINT8_CPU = when(device="cpu", dtypes=(torch.uint8,), plain=True)
+
+
+def _factors(factor: Factor, x: torch.Tensor) -> np.ndarray:
+    """One float32 factor per image of the CPU tensor ``x``."""
+    return per_sample(factor, x.shape[:-3].numel(), "cpu", torch.float32).numpy()
 
 
 def _affine_numpy(x: np.ndarray, scale: float, bias: float) -> np.ndarray:
@@ -102,6 +115,12 @@ def adjust_brightness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
     return _affine_numpy(x, float(factor), 0.0)
 
 
+@backend("adjust_brightness", "tensor", "lut", _UINT8_CPU)
+def _adjust_brightness_lut(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    check_factor(factor, "factor")
+    return lookup_planes(x, affine_lut(_factors(factor, x), 0.0))
+
+
 def luma_mean_tensor(x: torch.Tensor, integral: bool | None = None) -> torch.Tensor:
     """Mean grayscale value of each image, shape ``x.shape[:-3]``, in the image's value range;
     ``integral`` values (integer images, by default) are summed exactly in float64."""
@@ -135,6 +154,23 @@ def adjust_contrast_tensor(x: torch.Tensor, factor: Factor) -> torch.Tensor:
     mean = luma_mean_tensor(x).to(work_dtype(x.dtype))
     mean = mean.reshape(*mean.shape, 1, 1, 1)
     return _affine_tensor(x, scale, (1.0 - scale) * mean)
+
+
+@backend("adjust_contrast", "tensor", "lut", _UINT8_CPU)
+def _adjust_contrast_lut(x: torch.Tensor, factor: Factor) -> torch.Tensor:
+    require_channels(x, "adjust_contrast")
+    check_factor(factor, "factor")
+    scale = _factors(factor, x)
+    if not x.numel():
+        return x.clone()
+    # luma_mean_tensor's exact float64 means, from integer sums
+    means = x.contiguous().numpy().reshape(*x.shape[:-2], -1).sum(-1, dtype=np.uint64) / (x.shape[-2] * x.shape[-1])
+    means = means.reshape(-1, x.shape[-3])
+    mean = (means[:, 0] if x.shape[-3] == 1 else
+            means[:, 0] * LUMA[0] + means[:, 1] * LUMA[1] + means[:, 2] * LUMA[2]).astype(np.float32)
+    # 1 - factor as the torch kernel takes it: in float64 for a number, float32 for a tensor
+    keep = np.float32(1.0) - scale if isinstance(factor, torch.Tensor) else np.float32(1.0 - factor)
+    return lookup_planes(x, affine_lut(scale, keep * mean))
 
 
 @numpy_kernel("adjust_contrast")
@@ -326,13 +362,12 @@ def adjust_sharpness_numpy(x: np.ndarray, factor: float) -> np.ndarray:
 
 @backend("adjust_sharpness", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8,), plain=True))
 def _adjust_sharpness_opencv(x: torch.Tensor, factor: Factor) -> torch.Tensor:
-    """uint8 CPU tensors, plane by plane with :func:`adjust_sharpness_numpy`: the same pixels as
-    arrays bit for bit (OpenCV's filter rounds the smoothed image on its own float weights)."""
+    """uint8 CPU tensors, image by image with :func:`adjust_sharpness_numpy` (HWC): the same
+    pixels as arrays bit for bit (OpenCV's filter rounds the smoothed image on its own float weights)."""
     require_channels(x, "adjust_sharpness")
     check_factor(factor, "factor")
-    channels = x.shape[-3]
     factors = per_sample(factor, x.shape[:-3].numel(), "cpu", torch.float64).tolist()
-    return opencv_per_plane(x, lambda src, dst, p: np.copyto(dst, adjust_sharpness_numpy(src, factors[p // channels])))
+    return run_numpy_per_image(x, adjust_sharpness_numpy, factors)
 
 
 # -- channels -------------------------------------------------------------------------------------

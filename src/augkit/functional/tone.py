@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 import torch
 
-from ..core.kernels import numpy_kernel, op, tensor_kernel
-from ._utils import (PerSample, broadcast_per_sample, cast_result, cast_result_numpy, channels, lookup,
+from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
+from ._utils import (PerSample, broadcast_per_sample, cast_result, cast_result_numpy, channels, lookup, lookup_planes,
+                     per_sample,
                      split_planes, to_work)
 from .convert import max_value
 
@@ -24,6 +25,16 @@ __all__ = [
     "autocontrast", "autocontrast_tensor", "autocontrast_numpy",
     "invert", "invert_tensor", "invert_numpy",
 ]
+
+
+# uint8 CPU tensors take lookup tables (the "lut" backends): the torch kernels' float32 formulas
+# evaluated on the 256 levels, so the same pixels bit for bit, without a float pass over the image
+_UINT8_CPU = when(device="cpu", dtypes=(torch.uint8,), plain=True)
+_BYTES = np.arange(256, dtype=np.uint8)
+
+
+def _images(x: torch.Tensor) -> int:
+    return x.shape[:-3].numel()
 
 
 # -- posterize, solarize, invert --------------------------------------------------------------------
@@ -70,6 +81,17 @@ def _posterize_per_sample(x: torch.Tensor, bits: torch.Tensor) -> torch.Tensor:
         return x.view(torch.int16).bitwise_and(torch.where(mask >= 1 << 15, mask - (1 << 16), mask)
                                                .to(torch.int16)).view(torch.uint16)
     return x.bitwise_and(mask.to(x.dtype))
+
+
+@backend("posterize", "tensor", "lut", _UINT8_CPU)
+def _posterize_lut(x: torch.Tensor, bits: int | torch.Tensor) -> torch.Tensor:
+    if not isinstance(bits, torch.Tensor):
+        _check_bits(bits)
+    per_image = per_sample(bits, _images(x), "cpu", torch.int64).numpy()
+    if ((per_image < 0) | (per_image > 8)).any():
+        raise ValueError(f"bits must be in [0, 8]; got {per_image.tolist()}")
+    masks = ((1 << per_image) - 1) << (8 - per_image)
+    return lookup_planes(x, _BYTES & masks[:, None].astype(np.uint8))
 
 
 @numpy_kernel("posterize")
@@ -122,6 +144,13 @@ def solarize_tensor(x: torch.Tensor, threshold: PerSample) -> torch.Tensor:
     weight = torch.ge(x, level, out=torch.empty_like(x))
     inverse = invert_tensor(x)
     return torch.lerp(x, inverse, weight, out=inverse)
+
+
+@backend("solarize", "tensor", "lut", _UINT8_CPU)
+def _solarize_lut(x: torch.Tensor, threshold: PerSample) -> torch.Tensor:
+    _check_threshold(threshold)
+    levels = per_sample(threshold, _images(x), "cpu", torch.float32).numpy()[:, None] * np.float32(255)
+    return lookup_planes(x, np.where(_BYTES >= levels, 255 - _BYTES, _BYTES))
 
 
 @numpy_kernel("solarize")
@@ -217,6 +246,26 @@ def equalize_tensor(x: torch.Tensor) -> torch.Tensor:
     return out.to(torch.int32).to(x.dtype) if x.dtype == torch.uint16 else out
 
 
+def _equalize_tables(planes, levels: int) -> np.ndarray:
+    """The ``(planes, levels)`` equalization tables of the integer code planes (NumPy; 8-bit
+    histograms by OpenCV, exact counts)."""
+    if levels == 256:
+        hist = np.stack([cv2.calcHist([np.ascontiguousarray(p)], [0], None, [256], [0, 256]).reshape(-1) for p in planes])
+        hist = hist.astype(np.int64)
+    else:
+        hist = np.stack([np.bincount(p.reshape(-1), minlength=levels) for p in planes])
+    lut, valid = _equalize_luts(hist, planes[0].size, np)
+    return np.where(valid[:, None], lut, np.arange(levels))
+
+
+@backend("equalize", "tensor", "lut", _UINT8_CPU)
+def _equalize_lut(x: torch.Tensor) -> torch.Tensor:
+    if not x.numel():
+        return x.clone()
+    planes = x.contiguous().numpy().reshape(-1, x.shape[-2] * x.shape[-1])
+    return lookup_planes(x, _equalize_tables(planes, 256))
+
+
 @numpy_kernel("equalize")
 def equalize_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`equalize_tensor` on an HW/HWC array."""
@@ -226,9 +275,7 @@ def equalize_numpy(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "f":
         codes = np.clip(np.floor(x * np.float32(_FLOAT_BINS)), 0, 255).astype(np.uint8)
     planes = split_planes(codes)
-    hist = np.stack([np.bincount(p.reshape(-1), minlength=levels) for p in planes])
-    lut, valid = _equalize_luts(hist, planes[0].size, np)
-    lut = np.where(valid[:, None], lut, np.arange(levels))
+    lut = _equalize_tables(planes, levels)
     if levels == 65536:
         out = [np.take(lut[i].astype(np.uint16), p) for i, p in enumerate(planes)]
         return out[0].reshape(x.shape) if len(out) == 1 else np.stack(out, -1)
@@ -252,17 +299,38 @@ def autocontrast_tensor(x: torch.Tensor) -> torch.Tensor:
     return cast_result((y - torch.where(flat, 0.0, low)).mul_(scale), x.dtype)
 
 
+def _stretch(low: np.ndarray, high: np.ndarray, white: float) -> tuple[np.ndarray, np.ndarray]:
+    """The float32 offset and scale of :func:`autocontrast_tensor` for per-plane extremes."""
+    low, high = low.astype(np.float32), high.astype(np.float32)
+    flat = high == low
+    # white / span as torch divides a number by a tensor: the reciprocal, times white
+    scale = np.where(flat, 1.0, np.float32(1.0) / np.where(flat, 1.0, high - low) * np.float32(white)).astype(np.float32)
+    return np.where(flat, 0.0, low).astype(np.float32), scale
+
+
+def _stretch_tables(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """``(planes, 256)`` uint8 tables of :func:`autocontrast_tensor` for uint8 planes."""
+    low, scale = _stretch(low, high, 255)
+    levels = np.arange(256, dtype=np.float32)
+    return np.clip(np.rint((levels - low[:, None]) * scale[:, None]), 0, 255).astype(np.uint8)
+
+
+@backend("autocontrast", "tensor", "lut", _UINT8_CPU)
+def _autocontrast_lut(x: torch.Tensor) -> torch.Tensor:
+    if not x.numel():
+        return x.clone()
+    planes = x.contiguous().numpy().reshape(-1, x.shape[-2] * x.shape[-1])
+    return lookup_planes(x, _stretch_tables(planes.min(1), planes.max(1)))
+
+
 @numpy_kernel("autocontrast")
 def autocontrast_numpy(x: np.ndarray) -> np.ndarray:
     """:func:`autocontrast_tensor` on an HW/HWC array (a LUT per channel on uint8)."""
     low, high = np.array([cv2.minMaxLoc(p)[:2] for p in split_planes(x)], np.float32).T
-    flat = high == low
-    scale = np.where(flat, 1.0, np.float32(max_value(x.dtype)) / np.where(flat, 1.0, high - low)).astype(np.float32)
-    low = np.where(flat, 0.0, low).astype(np.float32)
     if x.dtype == np.uint8:
-        levels = np.arange(256, dtype=np.float32)[:, None]
-        lut = np.clip(np.rint((levels - low) * scale), 0, 255).astype(np.uint8)
+        lut = _stretch_tables(low, high).T
         return cv2.LUT(x, lut[:, 0] if lut.shape[1] == 1 else np.ascontiguousarray(lut[None]))
+    low, scale = _stretch(low, high, max_value(x.dtype))
     y = (x.astype(np.float32) - low.reshape(-1)[: channels(x)]) * scale
     return cast_result_numpy(y.reshape(x.shape), x.dtype)
 

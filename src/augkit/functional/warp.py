@@ -6,6 +6,7 @@ A batch is warped in one ``grid_sample`` call, with per-image matrices or corner
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import cv2
@@ -13,9 +14,14 @@ import numpy as np
 import torch
 import torch.nn.functional as nnf
 
-from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
-from ._utils import cast_result, opencv_per_plane, to_work
+from ..core.kernels import backend, numpy_kernel, op, run_numpy_per_image, tensor_kernel, when
+from ._utils import cast_result, to_work
 from .geometry import CV2_INTERPOLATION, WARP_INTERPOLATIONS, Fill, Number, check_interpolation, fill_values, white_of
+
+try:
+    from .. import _native  # the C kernel of nearest warps of uint8 CPU tensors (see csrc/warp.c)
+except ImportError:  # built without a C compiler: the torch kernel computes the same
+    _native = None
 
 __all__ = [
     "affine_matrix", "affine", "affine_tensor", "affine_numpy",
@@ -57,8 +63,10 @@ def _invert(matrix: torch.Tensor) -> torch.Tensor:
     return torch.linalg.inv(full)
 
 
+@functools.lru_cache(maxsize=64)
 def _normalizer(h: int, w: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """3x3 map from pixel coordinates (centres at integers) to grid_sample's [-1, 1]."""
+    """3x3 map from pixel coordinates (centres at integers) to grid_sample's [-1, 1] (cached: not
+    to be written to)."""
     return torch.tensor([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0], [0.0, 0.0, 1.0]],
                         dtype=dtype, device=device)
 
@@ -125,24 +133,40 @@ def affine_tensor(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolatio
     return out.reshape(*lead, x4.shape[1], oh, ow)
 
 
-@backend("affine", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8,), plain=True,
+@backend("affine", "tensor", "opencv", when(device="cpu", dtypes=(torch.uint8,), channels=(1, 2, 3, 4), plain=True,
                                             options={"interpolation": ("bilinear", "bicubic")}))
 def _affine_opencv(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "bilinear",
                    fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
-    """uint8 CPU tensors, plane by plane with :func:`affine_numpy`'s ``cv2.warpAffine``: the same
-    pixels as arrays bit for bit, so that chains of ops (the policies) stay equal across kinds.
-    Nearest warps stay on torch: OpenCV's 1/32-pixel positions pick another neighbour for up to
-    9% of the pixels that torchvision samples."""
+    """uint8 CPU tensors, image by image with :func:`affine_numpy`'s ``cv2.warpAffine`` (HWC): the
+    same pixels as arrays bit for bit, so that chains of ops (the policies) stay equal across
+    kinds. Nearest warps take the ``c`` backend: OpenCV's own nearest positions pick another
+    neighbour than torchvision's for some pixels."""
     check_interpolation(interpolation, WARP_INTERPOLATIONS)
-    channels, (h, w) = x.shape[-3], x.shape[-2:]
-    oh, ow = output_size or (h, w)
-    planes = x.shape[:-2].numel()
-    matrices = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3).expand(planes // channels, 2, 3).numpy()
-    fills = fill_values(fill, channels, np.dtype(np.uint8))
-    flags = CV2_INTERPOLATION[interpolation]
-    return opencv_per_plane(x, lambda src, dst, p: cv2.warpAffine(
-        src, matrices[p // channels], (int(ow), int(oh)), dst=dst, flags=flags, borderMode=cv2.BORDER_CONSTANT,
-        borderValue=fills[p % channels]), (int(oh), int(ow)))
+    oh, ow = output_size or x.shape[-2:]
+    images = x.shape[:-3].numel()
+    matrices = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3).expand(images, 2, 3).numpy()
+    return run_numpy_per_image(x, lambda image, m: affine_numpy(image, m, interpolation, fill, (oh, ow)), matrices)
+
+
+if _native is not None:
+    @backend("affine", "tensor", "c", when(device="cpu", dtypes=(torch.uint8,), plain=True,
+                                           options={"interpolation": ("nearest",)}))
+    def _affine_nearest_c(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolation: str = "nearest",
+                          fill: Fill = 0.0, output_size: tuple[int, int] | None = None) -> torch.Tensor:
+        """uint8 CPU tensors, nearest: ``csrc/warp.c`` picks the source pixel of every output
+        pixel as ``grid_sample`` picks it on the grid of the torch kernel (the same float32 grid and
+        rounding), in one pass over the bytes: the torch kernel's pixels bit for bit."""
+        check_interpolation(interpolation, WARP_INTERPOLATIONS)
+        x4, _ = _batched(x.contiguous())
+        n, c, h, w = x4.shape
+        oh, ow = output_size or (h, w)
+        matrix = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3)
+        maps = (_normalizer(h, w) @ _invert(matrix))[:, :2].expand(n, 2, 3).contiguous()
+        fills = np.asarray(fill_values(fill, c, np.dtype(np.uint8)), np.uint8)
+        out = torch.empty(n, c, int(oh), int(ow), dtype=torch.uint8)
+        _native.warp_nearest(x4.data_ptr(), out.data_ptr(), n, c, h, w, int(oh), int(ow), maps.data_ptr(),
+                             fills.ctypes.data)
+        return out.reshape(*x.shape[:-2], int(oh), int(ow))
 
 
 def _cv2_border(x: np.ndarray, fill: Fill) -> tuple:

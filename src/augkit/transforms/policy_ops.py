@@ -132,6 +132,8 @@ def apply_ops(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor, name
     names = tuple(names)
     if x.device.type != "cpu" if blend is None else blend:
         return _apply_blended(x, ops, magnitudes, names, interpolation, fill)
+    if len(x) == 1:
+        return _apply_one(x, ops, magnitudes, names, interpolation, fill)
     return _apply_subsets(x, ops, magnitudes, names, interpolation, fill)
 
 
@@ -194,6 +196,22 @@ def _apply_subsets(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
             else:
                 put_rows(out, index, result)
     return x if out is None else out
+
+
+def _apply_one(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor, names: tuple[str, ...],
+               interpolation: str, fill: float | Sequence[float]) -> torch.Tensor:
+    """One CPU image: its ops read as numbers (on the CPU, no sync), and each called on the whole
+    image, as :func:`_apply_subsets` calls it on a subset that holds every image."""
+    size = tuple(x.shape[-2:])
+    for position, k in enumerate(ops[0].tolist()):
+        if k < 0:
+            continue
+        kernel, op, m = KERNELS[names[k]], ops[:, position], magnitudes[:, position]
+        if kernel.warp is not None:
+            x = F.affine_tensor(x, _matrices(op, m, size, names), interpolation, fill)
+        elif kernel.tensor is not None:
+            x = _pixel(kernel, x, m)
+    return x
 
 
 def _apply_blended(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor, names: tuple[str, ...],
