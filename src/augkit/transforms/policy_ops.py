@@ -208,7 +208,7 @@ def _apply_one(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor, nam
             continue
         kernel, op, m = KERNELS[names[k]], ops[:, position], magnitudes[:, position]
         if kernel.warp is not None:
-            x = F.affine_tensor(x, _matrices(op, m, size, names), interpolation, fill)
+            x = F.affine_tensor(x, op_matrices(op, m, size, names), interpolation, fill)
         elif kernel.tensor is not None:
             x = _pixel(kernel, x, m)
     return x
