@@ -118,10 +118,12 @@ def test_the_output_folder_reads_as_plain_parquet_with_duckdb(tmp_path):
 
 
 class FlakyFileSystem:
-    """A filesystem whose first ``failures`` opens of each existing file raise a transient OSError."""
+    """A filesystem whose first ``failures`` opens of each existing file raise a transient
+    OSError; ``type_name`` picks the worker's reads: read ahead on threads (an object store) or
+    in turn (local)."""
 
-    def __init__(self, inner, failures: int) -> None:
-        self.inner, self.failures, self.opens = inner, failures, {}
+    def __init__(self, inner, failures: int, type_name: str) -> None:
+        self.inner, self.failures, self.type_name, self.opens = inner, failures, type_name, {}
 
     def open_input_file(self, path: str):
         self.opens[path] = self.opens.get(path, 0) + 1
@@ -130,12 +132,13 @@ class FlakyFileSystem:
         return self.inner.open_input_file(path)
 
 
+@pytest.mark.parametrize("type_name", ["s3", "local"])
 @pytest.mark.parametrize("failures, written", [(2, 1), (3, 0)])
-def test_transient_read_errors_are_retried_a_bounded_number_of_times(tmp_path, failures, written):
+def test_transient_read_errors_are_retried_a_bounded_number_of_times(tmp_path, failures, written, type_name):
     src = faulty_folder(tmp_path / "src", good=1)
     fs, root = resolve(src)
     (tmp_path / "out").mkdir()
-    flaky = FlakyFileSystem(fs, failures)
+    flaky = FlakyFileSystem(fs, failures, type_name)
     job = ShardJob(STORED.to_config(), ["cat", "dog"], flaky, root, fs, str(tmp_path / "out"), "ab12",
                    retries=2, retry_delay=0.001)
     record = ShardWriter(job).write(Chunk(0, ["cat/000.jpg", "cat/missing.jpg"], [0, 0]))
