@@ -1,6 +1,7 @@
 """Preprocessing never loses a run: bad files among good ones, transient read errors, SIGINT and
 SIGKILL followed by ``--resume``, two runs into one folder, ``--overwrite`` beside other files,
-and the output read as plain Parquet. Local processes (the Ray path is in test_distributed.py)."""
+and the output read as plain Parquet (pyarrow, pandas, DuckDB, Hugging Face ``datasets``). Local
+processes (the Ray path, read back by Ray Data, is in test_distributed.py)."""
 
 from __future__ import annotations
 
@@ -115,6 +116,27 @@ def test_the_output_folder_reads_as_plain_parquet_with_duckdb(tmp_path):
     preprocess(src, tmp_path / "out", transform=STORED, executor="local")
     relation = duckdb.sql(f"select count(*) from read_parquet('{tmp_path / 'out'}/*.parquet')")
     assert relation.fetchall() == [(5,)]
+
+
+def test_the_output_folder_loads_as_a_hugging_face_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only (read when datasets is imported)
+    datasets = pytest.importorskip("datasets")
+    datasets.disable_progress_bars()
+    src = faulty_folder(tmp_path / "src", good=4)
+    manifest = preprocess(src, tmp_path / "out", transform=STORED, batch_size=3, executor="local")
+    # the folder as it is, manifest beside the shards, and the shards named
+    folder = datasets.load_dataset(str(tmp_path / "out"), split="train", cache_dir=str(tmp_path / "cache"))
+    files = datasets.Dataset.from_parquet([str(tmp_path / "out" / s["file"]) for s in manifest["shards"]],
+                                          cache_dir=str(tmp_path / "cache"))
+    expected = rows(tmp_path / "out")
+    for dataset in (folder, files):
+        assert dataset.num_rows == manifest["counts"]["written"] == 5
+        assert dataset.features["image"] == datasets.Value("binary")
+        got = {row["path"]: row for row in dataset}
+        assert sorted(got) == sorted(expected)
+        for path, row in got.items():
+            assert row["image"] == expected[path]["image"] and row["class_name"] == expected[path]["class_name"]
+            assert len(row["image"]) == row["height"] * row["width"] * row["channels"] == 32 * 32 * 3
 
 
 class FlakyFileSystem:
