@@ -88,7 +88,6 @@ def write_shard(filesystem: pyarrow.fs.FileSystem, root: str, chunk: Chunk, run_
     """Write the ``rows`` of ``chunk`` (dicts of the shard schema, consumed as they come, a row
     group at a time) to ``root`` as one shard; ``failures`` may grow while ``rows`` is consumed,
     and is stored in the footer when it is complete."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = shard_schema()
