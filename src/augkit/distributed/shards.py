@@ -94,7 +94,11 @@ def write_shard(filesystem: pyarrow.fs.FileSystem, root: str, chunk: Chunk, run_
     name = shard_name(chunk.index, run_id)
     written = 0
     with atomic_output(filesystem, join(root, name)) as stream:
-        with pq.ParquetWriter(stream, schema, compression="zstd") as writer:
+        # no dictionary or min/max statistics for the images: each is unique, and hashing and
+        # comparing their pixels costs a tenth of the write
+        columns = [c for c in schema.names if c != "image"]
+        with pq.ParquetWriter(stream, schema, compression="zstd", use_dictionary=columns,
+                              write_statistics=columns) as writer:
             group: list[dict[str, Any]] = []
             for row in rows:
                 group.append(row)
