@@ -118,11 +118,12 @@ def write_shard(filesystem: pyarrow.fs.FileSystem, root: str, chunk: Chunk, run_
 
 def _table(rows: list[dict[str, Any]], schema: pyarrow.Schema) -> pyarrow.Table:
     """``rows`` (dicts of ``schema``'s columns; binary values as bytes or contiguous arrays,
-    ``None`` for null) as a table built from their buffers: ``pa.Table.from_pylist`` would copy
-    every image twice and import pandas (a quarter second in each process).
+    ``None`` for null) as a table built from their buffers: ``pa.Table.from_pylist`` would take
+    each image as bytes (a copy), copy it again, and import pandas (a quarter second a process).
 
     >>> import pyarrow as pa
-    >>> _table([{"a": np.zeros((1, 2), np.uint8), "b": None}], pa.schema([("a", pa.binary()), ("b", pa.int32())])).to_pylist()
+    >>> schema = pa.schema([("a", pa.binary()), ("b", pa.int32())])
+    >>> _table([{"a": np.zeros((1, 2), np.uint8), "b": None}], schema).to_pylist()
     [{'a': b'\\x00\\x00', 'b': None}]
     """
     import pyarrow as pa
