@@ -1,6 +1,7 @@
 """Preprocessing never loses a run: bad files among good ones, transient read errors, SIGINT and
 SIGKILL followed by ``--resume``, two runs into one folder, ``--overwrite`` beside other files,
-and the output read as plain Parquet. Local processes (the Ray path is in test_distributed.py)."""
+and the output read as plain Parquet (pyarrow, pandas, DuckDB, Hugging Face ``datasets``). Local
+processes (the Ray path, read back by Ray Data, is in test_distributed.py)."""
 
 from __future__ import annotations
 
@@ -117,11 +118,34 @@ def test_the_output_folder_reads_as_plain_parquet_with_duckdb(tmp_path):
     assert relation.fetchall() == [(5,)]
 
 
-class FlakyFileSystem:
-    """A filesystem whose first ``failures`` opens of each existing file raise a transient OSError."""
+def test_the_output_folder_loads_as_a_hugging_face_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")  # local files only (read when datasets is imported)
+    datasets = pytest.importorskip("datasets")
+    datasets.disable_progress_bars()
+    src = faulty_folder(tmp_path / "src", good=4)
+    manifest = preprocess(src, tmp_path / "out", transform=STORED, batch_size=3, executor="local")
+    # the folder as it is, manifest beside the shards, and the shards named
+    folder = datasets.load_dataset(str(tmp_path / "out"), split="train", cache_dir=str(tmp_path / "cache"))
+    files = datasets.Dataset.from_parquet([str(tmp_path / "out" / s["file"]) for s in manifest["shards"]],
+                                          cache_dir=str(tmp_path / "cache"))
+    expected = rows(tmp_path / "out")
+    for dataset in (folder, files):
+        assert dataset.num_rows == manifest["counts"]["written"] == 5
+        assert dataset.features["image"] == datasets.Value("binary")
+        got = {row["path"]: row for row in dataset}
+        assert sorted(got) == sorted(expected)
+        for path, row in got.items():
+            assert row["image"] == expected[path]["image"] and row["class_name"] == expected[path]["class_name"]
+            assert len(row["image"]) == row["height"] * row["width"] * row["channels"] == 32 * 32 * 3
 
-    def __init__(self, inner, failures: int) -> None:
-        self.inner, self.failures, self.opens = inner, failures, {}
+
+class FlakyFileSystem:
+    """A filesystem whose first ``failures`` opens of each existing file raise a transient
+    OSError; ``type_name`` picks the worker's reads: read ahead on threads (an object store) or
+    in turn (local)."""
+
+    def __init__(self, inner, failures: int, type_name: str) -> None:
+        self.inner, self.failures, self.type_name, self.opens = inner, failures, type_name, {}
 
     def open_input_file(self, path: str):
         self.opens[path] = self.opens.get(path, 0) + 1
@@ -130,12 +154,13 @@ class FlakyFileSystem:
         return self.inner.open_input_file(path)
 
 
+@pytest.mark.parametrize("type_name", ["s3", "local"])
 @pytest.mark.parametrize("failures, written", [(2, 1), (3, 0)])
-def test_transient_read_errors_are_retried_a_bounded_number_of_times(tmp_path, failures, written):
+def test_transient_read_errors_are_retried_a_bounded_number_of_times(tmp_path, failures, written, type_name):
     src = faulty_folder(tmp_path / "src", good=1)
     fs, root = resolve(src)
     (tmp_path / "out").mkdir()
-    flaky = FlakyFileSystem(fs, failures)
+    flaky = FlakyFileSystem(fs, failures, type_name)
     job = ShardJob(STORED.to_config(), ["cat", "dog"], flaky, root, fs, str(tmp_path / "out"), "ab12",
                    retries=2, retry_delay=0.001)
     record = ShardWriter(job).write(Chunk(0, ["cat/000.jpg", "cat/missing.jpg"], [0, 0]))

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ParquetImageDataset", "MANIFEST", "LEGACY_MANIFEST", "FORMAT", "ROWS_PER_GROUP", "shard_schema", "read_manifest"]
 
-# "_" keeps the manifest out of the data files that pyarrow, pandas, Ray Data and DuckDB read
+# "_" keeps the manifest out of the data files that pyarrow, pandas, Ray Data, DuckDB and datasets read
 MANIFEST = "_manifest.json"
 LEGACY_MANIFEST = "manifest.json"  # the name earlier versions wrote; still read
 FORMAT = "augkit.preprocessed/1"

@@ -1,6 +1,6 @@
 """Offline preprocessing: run a deterministic pipeline over a folder of images once and store the
 results as Parquet shards, read back by :class:`augkit.data.ParquetImageDataset` (or by pyarrow,
-pandas, Ray Data and DuckDB, as a plain Parquet dataset).
+pandas, Ray Data, DuckDB and Hugging Face ``datasets``, as a plain Parquet dataset).
 
 Runs on local processes, or on Ray Data with the ``ray`` extra (``pip install "augkit[ray]"``);
 Ray is imported only when a job runs on it, so ``import augkit`` never imports it.

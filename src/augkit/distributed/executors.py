@@ -52,13 +52,8 @@ def _write_local(chunk: Chunk) -> int:
 def run_local(job: ShardJob, chunks: list[Chunk], workers: int) -> Iterator[int]:
     """Process ``chunks`` in ``workers`` local processes (forked on Linux, where the children
     share the driver's imported modules; spawned elsewhere)."""
-    import pyarrow
-
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
-    # pyarrow imports pandas (a quarter second) on its first conversion of Python values: here,
-    # once, so that forked workers share it
-    pyarrow.array([0])
     # OpenCV's thread pool does not survive a fork (a child resizing it waits forever): the
     # children start with OpenCV on one thread, and this process gets its threads back
     threads = cv2.getNumThreads()

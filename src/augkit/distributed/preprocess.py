@@ -75,10 +75,13 @@ def list_images(filesystem: pyarrow.fs.FileSystem, root: str) -> Listing:
         what = "does not exist" if info.type == pafs.FileType.NotFound else "is not a folder"
         raise FileNotFoundError(f"source {root} {what}; expected a folder of images")
     found, folders, ignored = [], [], 0
+    base = root.replace(os.sep, "/").rstrip("/") + "/"
     for entry in filesystem.get_file_info(pafs.FileSelector(root, recursive=True)):
-        relative = posixpath.relpath(entry.path.replace(os.sep, "/"), root.replace(os.sep, "/"))
+        path = entry.path.replace(os.sep, "/")
+        # the selector names entries by root + "/" + their relative path (relpath is the slow way)
+        relative = path[len(base):] if path.startswith(base) else posixpath.relpath(path, base)
         named_like_image = relative.lower().endswith(IMAGE_EXTENSIONS)
-        hidden = any(part.startswith(".") for part in relative.split("/"))
+        hidden = relative.startswith(".") or "/." in relative
         if entry.type == pafs.FileType.Directory:
             if named_like_image and not hidden:
                 folders.append(relative)

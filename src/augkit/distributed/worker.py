@@ -1,8 +1,8 @@
 """The per-chunk work of preprocessing: read, decode, transform and store each file of a chunk.
 
 A :class:`ShardWriter` is built once per worker process (a local process or a Ray actor) and
-writes one shard per chunk. Files stream through it: a few are read ahead (reads wait on storage
-and release the GIL), each is decoded with :func:`augkit.io.decode_image` and transformed, and
+writes one shard per chunk. Files stream through it: from an object store a few are read ahead
+(reads wait on the network and release the GIL), each is decoded with :func:`augkit.io.decode_image` and transformed, and
 its row goes to the shard's current row group; no batch of raw bytes is ever held. Any exception
 while reading, decoding or transforming a file becomes that file's :class:`Failure`, stored in the
 shard's footer with the data; transient read errors (an ``OSError`` other than a missing file or a
@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -26,7 +27,7 @@ from ..core.config import from_config
 from ..functional.convert import to_dtype_numpy
 from ..io import decode_image
 from .shards import Chunk, Failure, ShardRecord, write_shard
-from .storage import join
+from .storage import is_local, join
 
 if TYPE_CHECKING:
     import pyarrow.fs
@@ -92,7 +93,9 @@ class ShardWriter:
             cv2.setNumThreads(1)
         self.job = job
         self.transform = from_config(job.transform)
-        self.pool = ThreadPoolExecutor(_READ_AHEAD)
+        # reads from an object store wait on the network and are started ahead; a local read
+        # takes microseconds, less than handing it to a thread
+        self.pool = None if is_local(job.source) else ThreadPoolExecutor(_READ_AHEAD)
 
     def write(self, chunk: Chunk) -> ShardRecord:
         """Process every file of ``chunk`` and write its shard; the record of the shard."""
@@ -102,20 +105,26 @@ class ShardWriter:
                            rows, failures)
 
     def _rows(self, chunk: Chunk, failures: list[Failure]) -> Iterator[dict[str, Any]]:
-        reads = _read_ahead(self.pool, self._read, chunk.paths)
-        for path, label, read in zip(chunk.paths, chunk.labels, reads):
+        for path, label, read in zip(chunk.paths, chunk.labels, self._reads(chunk.paths)):
             try:
-                row = self._row(path, label, read.result())
+                row = self._row(path, label, read())
             except Exception as error:  # noqa: BLE001 - one file's failure is never the job's
                 failures.append(Failure(path, type(error).__name__, str(error)))
                 continue
             yield row
 
+    def _reads(self, paths: list[str]) -> Iterator[Callable[[], bytes]]:
+        """For each of ``paths``, in order, a call that returns the file's bytes or raises the
+        read's error."""
+        if self.pool is None:
+            return (partial(self._read, path) for path in paths)
+        return (future.result for future in _read_ahead(self.pool, self._read, paths))
+
     def _row(self, path: str, label: int, data: bytes) -> dict[str, Any]:
         image = to_uint8(decode_image(data, "RGB", name=path))
         out = np.ascontiguousarray(self.transform(image))
         return {
-            "image": out.tobytes(), "height": out.shape[0], "width": out.shape[1], "channels": out.shape[2],
+            "image": out, "height": out.shape[0], "width": out.shape[1], "channels": out.shape[2],
             "label": label if label >= 0 else None,
             "class_name": self.job.classes[label] if label >= 0 else None,
             "path": path, "original_height": image.shape[0], "original_width": image.shape[1],
