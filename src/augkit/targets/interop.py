@@ -158,7 +158,7 @@ def _decode_segmentation(annotation: Mapping[str, Any], size: tuple[int, int]) -
             raise ValueError(f"COCO annotation {annotation.get('id')} 'segmentation' size {segmentation.get('size')} "
                              f"differs from its image's {list(size)}")
         return decode_rle(segmentation)
-    if isinstance(segmentation, Sequence) and all(isinstance(p, Sequence) for p in segmentation):
+    if isinstance(segmentation, (list, tuple)) and all(isinstance(p, (list, tuple)) for p in segmentation):
         return polygons_to_mask(segmentation, size)
     raise ValueError(f"COCO annotation {annotation.get('id')} 'segmentation' must be polygons [[x1, y1, ...], ...] "
                      f"or an RLE dict; got {type(segmentation).__name__}")
