@@ -173,7 +173,7 @@ def _show(ax: Any, array: np.ndarray, caption: str, width: int, lines: int, samp
 
 # -- targets -------------------------------------------------------------------------------------
 
-_TARGET_ALPHA = 0.45
+_TARGET_ALPHA = 0.35
 
 
 @dataclasses.dataclass
@@ -215,12 +215,21 @@ def _overlay(array: np.ndarray, drawn: _Drawn) -> np.ndarray:
     if "masks" in drawn.targets:
         masks = drawn.targets["masks"].data
         masks = np.asarray(masks.cpu() if isinstance(masks, torch.Tensor) else masks)
-        layers += [(m != 0, i) for i, m in enumerate(masks)]
+        layers += [(m != 0, key) for m, key in zip(masks, _colour_keys(drawn, len(masks)))]
     h, w = rgb.shape[:2]
     for region, colour in layers:
         small = cv2.resize(region.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
         rgb[small] = (1 - _TARGET_ALPHA) * rgb[small] + _TARGET_ALPHA * _colour(colour)
     return rgb
+
+
+def _colour_keys(drawn: _Drawn, n: int) -> list[int]:
+    """The colour of each of ``n`` objects: by label when they have labels (the same after
+    SanitizeBoxes drops some), else by position."""
+    labels = drawn.targets.get("labels")
+    if labels is not None and len(labels.data) == n and not labels.data.is_floating_point():
+        return labels.data.tolist()
+    return list(range(n))
 
 
 def _label_text(label: Any, names: Any) -> str:
@@ -243,17 +252,17 @@ def _draw_targets(ax: Any, drawn: _Drawn) -> None:
         corners = (box_corners(pixels.data.double(), "cxcywhr") if boxes.format == "cxcywhr"
                    else box_corners(pixels.convert("xyxy").data.double())).numpy()
         values = labels.data.tolist() if labels is not None else [None] * len(corners)
-        for i, (quad, label) in enumerate(zip(corners, values)):
-            colour = _colour(i)
+        for quad, label, key in zip(corners, values, _colour_keys(drawn, len(corners))):
+            colour = _colour(key)
             ax.add_patch(Polygon(quad, closed=True, fill=False, edgecolor=colour, linewidth=1.2))
             if label is not None:
                 ax.text(quad[0, 0], quad[0, 1], _label_text(label, drawn.names), fontsize=_FONT - 1, color="white",
-                        va="bottom", ha="left", clip_on=True, bbox=dict(facecolor=colour, edgecolor="none", pad=1))
+                        va="top", ha="left", clip_on=True, bbox=dict(facecolor=colour, edgecolor="none", pad=1))
     points = drawn.targets.get("keypoints")
     if points is not None:
         xy, visible = points.data.double().numpy(), (points.visibility > 0).numpy()
-        for i, (group, seen) in enumerate(zip(xy, visible)):
-            colour = _colour(i)
+        for group, seen, key in zip(xy, visible, _colour_keys(drawn, len(xy))):
+            colour = _colour(key)
             for a, b in drawn.skeleton:
                 if a < len(group) and b < len(group) and seen[a] and seen[b]:
                     ax.plot(*group[[a, b]].T, color=colour, linewidth=1.0)
