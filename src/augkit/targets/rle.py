@@ -109,8 +109,8 @@ def polygons_to_mask(polygons: Sequence[Sequence[float]], size: tuple[int, int])
     around its centre (inside where the polygon covers the lower two of those points and one of
     the upper two). The difference to pycocotools: it walks the edges with its own line
     rasterizer and OpenCV with Bresenham's, which round a point differently now and then, so
-    about 1 in 10 random polygons differs by a pixel or two along an edge (tests/test_interop.py
-    measures it against pycocotools).
+    some polygons differ by a pixel or two along an edge (tests/test_interop.py bounds the
+    difference against pycocotools).
     """
     h, w = size
     mask = np.zeros((h, w), np.uint8)
