@@ -12,7 +12,8 @@
   (``benchmarks/fused_decode.py``).
 - ``<!-- support-table -->`` expands into what each transform supports: the input kinds, dtypes
   and channel counts of its cases in ``tests/registry.py``, which the contract tests run.
-- The gallery images (``docs/make_gallery.py``) and the benchmark plot are rendered into the
+- The gallery images and the figures of other pages (``docs/make_gallery.py``, as
+  ``gallery/<name>.png``) and the benchmark plot are rendered into the
   site at every build, never into the source tree.
 """
 
@@ -49,7 +50,7 @@ def _module_path(cls: type) -> str:
 
 
 def on_files(files: Files, config) -> Files:
-    for name in make_gallery.GALLERY:
+    for name in [*make_gallery.GALLERY, *make_gallery.FIGURES]:
         files.append(File.generated(config, f"gallery/{name}.png", content=make_gallery.render(name)))
     plot = io.BytesIO()
     ratio_figure(read_json(RESULTS)[1]).savefig(plot, format="png")

@@ -25,7 +25,7 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
 
 import augkit.viz  # noqa: E402
-from gallery_specs import GALLERY  # noqa: E402
+from gallery_specs import FIGURES, GALLERY  # noqa: E402
 
 SAMPLES = 7          # with the original: two rows of four
 THUMB = 160
@@ -33,18 +33,21 @@ COLOURS = 256
 
 
 def is_deterministic(transform: augkit.Transform, image, draws: int = SAMPLES) -> bool:
-    """Whether ``transform`` gives ``image`` the same result with each of ``draws`` seeds."""
-    first, *others = (np.asarray(transform(image, generator=torch.Generator().manual_seed(seed)))
-                      for seed in range(draws))
+    """Whether ``transform`` gives ``image`` (or a sample dict's image) the same result with each
+    of ``draws`` seeds."""
+    outputs = (transform(image, generator=torch.Generator().manual_seed(seed)) for seed in range(draws))
+    first, *others = (np.asarray(out["image"] if isinstance(out, dict) else out) for out in outputs)
     return all(np.array_equal(first, other) for other in others)
 
 
 def render(name: str) -> bytes:
-    """The gallery image of the entry ``name``: a PNG, dithered onto 256 colours."""
-    spec = GALLERY[name]
-    transform, image = spec.make(), spec.image()
+    """The gallery image of the entry ``name`` (of ``GALLERY`` or ``FIGURES``): a PNG, dithered
+    onto 256 colours."""
+    spec = GALLERY[name] if name in GALLERY else FIGURES[name]
+    transform, image = spec.make(), spec.sample()
     samples = 1 if is_deterministic(transform, image) else SAMPLES
-    figure = augkit.viz.grid(transform, image, n=samples, seed=0, thumb=THUMB, original=True)
+    figure = augkit.viz.grid(transform, image, n=samples, seed=0, thumb=THUMB, original=True,
+                             class_names=spec.class_names)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     with Image.open(buffer) as picture:
@@ -62,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="render only these entries")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     args = parser.parse_args(argv)
-    names = args.only or list(GALLERY)
-    unknown = sorted(set(names) - set(GALLERY))
+    names = args.only or [*GALLERY, *FIGURES]
+    unknown = sorted(set(names) - set(GALLERY) - set(FIGURES))
     if unknown:
         parser.error(f"no gallery entry for {', '.join(unknown)}; add it to docs/gallery_specs.py")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import types
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -219,3 +220,31 @@ def test_the_console_script_runs_main():
     result = subprocess.run([sys.executable, "-m", "augkit.cli", "info", "nope.png"], capture_output=True,
                             text=True)
     assert result.returncode == 1 and result.stderr == "augkit info: error: image file not found: nope.png\n"
+
+
+def test_preview_draws_the_targets_of_a_coco_image(capsys, tmp_path, photo, config):
+    from augkit.targets.rle import encode_rle
+
+    images = tmp_path / "images"
+    images.mkdir()
+    photo.rename(images / "p.jpg")
+    mask = np.zeros((48, 64), np.uint8)
+    mask[10:30, 20:40] = 1
+    coco = {"images": [{"id": 5, "file_name": "p.jpg", "height": 48, "width": 64}],
+            "annotations": [{"id": 1, "image_id": 5, "category_id": 2, "bbox": [20, 10, 20, 20],
+                             "segmentation": encode_rle(mask), "iscrowd": 0, "area": 400.0}],
+            "categories": [{"id": 2, "name": "square"}]}
+    ann = tmp_path / "ann.json"
+    ann.write_text(json.dumps(coco))
+    out_png = tmp_path / "coco.png"
+    code, out, err = run(capsys, "preview", "--coco", ann, "--image-id", 5, "--images", images, "-t", config,
+                         "-n", 2, "-o", out_png)
+    assert code == 0 and "p.jpg (image 5 of ann.json)" in out, err
+    with Image.open(out_png) as png:
+        assert png.format == "PNG"
+    code, _, err = run(capsys, "preview", "--coco", ann, "--image-id", 6, "--images", images, "-t", config)
+    assert code == 1 and "image_id 6" in err
+    code, _, err = run(capsys, "preview", "--coco", ann, "-t", config)
+    assert code == 1 and "--image-id" in err
+    code, _, err = run(capsys, "preview", "--coco", ann, "--image-id", 5, "-t", config)  # default: the json's folder
+    assert code == 1 and "p.jpg" in err

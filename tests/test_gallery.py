@@ -62,3 +62,17 @@ def test_the_gallery_script_writes_entries(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["VerticalFlip.png"]
     with pytest.raises(SystemExit):
         make_gallery.main(["--only", "NoSuchTransform", "--out", str(tmp_path)])
+
+
+def test_the_targets_entries_render_with_their_targets_drawn():
+    pytest.importorskip("matplotlib")
+    make_gallery, specs = _load("make_gallery"), _load("gallery_specs")
+    assert set(specs.FIGURES).isdisjoint(specs.GALLERY)
+    sample = specs.GALLERY["SanitizeBoxes"].sample()
+    out = specs.GALLERY["SanitizeBoxes"].make()(sample)
+    assert out["labels"].tolist() == [0, 2] and out["boxes"][1, 2] == 512  # the speck dropped, the edge clipped
+    for name in ("SanitizeBoxes", "targets-detection"):
+        data = make_gallery.render(name)
+        assert len(data) < MAX_BYTES, f"{name}: {len(data)} bytes"
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "PNG"

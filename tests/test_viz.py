@@ -167,3 +167,55 @@ def test_mixing_refuses_mismatched_shapes():
 def test_importing_augkit_does_not_import_matplotlib():
     code = "import sys, augkit, augkit.viz; assert 'matplotlib' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- targets -------------------------------------------------------------------------------------
+
+def _target_sample():
+    image = np.zeros((40, 60, 3), np.uint8)
+    masks = np.zeros((2, 40, 60), np.uint8)
+    masks[0, 5:15, 5:25] = 1
+    masks[1, 20:35, 30:55] = 1
+    return {"image": image, "boxes": torch.tensor([[5.0, 5.0, 25.0, 15.0], [30.0, 20.0, 55.0, 35.0]]),
+            "labels": torch.tensor([3, 4]), "masks": masks,
+            "keypoints": torch.tensor([[[10.0, 10.0, 2.0], [20.0, 10.0, 0.0]], [[40.0, 25.0, 1.0], [50.0, 30.0, 2.0]]]),
+            "skeleton": [(0, 1)]}
+
+
+def _pixels(figure) -> np.ndarray:
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3]
+
+
+def test_grid_of_a_sample_draws_its_moved_targets():
+    from matplotlib.patches import Polygon
+
+    sample = _target_sample()
+    figure = grid(augkit.HorizontalFlip(p=1.0), sample, n=1, original=True, class_names={3: "cat", 4: "dog"})
+    before, after = figure.axes
+    assert [t.get_text() for t in before.texts] == ["cat", "dog"] == [t.get_text() for t in after.texts]
+    quads = [p.get_xy()[:4] for p in after.patches if isinstance(p, Polygon)]
+    assert quads[0][:, 0].min() == pytest.approx(35.0) and quads[0][:, 0].max() == pytest.approx(55.0)
+    shown = [c.get_offsets() for c in after.collections]  # visible points only, flipped (x -> 60 - x)
+    assert [len(s) for s in shown] == [1, 2] and shown[0][0].tolist() == pytest.approx([50.0, 10.0])
+    assert len(before.lines) == 1  # the skeleton edge of the first group joins a hidden point: not drawn
+    image = after.images[0].get_array()
+    assert image[10, 45].max() > 0 and image[10, 10].max() == 0  # the mask overlay moved with its instance
+    assert before.images[0].get_extent() == [0, 60, 40, 0]
+
+
+def test_compare_of_a_sample_draws_before_and_after_and_images_stay_as_they_were():
+    sample = _target_sample()
+    sample["mask"] = (sample.pop("masks").sum(0) * 2).astype(np.uint8)  # a semantic mask
+    figure = compare(sample, augkit.VerticalFlip(p=1.0))
+    assert [len(ax.patches) for ax in figure.axes[:2]] == [2, 2]
+    assert figure.axes[1].images[0].get_array()[30, 10].max() > 0  # class 2 overlay, flipped
+    plain = compare(sample["image"], augkit.VerticalFlip(p=1.0))
+    assert not plain.axes[0].patches and plain.axes[0].images[0].get_extent() == [-0.5, 59.5, 39.5, -0.5]
+    assert np.array_equal(_pixels(plain), _pixels(compare(sample["image"], augkit.VerticalFlip(p=1.0))))
+
+
+def test_grid_of_a_batch_sample_is_refused():
+    sample = {"image": torch.zeros(2, 3, 8, 8), "boxes": [torch.zeros(1, 4), torch.zeros(0, 4)]}
+    with pytest.raises(ValueError, match="one image"):
+        grid(augkit.HorizontalFlip(), sample, n=1)

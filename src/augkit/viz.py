@@ -7,6 +7,12 @@ notebook, a figure that is a cell's value shows as a PNG (no ``plt.show()``).
 
 Images may be any kind augkit takes (PIL, HW/HWC arrays, CHW tensors) in any dtype; float images
 outside ``[0, 1]`` (e.g. after ``Normalize``) are shown stretched to their own range.
+
+:func:`grid` and :func:`compare` also take a sample dict (``{"image": ..., "boxes": ...,
+"labels": ..., "mask": ..., "masks": ..., "keypoints": ...}``, see :mod:`augkit.targets`) and draw
+its targets on each picture: boxes (rotated ones too) with their labels, masks as a coloured
+overlay (one colour per instance or class), keypoints where their visibility is above 0, joined by
+the sample's ``"skeleton"`` index pairs when it has one.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from .core.config import child_transforms
 from .core.image import ImageLike, inspect_image
 from .core.params import Params
 from .core.transform import Transform
+from .functional.points import box_corners
+from .targets.sample import parse_sample
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -148,14 +156,120 @@ def _displayable(array: np.ndarray, thumb: int | None) -> np.ndarray:
     return np.clip(array, 0, 1)
 
 
-def _show(ax: Any, array: np.ndarray, caption: str, width: int, lines: int) -> None:
-    if array.shape[2] == 1:
+def _show(ax: Any, array: np.ndarray, caption: str, width: int, lines: int, sample: Any = None) -> None:
+    if sample is not None:  # the image's continuous coordinates on the axes, whatever the thumbnail size
+        h, w = sample.size
+        array = _overlay(array, sample)
+        ax.imshow(array, interpolation="nearest", extent=(0, w, h, 0))
+        _draw_targets(ax, sample)
+    elif array.shape[2] == 1:
         ax.imshow(array[:, :, 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     else:
         ax.imshow(array, interpolation="nearest")
     ax.set_axis_off()
     if caption:
         ax.set_title(_wrap(caption, width, lines), fontsize=_FONT)
+
+
+# -- targets -------------------------------------------------------------------------------------
+
+_TARGET_ALPHA = 0.35
+
+
+@dataclasses.dataclass
+class _Drawn:
+    """One picture's targets, ready to draw: the image size, and the targets on the host."""
+
+    size: tuple[int, int]
+    targets: dict[str, Any]
+    skeleton: Sequence[tuple[int, int]]
+    names: Any
+
+
+def _drawn(sample: dict[str, Any], names: Any) -> _Drawn:
+    """The targets of a sample dict (one image) in canonical form, on the CPU."""
+    parsed, spec = parse_sample(sample, {})
+    if spec.batched and spec.n != 1:
+        raise ValueError(f"image must be one image; got a batch of {spec.n}")
+    targets = {key: (value.to("cpu") if hasattr(value, "to") else value) for key, value in parsed.targets.items()}
+    return _Drawn(spec.size, targets, parsed.extra.get("skeleton") or (), names)
+
+
+def _colour(i: int) -> np.ndarray:
+    from matplotlib import colormaps
+
+    return np.asarray(colormaps["tab10"](i % 10)[:3], np.float32)
+
+
+def _overlay(array: np.ndarray, drawn: _Drawn) -> np.ndarray:
+    """``array`` (HWC, at thumbnail size) with the masks blended in, one colour per instance or
+    class value (the fill, as an ignore index, and 0 stay clear)."""
+    rgb = np.repeat(array, 3, 2) if array.shape[2] == 1 else array.copy()
+    layers = []
+    if "mask" in drawn.targets:
+        mask = drawn.targets["mask"]
+        data = np.asarray(mask.data.cpu() if isinstance(mask.data, torch.Tensor) else mask.data)
+        if data.ndim == 3:  # the first channel (or the one image of a batch)
+            data = data[0] if isinstance(mask.data, torch.Tensor) else data[..., 0]
+        layers += [(data == value, int(value)) for value in np.unique(data) if value not in (0, mask.fill)]
+    if "masks" in drawn.targets:
+        masks = drawn.targets["masks"].data
+        masks = np.asarray(masks.cpu() if isinstance(masks, torch.Tensor) else masks)
+        layers += [(m != 0, key) for m, key in zip(masks, _colour_keys(drawn, len(masks)))]
+    h, w = rgb.shape[:2]
+    for region, colour in layers:
+        small = cv2.resize(region.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+        rgb[small] = (1 - _TARGET_ALPHA) * rgb[small] + _TARGET_ALPHA * _colour(colour)
+    return rgb
+
+
+def _colour_keys(drawn: _Drawn, n: int) -> list[int]:
+    """The colour of each of ``n`` objects: by label when they have labels (the same after
+    SanitizeBoxes drops some), else by position."""
+    labels = drawn.targets.get("labels")
+    if labels is not None and len(labels.data) == n and not labels.data.is_floating_point():
+        return labels.data.tolist()
+    return list(range(n))
+
+
+def _label_text(label: Any, names: Any) -> str:
+    if names is None:
+        return str(label)
+    try:
+        return str(names[label])
+    except (KeyError, IndexError, TypeError):
+        return str(label)
+
+
+def _draw_targets(ax: Any, drawn: _Drawn) -> None:
+    """Boxes with their labels, and keypoints, as artists over the image (continuous coordinates)."""
+    from matplotlib.patches import Polygon
+
+    boxes = drawn.targets.get("boxes")
+    labels = drawn.targets.get("labels")
+    if boxes is not None:
+        pixels = boxes.to_pixels()
+        corners = (box_corners(pixels.data.double(), "cxcywhr") if boxes.format == "cxcywhr"
+                   else box_corners(pixels.convert("xyxy").data.double())).numpy()
+        values = labels.data.tolist() if labels is not None else [None] * len(corners)
+        for quad, label, key in zip(corners, values, _colour_keys(drawn, len(corners))):
+            colour = _colour(key)
+            ax.add_patch(Polygon(quad, closed=True, fill=False, edgecolor=colour, linewidth=1.2))
+            if label is not None:
+                ax.text(quad[0, 0], quad[0, 1], _label_text(label, drawn.names), fontsize=_FONT - 1, color="white",
+                        va="top", ha="left", clip_on=True, bbox=dict(facecolor=colour, edgecolor="none", pad=1))
+    points = drawn.targets.get("keypoints")
+    if points is not None:
+        xy, visible = points.data.double().numpy(), (points.visibility > 0).numpy()
+        for group, seen, key in zip(xy, visible, _colour_keys(drawn, len(xy))):
+            colour = _colour(key)
+            for a, b in drawn.skeleton:
+                if a < len(group) and b < len(group) and seen[a] and seen[b]:
+                    ax.plot(*group[[a, b]].T, color=colour, linewidth=1.0)
+            ax.scatter(group[seen, 0], group[seen, 1], s=10, color=colour, edgecolors="white", linewidths=0.6, zorder=3)
+    h, w = drawn.size
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
 
 
 # -- figures -------------------------------------------------------------------------------------
@@ -196,7 +310,7 @@ def _figure_types() -> tuple[type, type]:
 
 
 def _tiles(images: Sequence[np.ndarray], captions: Sequence[str], columns: int | None, thumb: int,
-           title: str = "", caption_lines: int = 3) -> Figure:
+           title: str = "", caption_lines: int = 3, samples: Sequence[_Drawn | None] = ()) -> Figure:
     """Tile displayable images in a grid of ``thumb``-pixel cells, captions above each."""
     n = len(images)
     columns = max(1, min(n, columns or min(n, 4)))
@@ -217,7 +331,7 @@ def _tiles(images: Sequence[np.ndarray], captions: Sequence[str], columns: int |
         left = (pad + c * (cell_w + pad)) / width
         bottom = 1 - (title_h + (r + 1) * (cell_h + caption_h + pad) - pad) / height
         ax = figure.add_axes((left, bottom, cell_w / width, cell_h / height))
-        _show(ax, array, caption, _chars(thumb), caption_lines)
+        _show(ax, array, caption, _chars(thumb), caption_lines, samples[i] if samples else None)
     return figure
 
 
@@ -232,14 +346,23 @@ def _save(figure: Figure, path: str | os.PathLike | None) -> Figure:
     return figure
 
 
-def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
-         columns: int | None = None, thumb: int = 160, original: bool = False,
+def _image_and_targets(value: Any, names: Any) -> tuple[Any, _Drawn | None]:
+    """The image of ``value`` (an image or a sample dict) and its targets to draw (None for an image)."""
+    if isinstance(value, dict):
+        return value["image"], _drawn(value, names)
+    return value, None
+
+
+def grid(transform: Transform, image: ImageLike | dict[str, Any], n: int = 16, seed: int = 0, *,
+         columns: int | None = None, thumb: int = 160, original: bool = False, class_names: Any = None,
          path: str | os.PathLike | None = None) -> Figure:
     """``n`` augmented samples of one ``image``, captioned with the parameters each one drew.
 
     Sample ``i`` draws its parameters from one generator seeded with ``seed`` (so the figure is
     reproducible) and is shown at most ``thumb`` pixels a side, ``columns`` per row (at most 4
-    by default); ``original=True`` shows ``image`` itself first.
+    by default); ``original=True`` shows ``image`` itself first. Given a sample dict instead of
+    an image, each picture shows its moved targets, labels named by ``class_names`` (a list or
+    a dict from label to name) when given.
 
     >>> import augkit, augkit.viz
     >>> fig = augkit.viz.grid(augkit.HorizontalFlip(), augkit.data.sample_image("chelsea"), n=4)
@@ -250,23 +373,28 @@ def grid(transform: Transform, image: ImageLike, n: int = 16, seed: int = 0, *,
         raise TypeError(f"transform must be an augkit Transform; got {transform!r}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int; got {n!r}")
-    spec = inspect_image(image)
+    picture, drawn = _image_and_targets(image, class_names)
+    spec = inspect_image(picture)
     if spec.batched and spec.n != 1:
         raise ValueError(f"image must be one image; got a batch of {spec.n}")
     generator = torch.Generator().manual_seed(int(seed))
-    images, captions = ([_displayable(_as_float(image), thumb)], ["original"]) if original else ([], [])
+    images, captions = ([_displayable(_as_float(picture), thumb)], ["original"]) if original else ([], [])
+    samples = [drawn] if original else []
     for _ in range(n):
         params = transform.sample_params(spec, generator=generator)
-        images.append(_displayable(_as_float(transform.apply(image, params)), thumb))
+        out, moved = _image_and_targets(transform.apply(image, params), class_names)
+        images.append(_displayable(_as_float(out), thumb))
+        samples.append(moved)
         captions.append(describe_params(transform, params))
     return _save(_tiles(images, captions, columns, thumb, _title(transform, _chars(thumb) * 4),
-                        caption_lines=_GRID_CAPTION_LINES), path)
+                        caption_lines=_GRID_CAPTION_LINES, samples=samples if drawn is not None else ()), path)
 
 
-def compare(image: ImageLike, transform: Transform, seed: int = 0, *, bins: int = 64,
-            thumb: int = 320, path: str | os.PathLike | None = None) -> Figure:
+def compare(image: ImageLike | dict[str, Any], transform: Transform, seed: int = 0, *, bins: int = 64,
+            thumb: int = 320, class_names: Any = None, path: str | os.PathLike | None = None) -> Figure:
     """The image before and after ``transform``, each above its intensity histograms (one line
     per channel): for contrast and tone operations such as CLAHE, equalization or denoising.
+    Given a sample dict, both panels show its targets (see :func:`grid`).
 
     >>> import augkit, augkit.viz
     >>> fig = augkit.viz.compare(augkit.data.sample_image("camera"), augkit.VerticalFlip(p=1.0))
@@ -275,9 +403,11 @@ def compare(image: ImageLike, transform: Transform, seed: int = 0, *, bins: int 
     """
     if not isinstance(transform, Transform):
         raise TypeError(f"transform must be an augkit Transform; got {transform!r}")
-    spec = inspect_image(image)
+    picture, drawn_before = _image_and_targets(image, class_names)
+    spec = inspect_image(picture)
     params = transform.sample_params(spec, generator=torch.Generator().manual_seed(int(seed)))
-    before, after = _as_float(image), _as_float(transform.apply(image, params))
+    out, drawn_after = _image_and_targets(transform.apply(image, params), class_names)
+    before, after = _as_float(picture), _as_float(out)
     caption = describe_params(transform, params)
     shown = [_displayable(before, thumb), _displayable(after, thumb)]
     aspect = max(a.shape[0] / a.shape[1] for a in shown)
@@ -287,8 +417,9 @@ def compare(image: ImageLike, transform: Transform, seed: int = 0, *, bins: int 
     axes = figure.subplots(2, 2, height_ratios=[cell * aspect, hist_h])
     figure.subplots_adjust(left=0.04, right=0.98, top=0.9, bottom=0.08, wspace=0.12, hspace=0.3)
     figure.suptitle(_title(transform, 2 * _chars(thumb)), fontsize=8)
-    for column, (array, name, full) in enumerate(zip(shown, ("before", "after"), (before, after))):
-        _show(axes[0, column], array, name, _chars(thumb), 1)
+    panels = zip(shown, ("before", "after"), (before, after), (drawn_before, drawn_after))
+    for column, (array, name, full, drawn) in enumerate(panels):
+        _show(axes[0, column], array, name, _chars(thumb), 1, drawn)
         _histogram(axes[1, column], full, bins)
     if caption:
         axes[0, 1].set_xlabel(caption, fontsize=_FONT)

@@ -7,8 +7,12 @@ for the sample forms a transform takes).
 [[15.0, 0.0, 20.0, 10.0]]
 """
 
+from . import interop
 from .boxes import Boxes
+from .interop import (format_yolo, from_coco, from_tv_tensors, load_coco, parse_yolo, read_yolo, to_coco,
+                      to_tv_tensors, write_yolo)
 from .keypoints import Keypoints
 from .mask import Mask
 
-__all__ = ["Boxes", "Keypoints", "Mask"]
+__all__ = ["Boxes", "Keypoints", "Mask", "format_yolo", "from_coco", "from_tv_tensors", "interop", "load_coco",
+           "parse_yolo", "read_yolo", "to_coco", "to_tv_tensors", "write_yolo"]
