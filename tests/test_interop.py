@@ -337,3 +337,17 @@ def test_a_torchvision_sample_both_ways_and_through_a_transform():
     with pytest.raises(ValueError, match="canvas_size"):
         interop.to_tv_tensors(Boxes(torch.zeros(1, 4)))
     assert isinstance(interop.to_tv_tensors(Mask(np.zeros((4, 4), np.uint8))), tv_tensors.Mask)
+
+
+def test_coco_iscrowd_follows_its_boxes_through_sanitize():
+    import augkit
+    from augkit.targets import from_coco
+
+    coco = {"images": [{"id": 1, "width": 40, "height": 30, "file_name": "a.jpg"}],
+            "categories": [{"id": 3, "name": "cat"}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [2, 2, 10, 10], "iscrowd": 1},
+                            {"id": 2, "image_id": 1, "category_id": 3, "bbox": [5, 5, 0.2, 4], "iscrowd": 0}]}
+    import numpy as np
+    sample = from_coco(coco, 1, image=np.zeros((30, 40, 3), np.uint8))
+    out = augkit.SanitizeBoxes()(sample)
+    assert out["iscrowd"].tolist() == [1] and len(out["boxes"]) == 1

@@ -182,8 +182,8 @@ def from_coco(coco: str | os.PathLike | Mapping[str, Any], image_id: int, image:
     its left/right flip map) and ``"skeleton"`` (0-based index pairs) when they have keypoints.
     Boxes are ``xywh`` float64, as in the file. Keypoint coordinates are pixel indices in COCO;
     they get 0.5 added (detectron2's convention) to become augkit's continuous coordinates.
-    ``iscrowd`` and the other extra keys pass through transforms as they are: they do not follow
-    :class:`~augkit.SanitizeBoxes`.
+    ``iscrowd`` follows the boxes like ``labels`` (through :class:`~augkit.SanitizeBoxes` too);
+    ``image_id`` and ``file_name`` pass through.
     """
     coco = load_coco(coco)
     entries = [e for e in coco["images"] if e.get("id") == image_id]
