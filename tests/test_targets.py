@@ -308,3 +308,9 @@ def test_flip_without_flip_map_of_named_sides_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         augkit.HorizontalFlip(p=1.0)(torch.zeros(3, 8, 8), keypoints=kp)
+
+
+def test_keypoints_of_a_batch_come_back_with_their_visibility():
+    points = [torch.tensor([[[1.0, 1.0, 2.0]]]), torch.tensor([[[9.0, 1.0, 1.0]], [[2.0, 2.0, 0.0]]])]
+    out = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 8), keypoints=points)
+    assert [p.tolist() for p in out["keypoints"]] == [[[[7.0, 1.0, 2.0]]], [[[-1.0, 1.0, 0.0]], [[6.0, 2.0, 0.0]]]]

@@ -7,6 +7,8 @@ comes back in the form it was given (a tensor, an array, a list per image of a b
 
 * ``mask``: a semantic mask (:class:`Mask`); ``masks``: instance masks ``N x H x W``, one per box;
 * ``boxes``: ``xyxy`` pixels unless given as :class:`Boxes`; ``labels``: one per box;
+  ``weights``: a weight per box (the mixers of :mod:`augkit.mixing` give it), which follows its
+  box like the labels;
 * ``keypoints``: ``(N, K, 2)`` or ``(N, K, 3)`` with visibility, one group per box when both
   are given.
 
@@ -32,7 +34,7 @@ from .packing import Packed, to_tensor
 
 __all__ = ["TARGET_KEYS", "Labels", "Sample", "parse_sample", "move_targets"]
 
-TARGET_KEYS = ("mask", "masks", "boxes", "labels", "keypoints")
+TARGET_KEYS = ("mask", "masks", "boxes", "labels", "weights", "keypoints")
 
 
 @dataclass
@@ -71,11 +73,9 @@ def _give_back(value: Any, form: str) -> Any:
             return list(data.split(value.offsets.diff().tolist())) if value.offsets is not None else [data]
         return data
     if isinstance(value, Keypoints):
-        data = value.with_visibility() if value.data.shape[-1] == 2 and form.endswith("3") else value.data
+        data = value.with_visibility() if form.endswith("3") else value.data
         form = form.removesuffix("3")
-        packed = Keypoints(data, offsets=value.offsets) if value.batched else None
-        rows = packed.to_list() if packed is not None and form.startswith("list") else None
-        value = rows if rows is not None else data
+        value = list(data.split(value.counts.tolist())) if value.batched and form.startswith("list") else data
     elif isinstance(value, Boxes):
         value = value.to_list() if value.batched and form.startswith("list") else value.data
     elif isinstance(value, Labels):
@@ -109,16 +109,15 @@ def parse_sample(image: Any, targets: dict[str, Any]) -> tuple[Sample, ImageSpec
     else:
         given = targets
     spec = inspect_image(image)
-    if "labels" in given and "boxes" not in given:  # an image's class, not the labels of boxes
-        extra_keys = set(given) - set(TARGET_KEYS) | {"labels"}
-    else:
-        extra_keys = set(given) - set(TARGET_KEYS)
+    extra_keys = set(given) - set(TARGET_KEYS)
+    if "boxes" not in given:  # an image's class, not the labels of boxes
+        extra_keys |= {"labels", "weights"} & set(given)
     extra = {k: given[k] for k in given if k in extra_keys}
     found = {k: given[k] for k in TARGET_KEYS if k in given and k not in extra_keys}
     forms: dict[str, str] = {}
     canonical: dict[str, Any] = {}
     boxes_offsets = None
-    for key in ("boxes", "keypoints", "labels", "masks", "mask"):
+    for key in ("boxes", "keypoints", "labels", "weights", "masks", "mask"):
         if key not in found:
             continue
         value = found[key]
@@ -130,8 +129,8 @@ def parse_sample(image: Any, targets: dict[str, Any]) -> tuple[Sample, ImageSpec
             canonical[key] = _keypoints(value, spec)
             if forms[key] != "object" and to_tensor(value if forms[key] != "list" else value[0], key).shape[-1] == 3:
                 forms[key] += "3"
-        elif key == "labels":
-            canonical[key] = _labels(value, spec, boxes_offsets)
+        elif key in ("labels", "weights"):
+            canonical[key] = _labels(value, spec, boxes_offsets, key)
         else:
             canonical[key] = _mask(value, spec, instance=key == "masks", offsets=boxes_offsets)
     _check_aligned(canonical)
@@ -186,12 +185,12 @@ def _keypoints(value: Any, spec: ImageSpec) -> Keypoints:
     return points
 
 
-def _labels(value: Any, spec: ImageSpec, offsets: torch.Tensor | None) -> Labels:
-    if _batch_rows(value, spec, "labels"):
-        rows = [to_tensor(v, f"labels[{i}]") for i, v in enumerate(value)]
+def _labels(value: Any, spec: ImageSpec, offsets: torch.Tensor | None, key: str) -> Labels:
+    if _batch_rows(value, spec, key):
+        rows = [to_tensor(v, f"{key}[{i}]") for i, v in enumerate(value)]
         counts = torch.tensor([len(r) for r in rows])
         return Labels(torch.cat(rows), offsets=torch.cat([counts.new_zeros(1), counts.cumsum(0)]))
-    return Labels(to_tensor(value, "labels"), offsets=offsets)
+    return Labels(to_tensor(value, key), offsets=offsets)
 
 
 def _mask(value: Any, spec: ImageSpec, instance: bool, offsets: torch.Tensor | None) -> Mask:
@@ -226,7 +225,7 @@ def _mask(value: Any, spec: ImageSpec, instance: bool, offsets: torch.Tensor | N
 
 def _check_aligned(targets: dict[str, Any]) -> None:
     boxes = targets.get("boxes")
-    for key in ("labels", "masks", "keypoints"):
+    for key in ("labels", "weights", "masks", "keypoints"):
         value = targets.get(key)
         if boxes is not None and value is not None and len(value.data) != len(boxes.data):
             raise ValueError(f"{key} has {len(value.data)} entries but there are {len(boxes.data)} boxes; "
