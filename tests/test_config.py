@@ -26,6 +26,7 @@ MIXERS = {
     "RandomMix": lambda: RandomMix(num_classes=120, mixup_alpha=0.2, p_mixup=0.4, p_cutmix=0.4,
                                    centre_margin=0.125, multi_label=True, mode="elem"),
     "MixCollate": lambda: MixCollate(CutMix(num_classes=4, mode="elem"), enabled=False),
+    "Mosaic": lambda: augkit.mixing.Mosaic((96, 128), centre_range=(0.3, 0.7), fill=0.5),
 }
 
 

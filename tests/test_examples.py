@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-NOTEBOOKS = ["01_transforms_tour.ipynb", "02_compare_augmentations.ipynb"]
+NOTEBOOKS = ["01_transforms_tour.ipynb", "02_compare_augmentations.ipynb", "03_detection_and_segmentation.ipynb"]
 
 
 FIGURE_CALLS = ("augkit.viz.", "plt.subplots", "Image(")  # a cell with one of these shows a figure

@@ -344,3 +344,9 @@ def test_every_per_box_field_follows_its_boxes():
                                   "iscrowd": torch.tensor([0, 1]), "scores": torch.tensor([0.5, 0.25])})
     assert out["labels"].tolist() == [1] and out["iscrowd"].tolist() == [0] and out["scores"].tolist() == [0.5]
     assert augkit.HorizontalFlip()(torch.zeros(3, 8, 8), labels=3)["labels"] == 3  # an image's class passes through
+
+
+def test_keypoints_of_a_batch_come_back_with_their_visibility():
+    points = [torch.tensor([[[1.0, 1.0, 2.0]]]), torch.tensor([[[9.0, 1.0, 1.0]], [[2.0, 2.0, 0.0]]])]
+    out = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 8), keypoints=points)
+    assert [p.tolist() for p in out["keypoints"]] == [[[[7.0, 1.0, 2.0]]], [[[-1.0, 1.0, 0.0]], [[6.0, 2.0, 0.0]]]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from augkit.mixing import CutMix, MixUp, RandomMix
+from augkit.mixing import CutMix, MixUp, Mosaic, RandomMix
 
 from ..harness import AUGKIT, Task
 from ..inputs import batch_generator, photo_batch
@@ -77,6 +77,36 @@ def tasks(scale: float = 1.0) -> list[Task]:
             rows["mixup"].runners["kornia"] = lambda x=x: k_mix(x, labels)
             rows["cutmix"].runners["kornia"] = lambda x=x: k_cut(x, labels)
         out += rows.values()
-    return out
+    return out + _target_tasks(scale, lib, g)
+
+
+def _target_tasks(scale: float, lib, g: torch.Generator) -> list[Task]:
+    from .detection import _targets
+
+    side = max(32, int(224 * scale))
+    n = max(2, int(32 * scale))
+    x = photo_batch(n, side, side, torch.float32)
+    boxes, box_labels, mask = _targets(side, side)
+    boxes, box_labels = [boxes.to(x.device)] * n, [box_labels.to(x.device)] * n
+    masks = mask.to(x.device).expand(n, side, side).contiguous()
+    shape = f"{n}x3x{side}x{side}"
+    mixup, cutmix, mosaic = MixUp(0.2, mode="elem"), CutMix(1.0, mode="elem"), Mosaic(side)
+    rows = [
+        Task(f"MixUp per-sample lambda with 8 boxes and labels per image, float32 {shape}", n,
+             {AUGKIT: lambda: mixup(x, box_labels, boxes=boxes, generator=g),
+              "augkit images only": lambda: mixup({"image": x}, generator=g)}),
+        Task(f"CutMix per-sample box with 8 boxes, labels and a mask per image, float32 {shape}", n,
+             {AUGKIT: lambda: cutmix(x, box_labels, boxes=boxes, mask=masks, generator=g),
+              "augkit images only": lambda: cutmix({"image": x}, generator=g)}),
+        Task(f"Mosaic per sample ({side}x{side} canvas) with 8 boxes and labels per image, float32 {shape}", n,
+             {AUGKIT: lambda: mosaic(x, boxes=boxes, labels=box_labels, generator=g),
+              "augkit images only": lambda: mosaic(x, generator=g)}),
+    ]
+    if lib.kornia:
+        K = lib.kornia.augmentation
+        k_mosaic = K.RandomMosaic((side, side), data_keys=["input", "bbox_xyxy"], p=1.0)
+        padded = torch.stack(boxes)
+        rows[2].runners["kornia RandomMosaic"] = lambda: k_mosaic(x, padded)
+    return rows
 
 

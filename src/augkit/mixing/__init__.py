@@ -1,4 +1,4 @@
-"""Batch mixing for classification: MixUp, CutMix, a random switch between them, and a collate.
+"""Batch mixing: MixUp, CutMix, a random switch between them, a collate, and Mosaic.
 
 Mixers act on ``(images, labels)`` batches on any device and return mixed images and float32
 soft labels for :func:`augkit.losses.soft_target_cross_entropy`. Lambdas, the permutation and the
@@ -7,6 +7,10 @@ RNG): no ``.item()``, no NumPy, no branch on data, so a training step stays asyn
 ``torch.compile(mixer, fullgraph=True)`` compiles when the global RNG is used (Dynamo cannot trace
 an explicit ``torch.Generator``); with a generator, draw eagerly with ``sample_params`` and compile
 ``apply``.
+
+Mixers also take a batch's targets (boxes with their labels, instance masks, semantic masks,
+keypoints) in the transforms' sample convention; :class:`Mosaic` puts four images of a batch in
+one canvas with their targets (:mod:`augkit.mixing.targets`).
 
 >>> import torch, augkit
 >>> mix = augkit.mixing.RandomMix(num_classes=10, mixup_alpha=0.2, cutmix_alpha=1.0, p_mixup=0.4, p_cutmix=0.4)
@@ -22,9 +26,10 @@ from .cutmix import CutMix, draw_boxes
 from .kernels import box_mask, mix_images
 from .labels import mix_labels, soft_labels
 from .mixup import MixUp
+from .mosaic import Mosaic, MosaicParams
 from .switch import RandomMix
 
 __all__ = [
-    "CutMix", "MixCollate", "MixParams", "MixUp", "Mixer", "RandomMix", "box_mask", "draw_boxes",
+    "CutMix", "MixCollate", "MixParams", "MixUp", "Mixer", "Mosaic", "MosaicParams", "RandomMix", "box_mask", "draw_boxes",
     "from_config", "mix_images", "mix_labels", "sample_beta", "sample_dirichlet", "soft_labels",
 ]

@@ -32,12 +32,15 @@ import torch
 from ..core import config as core_config
 from ..core.config import Configurable
 from ..core.validation import check_number
+from ..targets.sample import parse_sample
 from .kernels import mix_images
 from .labels import mix_labels, soft_labels
+from .targets import move_rows, pair_regions, paste_mask, sample_output
 
 __all__ = ["MixParams", "Mixer", "from_config"]
 
 MODES = ("batch", "elem", "pair")
+TARGETS = ("mask", "masks", "boxes", "keypoints")
 PAIRINGS = ("permutation", "flip")
 
 
@@ -94,6 +97,15 @@ class Mixer(Configurable, abstract=True):
     ``mixer.enabled = False`` (e.g. for the last epochs) to return the images untouched and the
     labels as (smoothed) soft labels.
 
+    With targets, in the transforms' sample convention (``mixer(images, labels, boxes=...,
+    masks=..., mask=..., keypoints=...)`` or ``mixer({"image": ..., "boxes": ..., "labels": ...})``),
+    the result is a dict of the same keys: ``labels`` are the labels of the boxes when boxes are
+    given (they follow their boxes, unmixed), else the images' class labels (mixed into soft
+    labels). Boxes come with ``weights``, the share of each box's pixels (its image's blend weight;
+    1 for pasted boxes). How each target is mixed is described in :mod:`augkit.mixing.targets`;
+    with boxes, instance masks or keypoints a call reads the new number of boxes on the host (the
+    only host synchronisation of a mixer), images and semantic masks never wait for it.
+
     Mixers round-trip through ``augkit.to_config`` / ``augkit.from_config`` (under the key
     ``"mixer"``); ``==`` and ``repr`` follow the constructor arguments.
     """
@@ -112,21 +124,24 @@ class Mixer(Configurable, abstract=True):
 
     # -- the public protocol -------------------------------------------------------------------
 
-    def __call__(self, images: torch.Tensor, labels: torch.Tensor, *,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mix ``images`` (``(B, C, H, W)``, uint8 or float) and ``labels`` with fresh draws."""
-        images = _check_images(images)
+    def __call__(self, images: torch.Tensor | dict[str, Any], labels: torch.Tensor | None = None, *,
+                 generator: torch.Generator | None = None, **targets: Any) -> Any:
+        """Mix ``images`` (``(B, C, H, W)``, uint8 or float) and ``labels`` with fresh draws; with
+        targets (keywords ``mask``, ``masks``, ``boxes``, ``keypoints``, or a sample dict) the
+        result is a sample dict (module :mod:`augkit.mixing.targets`)."""
+        batch = _check_images(images.get("image") if isinstance(images, dict) else images)
         if not self.enabled:
-            return images, self.soft_labels(labels, images)
-        if len(images) == 1:
+            return self._mix(images, labels, targets, None)
+        if len(batch) == 1:
             warnings.warn(f"{type(self).__name__} got a batch of one image, which has no partner to mix with: "
                           "it is returned unchanged (with soft labels)", UserWarning, stacklevel=2)
-        return self.apply(images, labels, self.sample_params(images, generator=generator))
+        return self._mix(images, labels, targets, self.sample_params(batch, generator=generator))
 
     def sample_params(self, images: torch.Tensor, *, generator: torch.Generator | None = None) -> MixParams:
-        """Draw a :class:`MixParams` for ``images`` (only its shape and device are read), from
-        ``generator`` on its device or torch's global RNG on the images' device."""
-        images = _check_images(images)
+        """Draw a :class:`MixParams` for ``images`` (only its shape and device are read; a sample
+        dict's ``"image"``), from ``generator`` on its device or torch's global RNG on the images'
+        device."""
+        images = _check_images(images.get("image") if isinstance(images, dict) else images)
         n, (height, width) = images.shape[0], images.shape[-2:]
         device = images.device if generator is None else generator.device
         index = self._pair_index(n, generator, device)
@@ -139,23 +154,62 @@ class Mixer(Configurable, abstract=True):
         params = MixParams(index=index, **draws)
         return params if device == images.device else params._map(lambda t: t.to(images.device, non_blocking=True))
 
-    def apply(self, images: torch.Tensor, labels: torch.Tensor,
-              params: MixParams) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mix with the given ``params``; deterministic. Returns images and float32 soft labels."""
-        images = _check_images(images)
+    def apply(self, images: torch.Tensor | dict[str, Any], labels: torch.Tensor | None = None,
+              params: MixParams | None = None, **targets: Any) -> Any:
+        """Mix with the given ``params``; deterministic. Returns images and float32 soft labels, or
+        a sample dict with targets (see :meth:`__call__`)."""
         if not isinstance(params, MixParams):
             raise TypeError(f"params must be MixParams from sample_params; got {type(params).__name__}")
+        return self._mix(images, labels, targets, params)
+
+    def _mix(self, images: Any, labels: Any, targets: dict[str, Any], params: MixParams | None) -> Any:
+        unknown = set(targets) - set(TARGETS)
+        if unknown:
+            raise TypeError(f"unexpected target keyword(s) {sorted(unknown)}; targets are {', '.join(TARGETS)}")
+        if not isinstance(images, dict) and all(v is None for v in targets.values()):
+            images = _check_images(images)
+            mixed, lam, _ = self._mix_images(images, params)
+            return mixed, self._mix_labels(labels, images, params, lam)
+        sample, spec = parse_sample(images, dict(targets, labels=labels))
+        batch = _check_images(sample.image)
+        mixed, lam, weight = self._mix_images(batch, params)
+        moved = sample.targets
+        if params is not None:
+            if "mask" in moved and params.weight is not None:
+                raise ValueError(f"mask: {type(self).__name__} blends images, and a semantic mask cannot be "
+                                 "blended; pass instance masks (masks=...) or use CutMix")
+            index, box = params.index, params.box
+            moved = move_rows(moved, *pair_regions(index, weight, box, spec.size), spec.size)
+            if "mask" in moved:
+                moved["mask"] = paste_mask(moved["mask"], index, box)
+        extra = dict(sample.extra)
+        if "labels" in extra:
+            extra["labels"] = self._mix_labels(extra["labels"], batch, params, lam)
+        return sample_output(sample, mixed, moved, extra)
+
+    def _pixel_share(self, images: torch.Tensor, params: MixParams) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The label share and the pixel share of ``params`` for ``images``: floating images blend
+        with the share their dtype can hold, and give the labels that same share."""
         if params.index.shape[0] != images.shape[0]:
             raise ValueError(f"params were drawn for {params.index.shape[0]} image(s) but images hold {images.shape[0]}")
-        rows = self.soft_labels(labels, images)
         lam, weight = params.lam, params.weight
         if weight is not None and images.is_floating_point() and images.dtype != torch.float64:
-            # Blend with the share the image dtype can hold, and give the labels that same share.
             rounded = weight.to(images.dtype).to(torch.float32)
             lam = torch.where(weight == lam, rounded, lam)
             weight = rounded
-        mixed = mix_images(images, params.index, weight, params.box, inplace=self.inplace)
-        return mixed, mix_labels(rows, params.index, lam)
+        return lam, weight
+
+    def _mix_images(self, images: torch.Tensor, params: MixParams | None) -> tuple[torch.Tensor, Any, Any]:
+        """The mixed images, the label share and the pixel share (``None`` for no mixing)."""
+        if params is None:
+            return images, None, None
+        lam, weight = self._pixel_share(images, params)
+        return mix_images(images, params.index, weight, params.box, inplace=self.inplace), lam, weight
+
+    def _mix_labels(self, labels: Any, images: torch.Tensor, params: MixParams | None,
+                    lam: torch.Tensor | None) -> torch.Tensor:
+        rows = self.soft_labels(labels, images)
+        return rows if params is None else mix_labels(rows, params.index, lam)
 
     def soft_labels(self, labels: torch.Tensor, images: torch.Tensor | None = None) -> torch.Tensor:
         """``labels`` as float32 smoothed rows ``(B, K)`` (on the images' device), unmixed."""

@@ -37,7 +37,7 @@ try:
 except ImportError:  # built without a C compiler: the torch code below computes the same
     _native = None
 
-__all__ = ["box_mask", "box_kept_fraction", "mix_images", "mix_images_tensor"]
+__all__ = ["box_mask", "box_kept_fraction", "mix_images", "mix_images_tensor", "mosaic_tensor"]
 
 BLOCK_BYTES = 1 << 21
 """Bytes of images mixed per block on the CPU path, counted at 4 bytes a value at least (uint8
@@ -222,3 +222,34 @@ def mix_images(images: torch.Tensor, index: torch.Tensor, weight: torch.Tensor |
     if weight is None and box is None:
         weight = torch.ones(images.shape[0], device=images.device)
     return mix_images_tensor(images, index, weight, box, inplace=inplace)
+
+
+@tensor_kernel("mosaic")
+def mosaic_tensor(x: torch.Tensor, index: torch.Tensor, centre: torch.Tensor, size: tuple[int, int],
+                  fill: float | int) -> torch.Tensor:
+    """Four images of a batch ``x`` (``(B, ..., H, W)``, any dtype: images or masks) in every
+    output canvas of ``size``: output ``b`` shows the bottom-right corner of ``x[index[b, 0]]``
+    above and left of its ``centre[b]`` (int64 ``(x, y)``), the bottom-left corner of
+    ``x[index[b, 1]]`` above and right of it, then the top-right and top-left corners of
+    ``index[b, 2]`` and ``index[b, 3]`` below it, YOLO's mosaic; ``fill`` where no image reaches.
+    One gather over the output pixels, on any device, without host synchronisation.
+
+    >>> import torch
+    >>> x = torch.arange(4).view(4, 1, 1, 1).expand(4, 1, 2, 2)
+    >>> mosaic_tensor(x, torch.tensor([[0, 1, 2, 3]]), torch.tensor([[2, 1]]), (3, 4), -1)[0, 0].tolist()
+    [[0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
+    """
+    height, width = x.shape[-2:]
+    rows = torch.arange(size[0], device=x.device).view(1, -1)
+    cols = torch.arange(size[1], device=x.device).view(1, -1)
+    below, right = rows >= centre[:, 1:2], cols >= centre[:, 0:1]     # (B, H_out), (B, W_out)
+    sy = rows - centre[:, 1:2] + torch.where(below, 0, height)      # source row and column
+    sx = cols - centre[:, 0:1] + torch.where(right, 0, width)
+    valid = ((sy >= 0) & (sy < height))[:, :, None] & ((sx >= 0) & (sx < width))[:, None, :]
+    quadrant = 2 * below.long()[:, :, None] + right.long()[:, None, :]
+    source = index.gather(1, quadrant.flatten(1)).view_as(quadrant)
+    planes = x.movedim((-2, -1), (1, 2))                               # (B, H, W, ...)
+    out = planes[source, sy.clamp(0, height - 1)[:, :, None], sx.clamp(0, width - 1)[:, None, :]]
+    valid = valid.view(*valid.shape, *([1] * (out.ndim - 3)))
+    out = torch.where(valid, out, torch.tensor(fill, dtype=out.dtype, device=out.device))
+    return out.movedim((1, 2), (-2, -1)).contiguous()

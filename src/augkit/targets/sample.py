@@ -74,11 +74,9 @@ def _give_back(value: Any, form: str) -> Any:
             return list(data.split(value.offsets.diff().tolist())) if value.offsets is not None else [data]
         return data
     if isinstance(value, Keypoints):
-        data = value.with_visibility() if value.data.shape[-1] == 2 and form.endswith("3") else value.data
+        data = value.with_visibility() if form.endswith("3") else value.data
         form = form.removesuffix("3")
-        packed = Keypoints(data, offsets=value.offsets) if value.batched else None
-        rows = packed.to_list() if packed is not None and form.startswith("list") else None
-        value = rows if rows is not None else data
+        value = list(data.split(value.counts.tolist())) if value.batched and form.startswith("list") else data
     elif isinstance(value, Boxes):
         value = value.to_list() if value.batched and form.startswith("list") else value.data
     elif isinstance(value, Labels):
