@@ -14,7 +14,7 @@ from .models import BUILTIN
 from .recipes import DEFAULT_RECIPES, RECIPES
 from .training import TrainSettings
 
-__all__ = ["configure", "main"]
+__all__ = ["configure", "run"]
 
 EXIT_INTERRUPTED = 130
 
