@@ -68,8 +68,9 @@ def test_cli_smoke_writes_every_report(tmp_path):
             assert set(entry[key]) == {"mean", "std", "n"} and 0 <= entry[key]["mean"] <= 1
         (run,) = entry["runs"]
         assert run["seed"] == 0 and len(run["history"]) == 1
-        assert set(run["history"][0]) == {"epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"}
-    assert summary["best"]["recipe"] in ("none", "flip") and "test_gain_over_none" in summary["best"]
+        assert set(run["history"][0]) == {"epoch", "train_loss", "train_accuracy", "grad_norm_max", "val_loss",
+                                          "val_accuracy"}
+    assert summary["best"]["recipe"] in ("none", "flip") and summary["recipes"][1]["gain_over_none"]["test"]["n"] == 1
     assert "| none | 1 |" in (out / "summary.md").read_text()
 
 

@@ -193,7 +193,7 @@ def _run_in_processes(config: CompareConfig, splits: Splits, shift: ShiftSet | N
                     running += 1
                 if not running:
                     break
-                outcome = outcomes.get()
+                outcome = _next_outcome(outcomes)
                 running -= 1
                 if isinstance(outcome, BaseException):
                     raise outcome
@@ -203,6 +203,16 @@ def _run_in_processes(config: CompareConfig, splits: Splits, shift: ShiftSet | N
     finally:
         bar.close()
     return not todo
+
+
+def _next_outcome(outcomes: queue.SimpleQueue) -> Any:
+    """The next finished run (or its error); waits in short slices, so that Ctrl-C interrupts the
+    wait at once (a blocking ``get`` holds the signal until a run ends)."""
+    while True:
+        try:
+            return outcomes.get(timeout=0.2)
+        except queue.Empty:
+            continue
 
 
 QUIET_REDRAW_S = 60.0

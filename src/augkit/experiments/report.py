@@ -20,7 +20,7 @@ from ..viz import blank_figure
 from .data import Splits
 from .recipes import Recipe
 
-__all__ = ["markdown_table", "verdict", "shift_table", "write_summary", "plot_curves", "plot_recipes", "plot_shift"]
+__all__ = ["markdown_table", "summary_markdown", "verdict", "shift_table", "write_summary", "plot_curves", "plot_recipes", "plot_shift"]
 
 _COLUMNS = (("val_accuracy", "val acc %"), ("val_macro_f1", "val macro-F1 %"),
             ("test_accuracy", "test acc %"), ("test_macro_f1", "test macro-F1 %"))
@@ -114,24 +114,26 @@ def shift_table(summary: dict[str, Any]) -> str:
                                "five severities and the seeds.")
 
 
-def write_summary(summary: dict[str, Any], out: Path) -> None:
-    """Write ``summary.json`` and ``summary.md`` into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False, default=_json_default) + "\n")
+def summary_markdown(summary: dict[str, Any], *, title: str | None = "# Augmentation comparison") -> str:
+    """The text of ``summary.md``: data, model, machine, status, the table, the verdict, the
+    shift table and the recipes (also what the docs include from a committed ``summary.json``)."""
     data, settings = summary["dataset"], summary["settings"]
     sizes = ", ".join(f"{data[k]} {k}" for k in ("train", "val", "test") if k in data)
+    clip = settings.get("clip_grad_norm")
     lines = [
-        "# Augmentation comparison", "",
+        *([title, ""] if title else []),
         f"Data: {data['name']} ({sizes} images, {len(data['classes'])} classes, "
         f"{data['image_size'][0]}x{data['image_size'][1]}x{data['channels']}). "
         f"Model: {settings['model']}, {settings['epochs']} epochs, batch {settings['batch_size']}, "
-        f"SGD lr {settings['lr']} one-cycle, weight decay {settings['weight_decay']}; "
+        f"SGD lr {settings['lr']} one-cycle, weight decay {settings['weight_decay']}"
+        f"{f', gradient norm clipped to {clip}' if clip else ''}; "
         f"seeds {', '.join(map(str, settings['seeds']))}.", "",
         f"Machine: {summary['machine']}.", "",
         f"Status: {summary['status']} after {summary['elapsed_seconds']:.0f} s.", "",
         markdown_table(summary), "",
         *(line for v in verdict(summary) for line in (v, "")),
-        *([shift_table(summary), ""] if shift_table(summary) else []),
+        *([f"Shift ({settings['shift_per_class']} test images per class under every corruption; "
+           f"`shift.png` has every severity):", "", shift_table(summary), ""] if shift_table(summary) else []),
         "Recipes:", "",
         *(f"- `{entry['name']}`: {entry['description']}" for entry in summary["recipes"]), "",
     ]
@@ -141,7 +143,14 @@ def write_summary(summary: dict[str, Any], out: Path) -> None:
     if summary["skipped"]:
         skipped = ", ".join(f"{s['recipe']} (seed {s['seed']})" for s in summary["skipped"])
         lines += [f"Not run ({summary['status']}): {skipped}.", ""]
-    (out / "summary.md").write_text("\n".join(lines))
+    return "\n".join(lines)
+
+
+def write_summary(summary: dict[str, Any], out: Path) -> None:
+    """Write ``summary.json`` and ``summary.md`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False, default=_json_default) + "\n")
+    (out / "summary.md").write_text(summary_markdown(summary))
 
 
 def _json_default(value: Any) -> Any:
