@@ -14,7 +14,7 @@ import torch
 from augkit.core.params import Params
 from augkit.core.transform import Transform
 from augkit.experiments import (
-    RECIPES, ImageSet, RecipeSpec, TaskInfo, TrainSettings, build_recipes, load_default,
+    RECIPES, RecipeSpec, TaskInfo, TrainSettings, build_recipes, load_default,
     load_image_folder, train_run,
 )
 from augkit.cli import main

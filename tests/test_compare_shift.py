@@ -13,7 +13,7 @@ import torch
 from scipy import stats
 
 from augkit.cli import main
-from augkit.experiments import TrainSettings, load_default, train_run
+from augkit.experiments import load_default, train_run
 from augkit.experiments import training
 from augkit.experiments.compare import CompareConfig, load_shift
 from augkit.experiments.data import take_per_class
@@ -51,7 +51,7 @@ def test_paired_ci_of_the_summary_is_the_direct_computation(tmp_path, capsys):
         assert gain["high"] == pytest.approx(mean + half, abs=1e-5)
     test_gain = flip["gain_over_none"]["test"]
     cell = f"{100 * test_gain['mean']:+.1f} [{100 * test_gain['low']:+.1f}, {100 * test_gain['high']:+.1f}]"
-    assert f"| flip | 3 |" in printed and cell in printed
+    assert "| flip | 3 |" in printed and cell in printed
     assert "Verdict (best recipe chosen on validation accuracy, 3 seeds, paired by seed)" in printed
     assert summary["best"]["chosen_on"] == "val_accuracy" and "met" in summary["best"]["target"]
 
