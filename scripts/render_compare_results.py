@@ -47,8 +47,11 @@ def readme_block() -> str:
     from augkit.experiments.report import verdict
 
     summary = _summary()
-    lines = [f"The last `make demo` run ({summary['status']}, {summary['elapsed_seconds'] / 60:.1f} min; machine: "
-             f"{summary['machine']}):", "", *(f"> {line}\n" for line in verdict(summary))]
+    done = sum(len(entry["runs"]) for entry in summary["recipes"])
+    status = {"complete": "complete", "interrupted": "interrupted",
+              "budget": f"stopped by its budget after {done} of {done + len(summary['skipped'])} runs"}
+    lines = [f"The last `make demo` run ({status[summary['status']]}, {summary['elapsed_seconds'] / 60:.1f} min; "
+             f"machine: {summary['machine']}):", "", *(f"> {line}\n" for line in verdict(summary))]
     return "\n".join(lines)
 
 

@@ -322,8 +322,10 @@ def cpu_model() -> str:
 
 
 def machine(config: CompareConfig) -> str:
-    """Where the comparison ran: CPU model, cores, and how the runs shared them."""
-    return (f"{cpu_model()}, {os.cpu_count()} logical CPUs, {config.jobs} run(s) at once with "
+    """Where the comparison ran: CPU model, cores, how busy they were (the 1-minute load average
+    when the summary was written, this comparison's runs included) and how the runs shared them."""
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (f"{cpu_model()}, {os.cpu_count()} logical CPUs{load}, {config.jobs} run(s) at once with "
             f"{max(1, (config.threads or torch.get_num_threads()) // config.jobs)} thread(s) each, "
             f"{platform.system()}, Python {platform.python_version()}, torch {torch.__version__}")
 

@@ -84,12 +84,16 @@ def verdict(summary: dict[str, Any]) -> list[str]:
     tied = best.get("not_distinguishable") or []
     if tied:
         line += f"; {', '.join(tied)} and {name} are not distinguishable"
-    lines = [f"Verdict (best recipe chosen on validation accuracy, {len(summary['settings']['seeds'])} "
-             f"seeds, paired by seed): {line}."]
+    seeds = len(entry["runs"])
+    planned = len(summary["settings"]["seeds"])
+    lines = [f"Verdict (best recipe chosen on validation accuracy, {seeds} seed{'s' * (seeds != 1)}"
+             f"{f' of {planned} planned' if seeds < planned else ''}, paired by seed): {line}."]
     target = best.get("target")
     if target and gain is not None:
+        outcome = ("not tested (a confidence interval needs 2 or more seeds)" if gain["low"] is None
+                   else "met" if target["met"] else "NOT met")
         lines.append(f"Target (best recipe >= {100 * target['gain']:.0f} test points over none, lower end of "
-                     f"the 95% CI above {100 * target['low']:.0f}): {'met' if target['met'] else 'NOT met'}.")
+                     f"the 95% CI above {100 * target['low']:.0f}): {outcome}.")
     return lines
 
 
