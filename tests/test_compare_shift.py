@@ -13,14 +13,19 @@ import torch
 from scipy import stats
 
 from augkit.cli import main
-from augkit.experiments import load_default, train_run
-from augkit.experiments import training
+from augkit.experiments import load_default, train_run, training
 from augkit.experiments.compare import CompareConfig, load_shift
 from augkit.experiments.data import take_per_class
 from augkit.experiments.metrics import paired_difference, t_quantile_975
 from augkit.experiments.models import build_model, model_preset
 from augkit.experiments.recipes import RECIPES, Recipe, TaskInfo, build_recipes
-from augkit.experiments.shift import CORRUPTIONS, SEVERITIES, build_shift_set, corrupt, trained_families
+from augkit.experiments.shift import (
+    CORRUPTIONS,
+    SEVERITIES,
+    build_shift_set,
+    corrupt,
+    trained_families,
+)
 
 from .test_compare import SETTINGS, TINY, _rows, _Spy, _tiny_splits, _write_folder
 
@@ -133,7 +138,7 @@ def test_shift_report_marks_the_families_a_recipe_trains_on(tmp_path, capsys):
     assert main(["compare", "--recipes", "none,basic", *TINY, "--shift", "--shift-per-class", "2", "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
-    none, basic = summary["recipes"]
+    _, basic = summary["recipes"]
     assert basic["shift"]["trained_families"] == ["scale-shift"]
     run = basic["runs"][0]
     mean = sum(sum(v) for v in run["shift"].values()) / (len(CORRUPTIONS) * SEVERITIES)

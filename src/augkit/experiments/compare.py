@@ -32,8 +32,8 @@ from .report import markdown_table, plot_curves, plot_recipes, plot_shift, shift
 from .shift import CORRUPTIONS, SEVERITIES, ShiftSet, build_shift_set, robustness, trained_families
 from .training import RunResult, TrainSettings, train_run
 
-__all__ = ["CompareConfig", "DEFAULT_SEEDS", "DEFAULT_TRAIN_PER_CLASS", "DEFAULT_SHIFT_PER_CLASS", "load_splits", "load_shift",
-           "run_compare"]
+__all__ = ["DEFAULT_SEEDS", "DEFAULT_SHIFT_PER_CLASS", "DEFAULT_TRAIN_PER_CLASS", "CompareConfig", "load_shift",
+           "load_splits", "run_compare"]
 
 # The embedded default's setting for `make demo` (see docs/compare.md for how it was chosen).
 DEFAULT_TRAIN_PER_CLASS = 20
@@ -146,8 +146,8 @@ def run_compare(config: CompareConfig) -> dict[str, Any]:
 _Plan = list[tuple[Recipe, int]]
 
 
-def _run_here(config: CompareConfig, splits: Splits, shift: ShiftSet | None, plan: _Plan, finished: Callable[[RunResult], None],
-              fits: Callable[[], bool]) -> bool:
+def _run_here(config: CompareConfig, splits: Splits, shift: ShiftSet | None, plan: _Plan,
+              finished: Callable[[RunResult], None], fits: Callable[[], bool]) -> bool:
     """Train the runs of ``plan`` one after the other in this process, with a bar per run's
     epochs; return ``False`` if the budget stopped it."""
     bar = _progress(len(plan), config.progress, "runs")
@@ -176,7 +176,9 @@ def _run_here(config: CompareConfig, splits: Splits, shift: ShiftSet | None, pla
 def _run_in_processes(config: CompareConfig, splits: Splits, shift: ShiftSet | None, plan: _Plan,
                       finished: Callable[[RunResult], None], fits: Callable[[], bool]) -> bool:
     """Train the runs of ``plan`` in ``config.jobs`` worker processes, starting a run only while
-    it fits the budget; return ``False`` if the budget stopped it. Leaving (also by Ctrl-C or an
+    it fits the budget; return ``False`` if the budget stopped it. Each worker builds its own copy
+    of ``shift`` (the same images: they depend on the test set only), which is then not sent to
+    it with every run. Leaving (also by Ctrl-C or an
     error in a run) terminates the workers."""
     threads = max(1, (config.threads or torch.get_num_threads()) // config.jobs)
     outcomes: queue.SimpleQueue = queue.SimpleQueue()

@@ -24,7 +24,12 @@ import torch
 
 from .. import functional as F
 from ..core.random import derive_seed, make_generator
-from ..transforms.policies import AUGMIX_SPACE, AUTOAUGMENT_SPACE, RAND_AUGMENT_SPACE, TRIVIAL_AUGMENT_SPACE
+from ..transforms.policies import (
+    AUGMIX_SPACE,
+    AUTOAUGMENT_SPACE,
+    RAND_AUGMENT_SPACE,
+    TRIVIAL_AUGMENT_SPACE,
+)
 from .data import ImageSet
 
 __all__ = ["CORRUPTIONS", "SEVERITIES", "Corruption", "ShiftSet", "build_shift_set", "corrupt",
