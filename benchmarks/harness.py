@@ -19,6 +19,8 @@ from typing import Callable
 import cv2
 import torch
 
+from augkit.experiments.compare import cpu_model
+
 AUGKIT = "augkit"
 
 
@@ -98,16 +100,8 @@ def run_tasks(tasks: list[Task], *, threads: list[str], min_time: float, repeats
     return rows
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
 def machine() -> str:
-    return (f"{_cpu_model()} ({platform.machine()}), {torch.get_num_threads()} threads, "
+    return (f"{cpu_model()} ({platform.machine()}), {torch.get_num_threads()} threads, "
             f"Python {platform.python_version()}, torch {torch.__version__}, OpenCV {cv2.__version__}")
 
 

@@ -10,6 +10,12 @@
   ``<!-- fused-decode -->`` into the fused decode's difference to the unfused pipeline per DCT
   scale and the JPEG bindings' speeds, from ``benchmarks/fused_decode.json``
   (``benchmarks/fused_decode.py``).
+- ``<!-- compare-results -->`` expands into the results of ``make demo`` (the machine, the table
+  with the paired gains and their 95% CIs, the verdict and the shift table) from the committed
+  ``docs/compare/summary.json`` (:func:`augkit.experiments.report.summary_markdown`), and
+  ``<!-- compare-stability -->`` into the gradient-clipping check of ``docs/compare/stability.json``
+  (``scripts/compare_stability.py``); ``scripts/render_compare_results.py`` writes the same verdict
+  into the README.
 - ``<!-- support-table -->`` expands into what each transform supports: the input kinds, dtypes
   and channel counts of its cases in ``tests/registry.py``, which the contract tests run.
 - The gallery images and the figures of other pages (``docs/make_gallery.py``, as
@@ -36,6 +42,7 @@ BENCHMARK_PLOT = "assets/benchmark-ratios.png"
 sys.path[:0] = [str(DOCS), str(DOCS.parent)]
 
 import make_gallery  # noqa: E402
+from scripts.render_compare_results import compare_results, compare_stability  # noqa: E402
 from benchmarks.fused_decode import markdown as fused_decode_tables  # noqa: E402
 from benchmarks.harness import markdown as results_table, read_json  # noqa: E402
 from benchmarks.plot import ratio_figure  # noqa: E402
@@ -102,6 +109,9 @@ def support_table() -> str:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ARG001 - MkDocs signature
+    if "<!-- compare-results -->" in markdown:
+        markdown = markdown.replace("<!-- compare-stability -->", compare_stability())
+        return markdown.replace("<!-- compare-results -->", compare_results())
     if "<!-- support-table -->" in markdown:
         return markdown.replace("<!-- support-table -->", support_table())
     if "<!-- benchmark-results -->" in markdown:

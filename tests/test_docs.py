@@ -77,3 +77,35 @@ def test_site_builds_strictly_and_renders(tmp_path):
     assert "changelog/index.html" in pages and "<loc>https://" in (tmp_path / "sitemap.xml").read_text()
 
 
+
+
+COMPARE = _load_script("render_compare_results")
+# a measured figure: a decimal number followed by %, ±, "points" or the end of a [low, high]
+# interval, or following ± or the start of one
+FIGURE = re.compile(r"(?<![\w.])[+-]?\d+\.\d+(?=\s*(?:%|±|points|test points|\]|,\s*[+-]?\d+\.\d+\]))"
+                    r"|(?<=± )\d+\.\d+|(?<=\[)[+-]?\d+\.\d+")
+
+
+def _figures(markdown: str) -> set[str]:
+    prose = re.sub(r"^```.*?^```", "", markdown, flags=re.S | re.M)
+    return {figure.lstrip("+") for figure in FIGURE.findall(prose)}
+
+
+def test_figure_pattern_catches_hand_typed_results():
+    typed = ("the best recipe beats no augmentation by 6.1 test points (none 74.88 ± 1.69, randaugment "
+             "79.58%, 95% CI [3.1, 6.3])")
+    assert _figures(typed) == {"6.1", "74.88", "1.69", "79.58", "3.1", "6.3"}
+    assert _figures("lr 0.05, factors 0.4, 0.3, zoom 1.1-1.5") == set()
+
+
+def test_compare_figures_come_from_the_committed_results_file():
+    """Every result README.md and docs/compare.md quote is in what the committed results files
+    (docs/compare/summary.json, stability.json) render into; the README's block is current."""
+    readme = (ROOT / "README.md").read_text()
+    assert readme == COMPARE.render_readme(readme), \
+        "the README's compare-results block is stale: run python scripts/render_compare_results.py"
+    rendered = _figures(COMPARE.compare_results() + "\n" + COMPARE.compare_stability() + "\n" + COMPARE.readme_block())
+    section = readme[readme.index("## Which recipe helps"):readme.index("## Sample images")]
+    for name, text in (("README.md", section), ("docs/compare.md", (ROOT / "docs" / "compare.md").read_text())):
+        missing = sorted(_figures(text) - rendered)
+        assert not missing, f"{name} quotes figures that are not in docs/compare/*.json: {missing}"

@@ -8,7 +8,7 @@ and test images never go through either.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 import torch
 
@@ -79,7 +79,7 @@ RECIPES: dict[str, RecipeSpec] = {
                                    mixup_alpha=0.2, cutmix_alpha=1.0, p_mixup=0.5, p_cutmix=0.5,
                                    num_classes=i.num_classes)),
 }
-DEFAULT_RECIPES = ("none", "basic", "randaugment", "mixup", "cutmix", "mixup+cutmix")
+DEFAULT_RECIPES = ("none", "basic", "randaugment", "mixup+cutmix")
 
 
 def build_recipes(names: list[str] | tuple[str, ...], info: TaskInfo) -> list[Recipe]:
