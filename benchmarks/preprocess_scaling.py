@@ -8,7 +8,7 @@
 Each job runs in a fresh Python process; the job times itself from its first file to its last
 shard (the interpreter's start and imports are left out, the same for both), and this process
 samples the proportional set size (PSS: shared pages counted once across the processes that
-share them) of the job's process tree every few milliseconds, so that a pool of forked workers
+share them) of the job's process tree (every 10 ms, or four times as long as a reading takes), so that a pool of forked workers
 is charged for the memory it really adds; the job also reports its CPU time (its own and its
 workers') per image, which the machine's other load changes less than images/s. Linux only
 (``/proc``). Both jobs run the stored part
@@ -153,8 +153,12 @@ def measure(job: str, src: Path, dst: Path) -> dict[str, float]:
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0.0
     while process.poll() is None:
+        started = time.perf_counter()
         peak = max(peak, _pss_mib(_tree(process.pid)))
-        time.sleep(_SAMPLE_SECONDS)
+        # reading PSS walks the page tables (about 20 ms per process with torch mapped): wait four
+        # times as long as the read took, so the sampler takes at most a fifth of one core from
+        # the job (a job with more processes would otherwise lose more of the machine to it)
+        time.sleep(max(_SAMPLE_SECONDS, 4 * (time.perf_counter() - started)))
     out, err = process.communicate()
     if process.returncode != 0:
         raise RuntimeError(f"{job} failed ({process.returncode}): {err[-2000:]}")
