@@ -344,3 +344,14 @@ def test_every_per_box_field_follows_its_boxes():
                                   "iscrowd": torch.tensor([0, 1]), "scores": torch.tensor([0.5, 0.25])})
     assert out["labels"].tolist() == [1] and out["iscrowd"].tolist() == [0] and out["scores"].tolist() == [0.5]
     assert augkit.HorizontalFlip()(torch.zeros(3, 8, 8), labels=3)["labels"] == 3  # an image's class passes through
+
+
+def test_keypoints_of_a_batch_as_a_list_of_arrays_come_back_as_arrays():
+    groups = [np.array([[[1.0, 2.0, 2.0], [3.0, 4.0, 2.0]]], np.float32), np.zeros((0, 2, 3), np.float32)]
+    out = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 10), keypoints=groups)["keypoints"]
+    assert [type(g) for g in out] == [np.ndarray, np.ndarray] and [g.shape for g in out] == [(1, 2, 3), (0, 2, 3)]
+    np.testing.assert_array_equal(out[0], [[[9.0, 2.0, 2.0], [7.0, 4.0, 2.0]]])
+    as_tensors = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 10), keypoints=[torch.from_numpy(g) for g in groups])
+    assert [g.shape[-1] for g in as_tensors["keypoints"]] == [3, 3]  # the visibility comes back
+    with pytest.raises(ValueError, match=r"keypoints of every image must have the same"):
+        augkit.HorizontalFlip()(torch.zeros(2, 3, 8, 10), keypoints=[torch.zeros(1, 2, 2), torch.zeros(1, 2, 3)])

@@ -76,9 +76,7 @@ def _give_back(value: Any, form: str) -> Any:
     if isinstance(value, Keypoints):
         data = value.with_visibility() if value.data.shape[-1] == 2 and form.endswith("3") else value.data
         form = form.removesuffix("3")
-        packed = Keypoints(data, offsets=value.offsets) if value.batched else None
-        rows = packed.to_list() if packed is not None and form.startswith("list") else None
-        value = rows if rows is not None else data
+        value = list(data.split(value.counts.tolist())) if value.batched and form.startswith("list") else data
     elif isinstance(value, Boxes):
         value = value.to_list() if value.batched and form.startswith("list") else value.data
     elif isinstance(value, Labels):
@@ -130,7 +128,8 @@ def parse_sample(image: Any, targets: dict[str, Any]) -> tuple[Sample, ImageSpec
             boxes_offsets = canonical[key].offsets
         elif key == "keypoints":
             canonical[key] = _keypoints(value, spec)
-            if forms[key] != "object" and to_tensor(value if forms[key] != "list" else value[0], key).shape[-1] == 3:
+            first = value[0] if forms[key] in ("list", "list-numpy") else value
+            if forms[key] != "object" and to_tensor(first, key).shape[-1] == 3:
                 forms[key] += "3"
         elif key in BOX_FIELDS:
             canonical[key] = _labels(value, spec, boxes_offsets, key)
