@@ -355,3 +355,17 @@ def test_keypoints_of_a_batch_as_a_list_of_arrays_come_back_as_arrays():
     assert [g.shape[-1] for g in as_tensors["keypoints"]] == [3, 3]  # the visibility comes back
     with pytest.raises(ValueError, match=r"keypoints of every image must have the same"):
         augkit.HorizontalFlip()(torch.zeros(2, 3, 8, 10), keypoints=[torch.zeros(1, 2, 2), torch.zeros(1, 2, 3)])
+
+
+def test_boxes_from_instance_masks_keep_the_visibility_of_the_object():
+    """A disk turned by 45 degrees is still wholly visible: its box from the mask is as tight
+    as before, so SanitizeBoxes(min_visibility=...) keeps it; cut by the border, it loses the
+    fraction clipping took from its box."""
+    ys, xs = torch.meshgrid(torch.arange(64) + 0.5, torch.arange(64) + 0.5, indexing="ij")
+    disks = torch.stack([(xs - 32) ** 2 + (ys - 32) ** 2 < 100, (xs - 56) ** 2 + (ys - 56) ** 2 < 36])
+    boxes = torch.tensor([[22.0, 22.0, 42.0, 42.0], [50.0, 50.0, 62.0, 62.0]])
+    turn = AffineParams(matrix=F.affine_matrix(torch.tensor([45.0]), center=(31.5, 31.5)))
+    out = augkit.RandomRotation(45).apply({"image": torch.zeros(3, 64, 64), "boxes": Boxes(boxes), "masks": disks},
+                                          turn)["boxes"]
+    visibility = out.visibility()
+    assert visibility[0] == 1.0 and 0.2 < visibility[1] < 0.5, visibility

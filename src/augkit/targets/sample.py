@@ -273,8 +273,12 @@ def _boxes_from_masks(boxes: Boxes, masks: Mask, applied: torch.Tensor | None) -
         found = found & applied.to(found.device)[boxes.image_index()]
     pixels = boxes.to_pixels()
     xyxy = convert_box_format(pixels.data, boxes.format, "xyxy")
-    xyxy = torch.where(found[:, None], from_masks.to(xyxy.dtype), xyxy)
-    out = pixels.derived(data=convert_box_format(xyxy, "xyxy", boxes.format))
+    # the box as if nothing were clipped: the mask's box grown by what clipping cut off each side
+    cut = convert_box_format(pixels.unclipped, boxes.format, "xyxy") - xyxy
+    found = found[:, None]
+    tight = torch.where(found, from_masks.to(xyxy.dtype), xyxy)
+    out = pixels.derived(data=convert_box_format(tight, "xyxy", boxes.format),
+                         unclipped=convert_box_format(torch.where(found, tight + cut, xyxy + cut), "xyxy", boxes.format))
     return out.to_normalized() if boxes.normalized else out
 
 
