@@ -369,3 +369,21 @@ def test_boxes_from_instance_masks_keep_the_visibility_of_the_object():
                                           turn)["boxes"]
     visibility = out.visibility()
     assert visibility[0] == 1.0 and 0.2 < visibility[1] < 0.5, visibility
+
+
+def test_policy_ops_move_targets_one_after_another_like_the_image():
+    """TranslateX out then back: what the first shift pushed out of the image is fill in the
+    image, so it is outside the box, fill in the mask and invisible for keypoints."""
+    ra = augkit.RandAugment(num_ops=2, ops=["TranslateX"], fill=0.0)
+    params = ra.sample_params(torch.zeros(3, H, W))
+    params = type(params)(ops=params.ops, magnitudes=torch.tensor([[-20.0, 20.0]]))
+    mask = torch.ones(H, W, dtype=torch.uint8)
+    image = torch.full((3, H, W), 200, dtype=torch.uint8)
+    for sample in ({"image": image, "mask": Mask(mask, fill=255)},
+                   {"image": image.permute(1, 2, 0).numpy(), "mask": Mask(mask.numpy(), fill=255)}):
+        out = ra.apply({**sample, "boxes": torch.tensor([[0.0, 0.0, 30.0, 20.0]]),
+                        "keypoints": Keypoints([[[5.0, 5.0], [25.0, 5.0]]])}, params)
+        torch.testing.assert_close(out["boxes"], torch.tensor([[20.0, 0.0, 30.0, 20.0]]))
+        assert out["keypoints"].visibility.tolist() == [[0.0, 1.0]]
+        lost = torch.as_tensor(np.asarray(out["mask"].data)) == 255
+        assert lost[:, :20].all() and not lost[:, 20:].any()

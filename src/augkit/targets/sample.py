@@ -258,19 +258,20 @@ def move_targets(transform: Any, spec: ImageSpec, params: Any, targets: dict[str
         else:
             moved[key] = value
     if not transform.keeps_axes and "boxes" in moved and isinstance(moved.get("masks"), Mask):
-        moved["boxes"] = _boxes_from_masks(moved["boxes"], moved["masks"], applied)
+        moved["boxes"] = _boxes_from_masks(moved["boxes"], moved["masks"], matrix)
     return moved
 
 
-def _boxes_from_masks(boxes: Boxes, masks: Mask, applied: torch.Tensor | None) -> Boxes:
+def _boxes_from_masks(boxes: Boxes, masks: Mask, matrix: torch.Tensor) -> Boxes:
     """After a rotation, shear or perspective, each box as the box of its moved instance mask
-    (tighter than the box of its moved corners); boxes whose mask left the image keep theirs."""
+    (tighter than the box of its moved corners); boxes whose mask left the image, and those of
+    images whose map keeps the axes (a flip, a shift, or left alone), keep theirs."""
     if boxes.format == "cxcywhr":
         return boxes
     data = masks.data if isinstance(masks.data, torch.Tensor) else torch.from_numpy(masks.data)
     from_masks, found = masks_to_boxes(data)
-    if applied is not None:  # images the transform left alone keep their boxes
-        found = found & applied.to(found.device)[boxes.image_index()]
+    turns = (matrix[:, 0, 1] != 0) | (matrix[:, 1, 0] != 0) | (matrix[:, 2, :2] != 0).any(-1)
+    found = found & (turns[boxes.image_index()] if len(matrix) > 1 else turns[0]).to(found.device)
     pixels = boxes.to_pixels()
     xyxy = convert_box_format(pixels.data, boxes.format, "xyxy")
     # the box as if nothing were clipped: the mask's box grown by what clipping cut off each side
