@@ -48,13 +48,22 @@ def _angle_matrix(angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0)):
     return AffineParams(matrix=m)
 
 
+def _centred(resize, x):
+    """torchvision's resize of images and boxes; masks with NEAREST_EXACT (the pixel under each
+    output centre, as augkit resizes masks: torchvision's Mask kernels take the legacy NEAREST,
+    which shifts masks off their image and boxes by up to half an output pixel)."""
+    if isinstance(x, tv_tensors.Mask):
+        return resize(x.as_subclass(torch.Tensor)[None], TF.InterpolationMode.NEAREST_EXACT)[0]
+    return resize(x, TF.InterpolationMode.BILINEAR)
+
+
 CASES = {
     "hflip": (augkit.HorizontalFlip(p=1.0), lambda: augkit.HorizontalFlip(p=1.0).sample_params(torch.zeros(3, H, W)),
               lambda x: TF.horizontal_flip(x)),
     "vflip": (augkit.VerticalFlip(p=1.0), lambda: augkit.VerticalFlip(p=1.0).sample_params(torch.zeros(3, H, W)),
               lambda x: TF.vertical_flip(x)),
     "resize": (augkit.Resize((30, 50)), lambda: augkit.Resize((30, 50)).sample_params(torch.zeros(3, H, W)),
-               lambda x: TF.resize(x, [30, 50])),
+               lambda x: _centred(lambda y, mode: TF.resize(y, [30, 50], mode), x)),
     "center_crop": (augkit.CenterCrop((30, 40)), lambda: augkit.CenterCrop(1).sample_params(torch.zeros(3, H, W)),
                     lambda x: TF.center_crop(x, [30, 40])),
     "pad": (augkit.Pad((3, 4, 5, 6)), lambda: augkit.Pad(1).sample_params(torch.zeros(3, H, W)),
@@ -64,7 +73,7 @@ CASES = {
     "resized_crop": (augkit.RandomResizedCrop((32, 36)),
                      lambda: ResizedCropParams(top=torch.tensor([5]), left=torch.tensor([9]),
                                                height=torch.tensor([30]), width=torch.tensor([41])),
-                     lambda x: TF.resized_crop(x, 5, 9, 30, 41, [32, 36])),
+                     lambda x: _centred(lambda y, mode: TF.resized_crop(y, 5, 9, 30, 41, [32, 36], mode), x)),
     "rotate": (augkit.RandomRotation(40), lambda: _angle_matrix(23.0), lambda x: TF.rotate(x, 23.0)),
     "affine": (augkit.RandomAffine(40), lambda: _angle_matrix(-17.0, (3.0, -5.0), 1.2, (8.0, -4.0)),
                lambda x: TF.affine(x, 17.0, [3.0, -5.0], 1.2, [8.0, -4.0])),
