@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from augkit.core.image import inspect_image
-from augkit.targets import Keypoints, Mask
+from augkit.targets import Mask
 
 from .helpers import as_numpy
 from .registry import CASES
