@@ -37,6 +37,8 @@ class Case:
     batch_atol: dict[str, float] = field(default_factory=dict)
     # functions its config names, which from_config loads only when allowed
     allowed_callables: tuple[str, ...] = ()
+    # its function sees only the image, so targets pass through untouched (documented)
+    passes_targets: bool = False
 
 
 def _flip_lambda():
@@ -53,7 +55,7 @@ CASES = [
     Case(lambda: augkit.VerticalFlip(p=0.5), "VerticalFlip"),
     Case(lambda: augkit.Identity(), "Identity"),
     Case(lambda: augkit.SanitizeBoxes(), "SanitizeBoxes"),  # images pass through; tests/test_targets.py
-    Case(_flip_lambda, "Lambda", allowed_callables=("augkit.functional.geometry:hflip",)),
+    Case(_flip_lambda, "Lambda", allowed_callables=("augkit.functional.geometry:hflip",), passes_targets=True),
     Case(lambda: augkit.ToTensor(), "ToTensor", keeps_kind=False, keeps_dtype=False),
     Case(lambda: augkit.ToDtype("uint16"), "ToDtype", kinds=("numpy", "tensor"), keeps_dtype=False),
     Case(lambda: augkit.Normalize(mean=0.5, std=0.25), "Normalize", kinds=("numpy", "tensor"),

@@ -48,13 +48,22 @@ def _angle_matrix(angle, translate=(0.0, 0.0), scale=1.0, shear=(0.0, 0.0)):
     return AffineParams(matrix=m)
 
 
+def _centred(resize, x):
+    """torchvision's resize of images and boxes; masks with NEAREST_EXACT (the pixel under each
+    output centre, as augkit resizes masks: torchvision's Mask kernels take the legacy NEAREST,
+    which shifts masks off their image and boxes by up to half an output pixel)."""
+    if isinstance(x, tv_tensors.Mask):
+        return resize(x.as_subclass(torch.Tensor)[None], TF.InterpolationMode.NEAREST_EXACT)[0]
+    return resize(x, TF.InterpolationMode.BILINEAR)
+
+
 CASES = {
     "hflip": (augkit.HorizontalFlip(p=1.0), lambda: augkit.HorizontalFlip(p=1.0).sample_params(torch.zeros(3, H, W)),
               lambda x: TF.horizontal_flip(x)),
     "vflip": (augkit.VerticalFlip(p=1.0), lambda: augkit.VerticalFlip(p=1.0).sample_params(torch.zeros(3, H, W)),
               lambda x: TF.vertical_flip(x)),
     "resize": (augkit.Resize((30, 50)), lambda: augkit.Resize((30, 50)).sample_params(torch.zeros(3, H, W)),
-               lambda x: TF.resize(x, [30, 50])),
+               lambda x: _centred(lambda y, mode: TF.resize(y, [30, 50], mode), x)),
     "center_crop": (augkit.CenterCrop((30, 40)), lambda: augkit.CenterCrop(1).sample_params(torch.zeros(3, H, W)),
                     lambda x: TF.center_crop(x, [30, 40])),
     "pad": (augkit.Pad((3, 4, 5, 6)), lambda: augkit.Pad(1).sample_params(torch.zeros(3, H, W)),
@@ -64,7 +73,7 @@ CASES = {
     "resized_crop": (augkit.RandomResizedCrop((32, 36)),
                      lambda: ResizedCropParams(top=torch.tensor([5]), left=torch.tensor([9]),
                                                height=torch.tensor([30]), width=torch.tensor([41])),
-                     lambda x: TF.resized_crop(x, 5, 9, 30, 41, [32, 36])),
+                     lambda x: _centred(lambda y, mode: TF.resized_crop(y, 5, 9, 30, 41, [32, 36], mode), x)),
     "rotate": (augkit.RandomRotation(40), lambda: _angle_matrix(23.0), lambda x: TF.rotate(x, 23.0)),
     "affine": (augkit.RandomAffine(40), lambda: _angle_matrix(-17.0, (3.0, -5.0), 1.2, (8.0, -4.0)),
                lambda x: TF.affine(x, 17.0, [3.0, -5.0], 1.2, [8.0, -4.0])),
@@ -350,3 +359,46 @@ def test_keypoints_of_a_batch_come_back_with_their_visibility():
     points = [torch.tensor([[[1.0, 1.0, 2.0]]]), torch.tensor([[[9.0, 1.0, 1.0]], [[2.0, 2.0, 0.0]]])]
     out = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 8), keypoints=points)
     assert [p.tolist() for p in out["keypoints"]] == [[[[7.0, 1.0, 2.0]]], [[[-1.0, 1.0, 0.0]], [[6.0, 2.0, 0.0]]]]
+
+
+def test_keypoints_of_a_batch_as_a_list_of_arrays_come_back_as_arrays():
+    groups = [np.array([[[1.0, 2.0, 2.0], [3.0, 4.0, 2.0]]], np.float32), np.zeros((0, 2, 3), np.float32)]
+    out = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 10), keypoints=groups)["keypoints"]
+    assert [type(g) for g in out] == [np.ndarray, np.ndarray] and [g.shape for g in out] == [(1, 2, 3), (0, 2, 3)]
+    np.testing.assert_array_equal(out[0], [[[9.0, 2.0, 2.0], [7.0, 4.0, 2.0]]])
+    as_tensors = augkit.HorizontalFlip(p=1.0)(torch.zeros(2, 3, 8, 10), keypoints=[torch.from_numpy(g) for g in groups])
+    assert [g.shape[-1] for g in as_tensors["keypoints"]] == [3, 3]  # the visibility comes back
+    with pytest.raises(ValueError, match=r"keypoints of every image must have the same"):
+        augkit.HorizontalFlip()(torch.zeros(2, 3, 8, 10), keypoints=[torch.zeros(1, 2, 2), torch.zeros(1, 2, 3)])
+
+
+def test_boxes_from_instance_masks_keep_the_visibility_of_the_object():
+    """A disk turned by 45 degrees is still wholly visible: its box from the mask is as tight
+    as before, so SanitizeBoxes(min_visibility=...) keeps it; cut by the border, it loses the
+    fraction clipping took from its box."""
+    ys, xs = torch.meshgrid(torch.arange(64) + 0.5, torch.arange(64) + 0.5, indexing="ij")
+    disks = torch.stack([(xs - 32) ** 2 + (ys - 32) ** 2 < 100, (xs - 56) ** 2 + (ys - 56) ** 2 < 36])
+    boxes = torch.tensor([[22.0, 22.0, 42.0, 42.0], [50.0, 50.0, 62.0, 62.0]])
+    turn = AffineParams(matrix=F.affine_matrix(torch.tensor([45.0]), center=(31.5, 31.5)))
+    out = augkit.RandomRotation(45).apply({"image": torch.zeros(3, 64, 64), "boxes": Boxes(boxes), "masks": disks},
+                                          turn)["boxes"]
+    visibility = out.visibility()
+    assert visibility[0] == 1.0 and 0.2 < visibility[1] < 0.5, visibility
+
+
+def test_policy_ops_move_targets_one_after_another_like_the_image():
+    """TranslateX out then back: what the first shift pushed out of the image is fill in the
+    image, so it is outside the box, fill in the mask and invisible for keypoints."""
+    ra = augkit.RandAugment(num_ops=2, ops=["TranslateX"], fill=0.0)
+    params = ra.sample_params(torch.zeros(3, H, W))
+    params = type(params)(ops=params.ops, magnitudes=torch.tensor([[-20.0, 20.0]]))
+    mask = torch.ones(H, W, dtype=torch.uint8)
+    image = torch.full((3, H, W), 200, dtype=torch.uint8)
+    for sample in ({"image": image, "mask": Mask(mask, fill=255)},
+                   {"image": image.permute(1, 2, 0).numpy(), "mask": Mask(mask.numpy(), fill=255)}):
+        out = ra.apply({**sample, "boxes": torch.tensor([[0.0, 0.0, 30.0, 20.0]]),
+                        "keypoints": Keypoints([[[5.0, 5.0], [25.0, 5.0]]])}, params)
+        torch.testing.assert_close(out["boxes"], torch.tensor([[20.0, 0.0, 30.0, 20.0]]))
+        assert out["keypoints"].visibility.tolist() == [[0.0, 1.0]]
+        lost = torch.as_tensor(np.asarray(out["mask"].data)) == 255
+        assert lost[:, :20].all() and not lost[:, 20:].any()

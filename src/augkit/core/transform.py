@@ -72,6 +72,9 @@ class Transform:
     keeps_axes: ClassVar[bool] = True
     """Whether boxes stay axis-aligned rectangles (flips, crops, resizes); rotations, shears and
     perspective set it to False, and boxes are then recomputed from instance masks when given."""
+    mask_interpolation: ClassVar[str] = "nearest"
+    """How masks are resampled: the resizes take ``"nearest-exact"`` (the pixel under each output
+    centre, aligned with the image and boxes); warps sample at mapped pixel centres already."""
     p: float = 1.0
     same_on_batch: bool = False
 

@@ -3,8 +3,11 @@
 Conventions shared by every kernel here:
 
 * sizes are ``(height, width)``; a crop box is ``top, left, height, width`` in pixels;
-* ``interpolation`` is one of ``"nearest"``, ``"bilinear"``, ``"bicubic"``, ``"area"``,
-  ``"lanczos"`` (warps take the first three);
+* ``interpolation`` is one of ``"nearest"``, ``"nearest-exact"``, ``"bilinear"``, ``"bicubic"``,
+  ``"area"``, ``"lanczos"`` (warps take nearest, bilinear and bicubic). ``"nearest"`` is torch's
+  and OpenCV's legacy nearest (input pixel ``floor(i * scale)``, shifted by up to half an output
+  pixel); ``"nearest-exact"`` takes the pixel under each output centre (``floor((i + 0.5) *
+  scale)``, Pillow's), which masks use so that they stay on their image and boxes;
 * ``fill`` is given as a fraction of white in ``[0, 1]`` (one value or one per channel), so the
   same argument means the same colour for uint8, uint16 and float images;
 * affine matrices are ``2 x 3`` forward maps from input to output pixel coordinates with pixel
@@ -53,7 +56,7 @@ __all__ = [
     "resized_crop", "resized_crop_tensor", "resized_crop_numpy",
 ]
 
-INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "area", "lanczos")
+INTERPOLATIONS = ("nearest", "nearest-exact", "bilinear", "bicubic", "area", "lanczos")
 WARP_INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -174,9 +177,10 @@ def _taps(in_size: int, out_size: int, start: torch.Tensor, length: torch.Tensor
     start, length = start.to(torch.float64), length.to(torch.float64)
     scale = (length / out_size)[:, None]
     centre = scale * (torch.arange(out_size, device=device, dtype=torch.float64) + 0.5)[None]
-    if interpolation == "nearest":  # torch's legacy nearest: floor(i * scale) in float32
+    if interpolation in ("nearest", "nearest-exact"):  # torch's: floor(i * scale) or floor((i + 0.5) * scale), float32
         scale32 = (length.to(torch.float32) / out_size)[:, None]
-        index = torch.floor(torch.arange(out_size, device=device, dtype=torch.float32)[None] * scale32)
+        offset = 0.5 if interpolation == "nearest-exact" else 0.0
+        index = torch.floor((torch.arange(out_size, device=device, dtype=torch.float32)[None] + offset) * scale32)
         index = torch.minimum(index.to(torch.float64), length[:, None] - 1) + start[:, None]
         return index.clamp(0, in_size - 1).long()[..., None], torch.ones_like(index, dtype=torch.float32)[..., None]
     support = {"bilinear": 1.0, "bicubic": 2.0, "lanczos": 3.0, "area": 0.5}[interpolation]
@@ -240,10 +244,10 @@ def _separable(x: torch.Tensor, size: tuple[int, int], top: torch.Tensor, left: 
 
 def _interpolate(x: torch.Tensor, size: tuple[int, int], interpolation: str, antialias: bool) -> torch.Tensor:
     """torch's resampling of a BCHW tensor (nearest, bilinear, bicubic), dtype kept."""
-    if interpolation == "nearest":
+    if interpolation in ("nearest", "nearest-exact"):
         if x.dtype == torch.uint16 or (x.dtype in (torch.float16, torch.bfloat16) and x.device.type == "cpu"):
-            return nnf.interpolate(x.to(torch.float32), size=size, mode="nearest").to(x.dtype)
-        return nnf.interpolate(x, size=size, mode="nearest")
+            return nnf.interpolate(x.to(torch.float32), size=size, mode=interpolation).to(x.dtype)
+        return nnf.interpolate(x, size=size, mode=interpolation)
     if x.dtype == torch.uint8 and x.device.type == "cpu":
         # torch's fixed-point uint8 path runs on interleaved (channels-last) pixels: a crop of an
         # HWC array stays channels-last (so is its result); a single CHW image is interleaved by
@@ -298,6 +302,10 @@ def _resample_numpy(x: np.ndarray, size: tuple[int, int], interpolation: str, an
     h, w = x.shape[:2]
     if (h, w) == tuple(size):
         return x.copy()
+    if interpolation == "nearest-exact":  # torch's indices (OpenCV's INTER_NEAREST_EXACT breaks ties otherwise)
+        rows, cols = (np.minimum(np.floor((np.arange(m, dtype=np.float32) + 0.5) * np.float32(n / m)), n - 1)
+                      .astype(np.intp) for n, m in ((h, size[0]), (w, size[1])))
+        return x[rows[:, None], cols]
     downscale = size[0] < h or size[1] < w
     if antialias and (interpolation in ("bicubic", "lanczos") or (downscale and interpolation == "bilinear")):
         view = _torch_view(np.ascontiguousarray(x))  # NumPy copies a crop faster than torch

@@ -109,6 +109,9 @@ class Keypoints(Packed):
     def from_list(cls, groups: Sequence[Any], **kwargs: Any) -> Keypoints:
         """A batch from one ``(N_i, K, 2 or 3)`` tensor or array per image."""
         rows = [to_float_tensor(g, f"keypoints[{i}]") for i, g in enumerate(groups)]
+        shapes = {tuple(r.shape[1:]) for r in rows}
+        if len(shapes) > 1:
+            raise ValueError(f"keypoints of every image must have the same (K, 2) or (K, 3) shape; got {sorted(shapes)}")
         data, offsets = cls._pack(rows)
         return cls(data, offsets=offsets, **kwargs)
 

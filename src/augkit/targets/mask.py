@@ -74,7 +74,7 @@ def nearest_view(transform: Any) -> Any:
     """A copy of ``transform`` that samples with nearest neighbours and fills with 0: the
     transform a mask goes through, with the image's parameters."""
     view = copy.copy(transform)
-    for name, value in (("interpolation", "nearest"), ("antialias", False), ("fill", 0.0)):
+    for name, value in (("interpolation", transform.mask_interpolation), ("antialias", False), ("fill", 0.0)):
         if hasattr(view, name):
             setattr(view, name, value)
     return view

@@ -128,7 +128,8 @@ def parse_sample(image: Any, targets: dict[str, Any]) -> tuple[Sample, ImageSpec
             boxes_offsets = canonical[key].offsets
         elif key == "keypoints":
             canonical[key] = _keypoints(value, spec)
-            if forms[key] != "object" and to_tensor(value if forms[key] != "list" else value[0], key).shape[-1] == 3:
+            first = value[0] if forms[key] in ("list", "list-numpy") else value
+            if forms[key] != "object" and to_tensor(first, key).shape[-1] == 3:
                 forms[key] += "3"
         elif key in BOX_FIELDS:
             canonical[key] = _labels(value, spec, boxes_offsets, key)
@@ -257,23 +258,28 @@ def move_targets(transform: Any, spec: ImageSpec, params: Any, targets: dict[str
         else:
             moved[key] = value
     if not transform.keeps_axes and "boxes" in moved and isinstance(moved.get("masks"), Mask):
-        moved["boxes"] = _boxes_from_masks(moved["boxes"], moved["masks"], applied)
+        moved["boxes"] = _boxes_from_masks(moved["boxes"], moved["masks"], matrix)
     return moved
 
 
-def _boxes_from_masks(boxes: Boxes, masks: Mask, applied: torch.Tensor | None) -> Boxes:
+def _boxes_from_masks(boxes: Boxes, masks: Mask, matrix: torch.Tensor) -> Boxes:
     """After a rotation, shear or perspective, each box as the box of its moved instance mask
-    (tighter than the box of its moved corners); boxes whose mask left the image keep theirs."""
+    (tighter than the box of its moved corners); boxes whose mask left the image, and those of
+    images whose map keeps the axes (a flip, a shift, or left alone), keep theirs."""
     if boxes.format == "cxcywhr":
         return boxes
     data = masks.data if isinstance(masks.data, torch.Tensor) else torch.from_numpy(masks.data)
     from_masks, found = masks_to_boxes(data)
-    if applied is not None:  # images the transform left alone keep their boxes
-        found = found & applied.to(found.device)[boxes.image_index()]
+    turns = (matrix[:, 0, 1] != 0) | (matrix[:, 1, 0] != 0) | (matrix[:, 2, :2] != 0).any(-1)
+    found = found & (turns[boxes.image_index()] if len(matrix) > 1 else turns[0]).to(found.device)
     pixels = boxes.to_pixels()
     xyxy = convert_box_format(pixels.data, boxes.format, "xyxy")
-    xyxy = torch.where(found[:, None], from_masks.to(xyxy.dtype), xyxy)
-    out = pixels.derived(data=convert_box_format(xyxy, "xyxy", boxes.format))
+    # the box as if nothing were clipped: the mask's box grown by what clipping cut off each side
+    cut = convert_box_format(pixels.unclipped, boxes.format, "xyxy") - xyxy
+    found = found[:, None]
+    tight = torch.where(found, from_masks.to(xyxy.dtype), xyxy)
+    out = pixels.derived(data=convert_box_format(tight, "xyxy", boxes.format),
+                         unclipped=convert_box_format(torch.where(found, tight + cut, xyxy + cut), "xyxy", boxes.format))
     return out.to_normalized() if boxes.normalized else out
 
 

@@ -208,6 +208,7 @@ class Lambda(Transform):
 
     ``fn`` gets a PIL image, an HW/HWC array, or a BCHW tensor (a CHW tensor arrives as a batch of
     one) and must return the same kind without modifying its input. A module-level function is written to configs as ``"module:name"``.
+    ``fn`` sees only the image: a sample's targets pass through untouched, so it must not move pixels.
 
     >>> import augkit
     >>> augkit.Lambda("operator:neg")

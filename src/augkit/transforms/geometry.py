@@ -110,6 +110,7 @@ class Resize(Transform):
 
     reads_values = False  # moves values, whatever they are
     samples_outside = False
+    mask_interpolation = "nearest-exact"  # masks stay on their image (not the legacy nearest)
 
     def __init__(self, size: int | Sequence[int], interpolation: str = "bilinear",
                  max_size: int | None = None, antialias: bool = True) -> None:
@@ -250,6 +251,7 @@ class ResizedCenterCrop(Transform):
 
     reads_values = False  # moves values, whatever they are
     samples_outside = False
+    mask_interpolation = "nearest-exact"  # masks stay on their image (not the legacy nearest)
 
     def __init__(self, size: int | Sequence[int], crop_ratio: float = 0.875,
                  interpolation: str = "bilinear", antialias: bool = True) -> None:
@@ -385,6 +387,7 @@ class RandomResizedCrop(Transform):
 
     reads_values = False  # moves values, whatever they are
     samples_outside = False
+    mask_interpolation = "nearest-exact"  # masks stay on their image (not the legacy nearest)
 
     params_type = ResizedCropParams
     tries = 10

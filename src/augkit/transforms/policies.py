@@ -27,6 +27,7 @@ they are within 1 level of torchvision's.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from ..core.transform import Transform
 from ..core.validation import check_choice, check_fill, check_number, check_sequence
 from ..functional.geometry import WARP_INTERPOLATIONS
 from ..functional.points import axis_matrix, from_pixel_centres
+from ..targets.sample import Sample, move_targets
 from .policy_ops import KERNELS, apply_ops, apply_ops_numpy, op_matrices
 
 __all__ = ["RandAugment", "TrivialAugmentWide", "AutoAugment", "AUTOAUGMENT_POLICIES", "AUGMIX_SPACE",
@@ -259,17 +261,45 @@ class _Policy(Transform):
     def _apply_tensor(self, x: torch.Tensor, params: PolicyParams) -> torch.Tensor:
         return apply_ops(x, params.ops, params.magnitudes, op_names(self.space), self.interpolation, self.fill)
 
-    def _point_matrix(self, spec: ImageSpec, params: PolicyParams) -> torch.Tensor:
+    def _point_steps(self, spec: ImageSpec, params: PolicyParams) -> list[torch.Tensor]:
+        """The ``(n, 3, 3)`` point map of each op position, in order (identity for value ops)."""
         names = op_names(self.space)
+        return [from_pixel_centres(op_matrices(params.ops[:, k], params.magnitudes[:, k], spec.size, names))
+                for k in range(params.ops.shape[1])]
+
+    def _point_matrix(self, spec: ImageSpec, params: PolicyParams) -> torch.Tensor:
         matrix = axis_matrix(spec.n, device=params.ops.device)
-        for position in range(params.ops.shape[1]):
-            step = op_matrices(params.ops[:, position], params.magnitudes[:, position], spec.size, names)
-            matrix = from_pixel_centres(step) @ matrix
+        for step in self._point_steps(spec, params):
+            matrix = step @ matrix
         return matrix
+
+    def _apply_sample(self, sample: Sample, spec: ImageSpec, params: PolicyParams) -> Sample:
+        # op by op, like the image: what one op moves out of the canvas is lost to the next ones
+        image = self._apply_checked(sample.image, spec, params)
+        targets = sample.targets
+        for step in self._point_steps(spec, params) if targets else ():
+            if step.device.type != "cpu" or not bool((step == torch.eye(3, dtype=step.dtype)).all()):
+                targets = move_targets(_Step(step), spec, params, targets)
+        return dataclasses.replace(sample, image=image, targets=targets)
 
     def _apply_numpy(self, x: np.ndarray, params: PolicyParams) -> np.ndarray:
         return apply_ops_numpy(x, params.ops[0].tolist(), params.magnitudes[0].tolist(), op_names(self.space),
                                self.interpolation, self.fill)
+
+
+class _Step:
+    """One op position of a policy, as the targets see it: a warp by given point maps."""
+
+    reads_values, keeps_axes, samples_outside = True, False, True
+
+    def __init__(self, matrix: torch.Tensor) -> None:
+        self.matrix = matrix
+
+    def _point_matrix(self, spec: ImageSpec, params: Params) -> torch.Tensor:
+        return self.matrix
+
+    def output_size(self, size: tuple[int, int], params: Params) -> tuple[int, int]:
+        return size
 
 
 def _check_ops(ops: Any, space: Space) -> list[str] | None:
