@@ -18,7 +18,7 @@ import augkit
 
 ROOT = Path(augkit.__file__).parent
 FILES = (sorted((ROOT / "transforms").glob("*.py")) + [ROOT / "core" / "transform.py"]
-         + sorted((ROOT / "targets").glob("*.py"))
+         + [ROOT / "targets" / f"{name}.py" for name in ("boxes", "keypoints", "mask", "packing", "sample")]
          + [ROOT / "functional" / name for name in ("geometry.py", "warp.py", "points.py")])
 HOST_CALLS = {"cpu", "item", "tolist"}
 HOST_CASTS = {"int", "float", "bool"}
