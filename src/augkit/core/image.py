@@ -190,7 +190,10 @@ def check_unit_range(image: ImageLike, name: str = "image") -> None:
     if isinstance(image, torch.Tensor):
         if not image.is_floating_point() or not image.numel():
             return
-        low, high = (float(v) for v in torch.aminmax(_checked_values(image.reshape(-1))))
+        values = _checked_values(image.reshape(-1))
+        # aminmax reads a strided sample of blocks element by element; amin and amax vectorise
+        extremes = torch.aminmax(values) if values.is_contiguous() else (values.amin(), values.amax())
+        low, high = (float(v) for v in extremes)
     elif isinstance(image, np.ndarray) and image.dtype.kind == "f" and image.size:
         values = _checked_values(image.reshape(-1))
         low, high = float(values.min()), float(values.max())

@@ -3,7 +3,8 @@
  * Each image runs its own sequence of brightness, contrast, saturation and hue steps, each
  * followed by a clamp to [0, 1] (uint8: values 0 to 255 in float32, rounded half to even, then
  * clamped to [0, 255]): the same float operations, in the same order, as the tensor kernels of
- * augkit.functional.color (the hue step is _rotate_hue_unit_). Pixels are processed in
+ * augkit.functional.color (the hue step is _rotate_hue_unit_; on uint8 images it runs in grey levels
+ * with one reciprocal, within one rounding of it: rotate_hue_bytes). Pixels are processed in
  * chunks small enough for the L1 cache, every step on a chunk before the next chunk; a contrast
  * step needs the mean grey of the image before it, so the steps before it run first over the
  * whole image (summing as they go) and the rest in a second pass.
@@ -52,18 +53,28 @@ INLINE void saturate(float *restrict r, float *restrict g, float *restrict b, in
     }
 }
 
-/* channel k becomes v - c + c * clamp(||sixths + offset_k| - 3|, 1, 2) (see _rotate_hue_unit_) */
-INLINE float hue_channel(float sixths, float offset, float chroma, float base) {
+/* channel k becomes v - c + c * clamp(||sixths + offset_k| - 3|, 1, 2) (see _rotate_hue_unit_),
+ * clamped to [0, white] */
+INLINE float hue_channel(float sixths, float offset, float chroma, float base, float white) {
     const float d = clamp(fabsf(fabsf(sixths + offset) - 3.0f), 1.0f, 2.0f);
-    return clamp(d * chroma + base, 0.0f, 1.0f);
+    return clamp(d * chroma + base, 0.0f, white);
 }
 
-/* on values in [0, 1]; integer images are divided by white first and multiplied back after */
-INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, int n, float shift, float white,
-                       int integral) {
+/* The hue in sixths of a turn, plus shift, wrapped to [0, 6): from each channel's (v - low) / chroma
+ * (nr, ng, nb) and which channel is the largest (pick_r: red, else pick_g: green, else blue). */
+INLINE float hue_sixths(float nr, float ng, float nb, float pick_r, float pick_g, float shift) {
+    const float pick_b = pick_r * -1.0f + 1.0f - pick_g;
+    const float to_r = (ng - nb) * pick_r;
+    const float to_g = (nb - nr + 2.0f) * pick_g;
+    float sixths = (nr - ng + 4.0f) * pick_b + to_r + to_g;
+    sixths = sixths + shift;
+    return sixths - floorf(sixths * (float)(1.0 / 6.0)) * 6.0f;
+}
+
+/* on float values in [0, 1]: the float operations of the tensor kernel */
+INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, int n, float shift) {
     for (int i = 0; i < n; i++) {
-        const float red = integral ? r[i] / white : r[i], green = integral ? g[i] / white : g[i];
-        const float blue = integral ? b[i] / white : b[i];
+        const float red = r[i], green = g[i], blue = b[i];
         float value = red > green ? red : green;
         value = value < blue ? blue : value;
         float low = red < green ? red : green;
@@ -72,23 +83,36 @@ INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, 
         const float safe = chroma < FLT_MIN ? FLT_MIN : chroma;
         const float nr = (red - low) / safe, ng = (green - low) / safe, nb = (blue - low) / safe;
         const float pick_r = floorf(nr);
-        float pick_b = pick_r * -1.0f + 1.0f;
-        const float pick_g = floorf(ng) * pick_b;
-        pick_b = pick_b - pick_g;
-        const float to_r = (ng - nb) * pick_r;
-        const float to_g = (nb - nr + 2.0f) * pick_g;
-        float sixths = (nr - ng + 4.0f) * pick_b + to_r + to_g;
-        sixths = sixths + shift;
-        sixths = sixths - floorf(sixths * (float)(1.0 / 6.0)) * 6.0f;
+        const float pick_g = floorf(ng) * (pick_r * -1.0f + 1.0f);
+        const float sixths = hue_sixths(nr, ng, nb, pick_r, pick_g, shift);
         const float base = low - chroma;
-        r[i] = hue_channel(sixths, -6.0f, chroma, base);
-        g[i] = hue_channel(sixths, -2.0f, chroma, base);
-        b[i] = hue_channel(sixths, -4.0f, chroma, base);
-        if (integral) {
-            r[i] = finish(r[i] * white, white, 1);
-            g[i] = finish(g[i] * white, white, 1);
-            b[i] = finish(b[i] * white, white, 1);
-        }
+        r[i] = hue_channel(sixths, -6.0f, chroma, base, 1.0f);
+        g[i] = hue_channel(sixths, -2.0f, chroma, base, 1.0f);
+        b[i] = hue_channel(sixths, -4.0f, chroma, base, 1.0f);
+    }
+}
+
+/* On integer values 0 to 255, in those units (the hue is a ratio of differences, and the result
+ * scales with them), with one reciprocal of the chroma: within a rounding of the tensor kernel, which
+ * divides every channel by 255 and by the chroma. The largest channel is found by comparing the exact
+ * integers, where the tensor kernel floors its ratios (1 for the largest). */
+INLINE void rotate_hue_bytes(float *restrict r, float *restrict g, float *restrict b, int n, float shift) {
+    for (int i = 0; i < n; i++) {
+        const float red = r[i], green = g[i], blue = b[i];
+        float value = red > green ? red : green;
+        value = value < blue ? blue : value;
+        float low = red < green ? red : green;
+        low = low > blue ? blue : low;
+        const float chroma = value - low;
+        const float inverse = 1.0f / (chroma < 1.0f ? 1.0f : chroma);
+        const float nr = (red - low) * inverse, ng = (green - low) * inverse, nb = (blue - low) * inverse;
+        const float pick_r = red == value ? 1.0f : 0.0f;
+        const float pick_g = green == value && red != value ? 1.0f : 0.0f;
+        const float sixths = hue_sixths(nr, ng, nb, pick_r, pick_g, shift);
+        const float base = low - chroma;
+        r[i] = nearbyintf(hue_channel(sixths, -6.0f, chroma, base, 255.0f));
+        g[i] = nearbyintf(hue_channel(sixths, -2.0f, chroma, base, 255.0f));
+        b[i] = nearbyintf(hue_channel(sixths, -4.0f, chroma, base, 255.0f));
     }
 }
 
@@ -127,7 +151,10 @@ INLINE void run_steps(const void *src, void *dst, int integral, int channels, in
             if (step.op == SATURATION) {
                 saturate(chunk[0], chunk[1], chunk[2], n, step.scale, white, integral);
             } else if (step.op == HUE) {
-                rotate_hue(chunk[0], chunk[1], chunk[2], n, step.scale, white, integral);
+                if (integral)
+                    rotate_hue_bytes(chunk[0], chunk[1], chunk[2], n, step.scale);
+                else
+                    rotate_hue(chunk[0], chunk[1], chunk[2], n, step.scale);
             } else {
                 for (int c = 0; c < channels; c++) blend(chunk[c], n, step.scale, step.term, white, integral);
             }

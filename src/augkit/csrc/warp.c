@@ -4,9 +4,9 @@
  * align_corners=False) picks for the grid of augkit.functional.warp._affine_grid: the grid is
  * the float32 sum of a per-row and a per-column term (each a float64 product, or product and sum,
  * cast to float32), unnormalized in float32 as (g + 1) * size / 2 - 0.5 and rounded half to even;
- * positions outside the image take the fill of their channel. No float copy of the image: one
- * pass that reads each picked byte of every channel. Built with -ffp-contract=off, so the float
- * operations are the ones written, on every CPU variant.
+ * positions outside the image take the fill of their channel. No float copy of the image: the
+ * source offsets of a row computed once, then each plane's picked bytes gathered. Built with
+ * -ffp-contract=off, so the float operations are the ones written, on every CPU variant.
  */
 #include <math.h>
 
@@ -52,12 +52,11 @@ INLINE void warp_nearest_all(const WarpJob *job) {
             }
             for (int64_t y = 0; y < oh; y++) {
                 pick_row(at, col_x, col_y, m, y, count, h, w);
-                uint8_t *out = dst + y * ow + x0;
-                for (int k = 0; k < count; k++) {
-                    const int32_t a = at[k];
-                    const uint8_t *from = src + (a < 0 ? 0 : a);
-                    for (int64_t c = 0; c < channels; c++)
-                        out[c * oh * ow + k] = a < 0 ? job->fill[c] : from[c * h * w];
+                for (int64_t c = 0; c < channels; c++) {  /* plane by plane: one gather loop each */
+                    const uint8_t *restrict plane = src + c * h * w;
+                    uint8_t *restrict out = dst + c * oh * ow + y * ow + x0;
+                    const uint8_t fill = job->fill[c];
+                    for (int k = 0; k < count; k++) out[k] = at[k] < 0 ? fill : plane[at[k] < 0 ? 0 : at[k]];
                 }
             }
         }

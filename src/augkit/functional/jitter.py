@@ -5,8 +5,9 @@ float32 and uint8 tensors on the CPU with 1 or 3 channels are jittered by the ``
 their rows in the kernel table (``csrc/jitter.c``, built when augkit is installed): the same float
 operations as the torch code of the other devices, all the steps of an image in one or two passes
 over its memory (about 10x faster on a batch). It gives the same bits, except float contrast
-means, which are summed in another order (within ``1e-6``). Without a C compiler augkit installs
-without it and runs the torch code.
+means, which are summed in another order (within ``1e-6``), and the uint8 hue step, computed in
+units of grey levels with one reciprocal of the chroma (within one rounding, 1 level). Without a C
+compiler augkit installs without it and runs the torch code.
 """
 
 from __future__ import annotations
@@ -45,12 +46,12 @@ _C_TENSORS = when(device="cpu", dtypes=(torch.float32, torch.uint8), contiguous=
 """The tensors the C kernel takes (registered as the ``c`` backend of the jitter rows)."""
 
 
-def _per_image_table(values: Sequence[PerSample], n: int, x: torch.Tensor) -> torch.Tensor:
-    """Per-image values (numbers or tensors, checked by ``broadcast_per_sample``) as a contiguous float32
-    ``(n, len(values))`` table."""
-    columns = [torch.as_tensor(broadcast_per_sample(v, x, torch.float32), dtype=torch.float32).reshape(-1).expand(n)
+def _per_image_table(values: Sequence[PerSample], n: int, x: torch.Tensor) -> np.ndarray:
+    """Per-image values (numbers or CPU tensors, checked by ``broadcast_per_sample``) as a C-contiguous
+    float32 ``(n, len(values))`` array (NumPy: no small torch ops for one image)."""
+    columns = [np.broadcast_to(np.asarray(broadcast_per_sample(v, x, torch.float32), dtype=np.float32).reshape(-1), (n,))
                for v in values]
-    return torch.stack(columns, 1)
+    return np.stack(columns, 1)
 
 
 def _jitter_native(x: torch.Tensor, factors: Sequence[PerSample], order: Sequence[int] | torch.Tensor) -> torch.Tensor:
@@ -60,11 +61,11 @@ def _jitter_native(x: torch.Tensor, factors: Sequence[PerSample], order: Sequenc
     c, h, w = x.shape[-3:]
     n = math.prod(x.shape[:-3])
     table = _per_image_table(factors, n, x)
-    orders = torch.as_tensor(order, dtype=torch.int64, device="cpu").reshape(-1, 4).expand(n, 4).contiguous()
-    if not bool(((orders >= 0) & (orders < 4)).all()):
-        raise ValueError(f"order lists ops 0 to 3; got {orders.unique().tolist()}")
+    orders = np.ascontiguousarray(np.broadcast_to(np.asarray(order, dtype=np.int64).reshape(-1, 4), (n, 4)))
+    if orders.size and not (orders.min() >= 0 and orders.max() < 4):
+        raise ValueError(f"order lists ops 0 to 3; got {np.unique(orders).tolist()}")
     out = executor.empty(tuple(x.shape), x.dtype)
-    _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.data_ptr(), orders.data_ptr(),
+    _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.ctypes.data, orders.ctypes.data,
                          x.dtype == torch.uint8)
     return out
 

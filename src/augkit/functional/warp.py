@@ -6,7 +6,6 @@ A batch is warped in one ``grid_sample`` call, with per-image matrices or corner
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import cv2
@@ -58,17 +57,19 @@ def affine_matrix(angle: Number | torch.Tensor = 0.0, translate: Sequence = (0.0
     return torch.stack([torch.stack([m00, m01, m02], -1), torch.stack([m10, m11, m12], -1)], -2)
 
 
-def _invert(matrix: torch.Tensor) -> torch.Tensor:
-    full = torch.cat([matrix, matrix.new_tensor([0.0, 0.0, 1.0]).expand(*matrix.shape[:-2], 1, 3)], -2)
-    return torch.linalg.inv(full)
-
-
-@functools.lru_cache(maxsize=64)
-def _normalizer(h: int, w: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """3x3 map from pixel coordinates (centres at integers) to grid_sample's [-1, 1] (cached: not
-    to be written to)."""
-    return torch.tensor([[2.0 / w, 0.0, 1.0 / w - 1.0], [0.0, 2.0 / h, 1.0 / h - 1.0], [0.0, 0.0, 1.0]],
-                        dtype=dtype, device=device)
+def _source_maps(matrix, h: int, w: int):
+    """``(B, 2, 3)`` maps from output pixel coordinates (centres at integers) to grid_sample's
+    [-1, 1] source coordinates of images of ``h x w``: the inverse of the forward ``(B, 2, 3)``
+    ``matrix`` times the normalisation, in closed form with elementwise float64 operations, so that
+    a tensor (any device) and a NumPy array (one CPU image, no torch op) give the same bits."""
+    lib = torch if isinstance(matrix, torch.Tensor) else np
+    a, b, c = matrix[:, 0, 0], matrix[:, 0, 1], matrix[:, 0, 2]
+    d, e, f = matrix[:, 1, 0], matrix[:, 1, 1], matrix[:, 1, 2]
+    det = a * e - b * d
+    sx, sy = 2.0 / w, 2.0 / h
+    entries = (e / det * sx, -b / det * sx, (b * f - e * c) / det * sx + (1.0 / w - 1.0),
+               -d / det * sy, a / det * sy, (d * c - a * f) / det * sy + (1.0 / h - 1.0))
+    return lib.stack(entries, -1).reshape(-1, 2, 3)
 
 
 def _sample(x: torch.Tensor, grid: torch.Tensor, interpolation: str, fill: Fill) -> torch.Tensor:
@@ -94,7 +95,7 @@ def _sample(x: torch.Tensor, grid: torch.Tensor, interpolation: str, fill: Fill)
 
 
 def _affine_grid(source: torch.Tensor, oh: int, ow: int) -> torch.Tensor:
-    """The ``(B, oh, ow, 2)`` float32 sampling grid of ``(B, 3, 3)`` maps from output pixel
+    """The ``(B, oh, ow, 2)`` float32 sampling grid of ``(B, 2, 3)`` maps from output pixel
     coordinates to grid_sample's [-1, 1]. Each coordinate is a per-row plus a per-column term:
     one broadcast add per coordinate into its own plane (a channels-last view, which grid_sample
     reads as fast), where ``affine_grid`` multiplies matrices and interleaves."""
@@ -128,7 +129,7 @@ def affine_tensor(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolatio
     h, w = x4.shape[-2:]
     oh, ow = output_size or (h, w)
     matrix = torch.as_tensor(matrix, dtype=torch.float64, device=x.device).reshape(-1, 2, 3)
-    grid = _affine_grid(_normalizer(h, w, device=x.device) @ _invert(matrix), oh, ow)
+    grid = _affine_grid(_source_maps(matrix, h, w), oh, ow)
     out = _sample(x4, grid, interpolation, fill)
     return out.reshape(*lead, x4.shape[1], oh, ow)
 
@@ -144,7 +145,7 @@ def _affine_opencv(x: torch.Tensor, matrix: torch.Tensor | Sequence, interpolati
     check_interpolation(interpolation, WARP_INTERPOLATIONS)
     oh, ow = output_size or x.shape[-2:]
     images = x.shape[:-3].numel()
-    matrices = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3).expand(images, 2, 3).numpy()
+    matrices = np.broadcast_to(np.asarray(matrix, dtype=np.float64).reshape(-1, 2, 3), (images, 2, 3))
     return run_numpy_per_image(x, lambda image, m: affine_numpy(image, m, interpolation, fill, (oh, ow)), matrices)
 
 
@@ -160,11 +161,11 @@ if _native is not None:
         x4, _ = _batched(x.contiguous())
         n, c, h, w = x4.shape
         oh, ow = output_size or (h, w)
-        matrix = torch.as_tensor(matrix, dtype=torch.float64).reshape(-1, 2, 3)
-        maps = (_normalizer(h, w) @ _invert(matrix))[:, :2].expand(n, 2, 3).contiguous()
+        matrix = np.asarray(matrix, dtype=np.float64).reshape(-1, 2, 3)
+        maps = np.ascontiguousarray(np.broadcast_to(_source_maps(matrix, h, w), (n, 2, 3)))
         fills = np.asarray(fill_values(fill, c, np.dtype(np.uint8)), np.uint8)
         out = torch.empty(n, c, int(oh), int(ow), dtype=torch.uint8)
-        _native.warp_nearest(x4.data_ptr(), out.data_ptr(), n, c, h, w, int(oh), int(ow), maps.data_ptr(),
+        _native.warp_nearest(x4.data_ptr(), out.data_ptr(), n, c, h, w, int(oh), int(ow), maps.ctypes.data,
                              fills.ctypes.data)
         return out.reshape(*x.shape[:-2], int(oh), int(ow))
 
@@ -185,7 +186,7 @@ def affine_numpy(x: np.ndarray, matrix, interpolation: str = "bilinear", fill: F
     """
     check_interpolation(interpolation, WARP_INTERPOLATIONS)
     oh, ow = output_size or x.shape[:2]
-    m = np.asarray(torch.as_tensor(matrix, dtype=torch.float64).reshape(2, 3))
+    m = np.asarray(matrix, dtype=np.float64).reshape(2, 3)
     out = cv2.warpAffine(x, m, (int(ow), int(oh)), flags=CV2_INTERPOLATION[interpolation],
                          borderMode=cv2.BORDER_CONSTANT, borderValue=_cv2_border(x, fill))
     if x.dtype == np.float32 and interpolation == "bicubic":

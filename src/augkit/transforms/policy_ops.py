@@ -201,17 +201,25 @@ def _apply_subsets(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor,
 def _apply_one(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor, names: tuple[str, ...],
                interpolation: str, fill: float | Sequence[float]) -> torch.Tensor:
     """One CPU image: its ops read as numbers (on the CPU, no sync), and each called on the whole
-    image, as :func:`_apply_subsets` calls it on a subset that holds every image."""
+    image, as :func:`_apply_subsets` calls it on a subset that holds every image; a warp's matrix
+    made in NumPy (no small torch ops)."""
     size = tuple(x.shape[-2:])
-    for position, k in enumerate(ops[0].tolist()):
+    for position, (k, amount) in enumerate(zip(ops[0].tolist(), magnitudes[0].tolist())):
         if k < 0:
             continue
-        kernel, op, m = KERNELS[names[k]], ops[:, position], magnitudes[:, position]
+        kernel = KERNELS[names[k]]
         if kernel.warp is not None:
-            x = F.affine_tensor(x, op_matrices(op, m, size, names), interpolation, fill)
+            x = F.affine_tensor(x, _one_matrix(kernel.warp, amount, size), interpolation, fill)
         elif kernel.tensor is not None:
-            x = _pixel(kernel, x, m)
+            x = _pixel(kernel, x, magnitudes[:, position])
     return x
+
+
+def _one_matrix(warp: int, amount: float, size: tuple[int, int]) -> np.ndarray:
+    """The forward ``(2, 3)`` matrix of one image's warp ``amount`` of :func:`warp_matrix` kind ``warp``."""
+    amounts = np.zeros(5)
+    amounts[warp] = amount
+    return warp_matrix(amounts, size)
 
 
 def _apply_blended(x: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor, names: tuple[str, ...],
@@ -257,9 +265,7 @@ def apply_ops_numpy(x: np.ndarray, ops: Sequence[int], magnitudes: Sequence[floa
             continue
         kernel = KERNELS[names[k]]
         if kernel.warp is not None:
-            amounts = np.zeros(5)
-            amounts[kernel.warp] = m
-            x = F.affine_numpy(x, warp_matrix(amounts, x.shape[:2]), interpolation, fill)
+            x = F.affine_numpy(x, _one_matrix(kernel.warp, m, x.shape[:2]), interpolation, fill)
         elif kernel.numpy is not None:
             x = kernel.numpy(x) if kernel.arg is None else kernel.numpy(x, kernel.arg(np.float64(m)))
     return x
