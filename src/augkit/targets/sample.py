@@ -17,6 +17,7 @@ packed :class:`Boxes` / :class:`Keypoints` with offsets.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,39 +153,30 @@ def _batch_rows(value: Any, spec: ImageSpec, key: str) -> bool:
 
 
 def _boxes(value: Any, spec: ImageSpec) -> Boxes:
-    if isinstance(value, Boxes):
-        boxes = value
-        if boxes.canvas_size is None:
-            boxes = Boxes(boxes.data, offsets=boxes.offsets, format=boxes.format, canvas_size=spec.size,
-                          normalized=boxes.normalized, unclipped=boxes.unclipped)
-    elif _batch_rows(value, spec, "boxes"):
-        boxes = Boxes.from_list(value, canvas_size=spec.size)
-    else:
-        boxes = Boxes(value, canvas_size=spec.size)
-    if boxes.canvas_size != spec.size:
-        raise ValueError(f"boxes have canvas_size {boxes.canvas_size} but their image is {spec.size}")
-    if spec.batched and not boxes.batched:
-        raise ValueError(f"boxes of a batch of {spec.n} images need offsets (Boxes.from_list or one tensor per image)")
+    boxes = _packed(Boxes, value, spec, "boxes")
     if boxes.batched and boxes.num_images != spec.n:
         raise ValueError(f"boxes hold {boxes.num_images} images but the batch holds {spec.n}")
     return boxes
 
 
 def _keypoints(value: Any, spec: ImageSpec) -> Keypoints:
-    if isinstance(value, Keypoints):
-        points = value
-        if points.canvas_size is None:
-            points = Keypoints(points.data, offsets=points.offsets, visibility=points.visibility,
-                               canvas_size=spec.size, flip_map=points.flip_map, names=points.names)
-    elif _batch_rows(value, spec, "keypoints"):
-        points = Keypoints.from_list(value, canvas_size=spec.size)
+    return _packed(Keypoints, value, spec, "keypoints")
+
+
+def _packed(kind: type, value: Any, spec: ImageSpec, key: str) -> Any:
+    """``value`` as ``kind`` (:class:`Boxes` or :class:`Keypoints`) on its image's canvas."""
+    if isinstance(value, kind):
+        rows = value if value.canvas_size is not None else dataclasses.replace(value, canvas_size=spec.size)
+    elif _batch_rows(value, spec, key):
+        rows = kind.from_list(value, canvas_size=spec.size)
     else:
-        points = Keypoints(value, canvas_size=spec.size)
-    if points.canvas_size != spec.size:
-        raise ValueError(f"keypoints have canvas_size {points.canvas_size} but their image is {spec.size}")
-    if spec.batched and not points.batched:
-        raise ValueError(f"keypoints of a batch of {spec.n} images need offsets (Keypoints.from_list or a list)")
-    return points
+        rows = kind(value, canvas_size=spec.size)
+    if rows.canvas_size != spec.size:
+        raise ValueError(f"{key} have canvas_size {rows.canvas_size} but their image is {spec.size}")
+    if spec.batched and not rows.batched:
+        raise ValueError(f"{key} of a batch of {spec.n} images need offsets ({kind.__name__}.from_list or "
+                         f"one tensor per image)")
+    return rows
 
 
 def _labels(value: Any, spec: ImageSpec, offsets: torch.Tensor | None, key: str) -> Labels:
