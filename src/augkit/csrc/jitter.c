@@ -71,14 +71,21 @@ INLINE float hue_sixths(float nr, float ng, float nb, float pick_r, float pick_g
     return sixths - floorf(sixths * (float)(1.0 / 6.0)) * 6.0f;
 }
 
+INLINE float largest(float red, float green, float blue) {
+    const float value = red > green ? red : green;
+    return value < blue ? blue : value;
+}
+
+INLINE float smallest(float red, float green, float blue) {
+    const float low = red < green ? red : green;
+    return low > blue ? blue : low;
+}
+
 /* on float values in [0, 1]: the float operations of the tensor kernel */
 INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, int n, float shift) {
     for (int i = 0; i < n; i++) {
         const float red = r[i], green = g[i], blue = b[i];
-        float value = red > green ? red : green;
-        value = value < blue ? blue : value;
-        float low = red < green ? red : green;
-        low = low > blue ? blue : low;
+        const float value = largest(red, green, blue), low = smallest(red, green, blue);
         const float chroma = value - low;
         const float safe = chroma < FLT_MIN ? FLT_MIN : chroma;
         const float nr = (red - low) / safe, ng = (green - low) / safe, nb = (blue - low) / safe;
@@ -99,10 +106,7 @@ INLINE void rotate_hue(float *restrict r, float *restrict g, float *restrict b, 
 INLINE void rotate_hue_bytes(float *restrict r, float *restrict g, float *restrict b, int n, float shift) {
     for (int i = 0; i < n; i++) {
         const float red = r[i], green = g[i], blue = b[i];
-        float value = red > green ? red : green;
-        value = value < blue ? blue : value;
-        float low = red < green ? red : green;
-        low = low > blue ? blue : low;
+        const float value = largest(red, green, blue), low = smallest(red, green, blue);
         const float chroma = value - low;
         const float inverse = 1.0f / (chroma < 1.0f ? 1.0f : chroma);
         const float nr = (red - low) * inverse, ng = (green - low) * inverse, nb = (blue - low) * inverse;
