@@ -113,9 +113,12 @@ def shift_table(summary: dict[str, Any]) -> str:
                  for name, levels in shift["per_corruption"].items()]
         lines.append(f"| {entry['name']} | {_cell(shift['clean'])} | {_cell(shift['mean_corruption'])} | "
                      f"{_cell(shift['relative'])} | " + " | ".join(cells) + " |")
+    per_class = summary["settings"].get("shift_per_class")
+    subset = (f"the first {per_class} test images of every class" if per_class else "the whole test set")
     return "\n".join(lines) + ("\n\n`*`: the recipe's training applies this family of transforms (it trained on "
                                "the shift it is tested on). Corruption columns: accuracy % averaged over the "
-                               "five severities and the seeds.")
+                               f"five severities and the seeds. The shift set is {subset}; its clean accuracy "
+                               "is measured on those images, so it can differ from the test accuracy above.")
 
 
 def summary_markdown(summary: dict[str, Any], *, title: str | None = "# Augmentation comparison") -> str:
