@@ -402,3 +402,66 @@ def test_policy_ops_move_targets_one_after_another_like_the_image():
         assert out["keypoints"].visibility.tolist() == [[0.0, 1.0]]
         lost = torch.as_tensor(np.asarray(out["mask"].data)) == 255
         assert lost[:, :20].all() and not lost[:, 20:].any()
+
+
+def _point_cases(seed: int):
+    """Arguments of each point kernel: boxes, points, (3, 3) and per-row maps (affine and projective)."""
+    g = torch.Generator().manual_seed(seed)
+    n = 7
+    xy = (torch.rand(n, 2, generator=g) - 0.2) * torch.tensor([W, H])
+    boxes = torch.cat([xy, xy + torch.rand(n, 2, generator=g) * 30], 1)
+    reference = torch.cat([boxes[:, :2] - torch.rand(n, 2, generator=g) * 5, boxes[:, 2:] + 3], 1)
+    matrices = torch.eye(3, dtype=torch.float64).repeat(n, 1, 1) + torch.rand(n, 3, 3, generator=g, dtype=torch.float64) * 0.3
+    matrices[:, 2, :2] *= 0.01 * (seed % 2)  # projective on odd seeds, affine on even ones
+    matrices[:, 2, 2] = 1.0
+    matrices[:, :2, 2] *= 40
+    one = matrices[0]
+    points = torch.rand(n, 3, 2, generator=g) * torch.tensor([W, H])
+    return {
+        "transform_points": [(points, one), (points, matrices)],
+        "transform_boxes": [(boxes, one), (boxes, matrices)],
+        "move_boxes": [(boxes, one, (H, W)), (boxes, matrices, (H, W), reference), (boxes[:0], one, (H, W))],
+        "sanitize_boxes": [(boxes, (H, W), 1.0, 4.0, 0.5, reference), (boxes, None, 2.0, 0.0, 0.0, None),
+                           (boxes.double(), (H, W), 1.0, 1.0, 0.9, reference.double())],
+    }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_point_kernel_backends_agree_with_the_torch_backend(seed):
+    from augkit.core import kernels
+
+    rows = {row.op: row for row in kernels.rows() if row.kind in ("boxes", "keypoints")}
+    cases = _point_cases(seed)
+    assert set(cases) <= set(rows) and all(len(rows[name].backends) > 1 for name in cases)
+    for name, calls in cases.items():
+        torch_fn = rows[name].backends[-1].fn
+        for args in calls:
+            expected = torch_fn(*args)
+            for b in rows[name].backends[:-1]:
+                assert b.takes(args[0], args[1:]), f"{name}: {b.name} refuses a CPU call"
+                got = b.fn(*args)
+                for a, e in zip(got if isinstance(got, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
+                    assert a.dtype == e.dtype and a.shape == e.shape, name
+                    if a.dtype == torch.bool:
+                        assert torch.equal(a, e), name
+                    else:
+                        torch.testing.assert_close(a, e, atol=1e-4, rtol=0), name
+    # the NumPy backends take plain CPU tensors: autograd and other devices stay with torch
+    boxes = cases["transform_boxes"][0][0].clone().requires_grad_()
+    assert rows["transform_boxes"].select(boxes, (cases["transform_boxes"][0][1],)).name == "torch"
+
+
+def test_one_cpu_image_moves_its_targets_like_the_torch_path():
+    # boxes and points that need autograd take the torch backends; plain CPU ones the NumPy ones
+    boxes, points, _ = _targets(3)
+    labels = torch.arange(len(boxes))
+    image = torch.zeros(3, H, W, dtype=torch.uint8)
+    t = augkit.Compose([augkit.RandomResizedCrop((40, 44), scale=(0.2, 1.0)), augkit.HorizontalFlip(),
+                        augkit.RandomAffine(20, shear=10), augkit.SanitizeBoxes(min_visibility=0.3)])
+    for seed in range(6):
+        fast = t(image, boxes=boxes, keypoints=points, labels=labels, generator=torch.Generator().manual_seed(seed))
+        slow = t(image, boxes=boxes.clone().requires_grad_(), keypoints=points.clone().requires_grad_(),
+                 labels=labels, generator=torch.Generator().manual_seed(seed))
+        assert torch.equal(fast["labels"], slow["labels"])
+        torch.testing.assert_close(fast["boxes"], slow["boxes"].detach(), atol=1e-4, rtol=0)
+        torch.testing.assert_close(fast["keypoints"], slow["keypoints"].detach(), atol=1e-4, rtol=0)

@@ -42,7 +42,7 @@ from .image import ImageLike, Kind, array_to_pil, inspect_image, pil_to_array
 
 __all__ = [
     "Backend", "Condition", "Row", "backend", "describe", "numpy_kernel", "op", "ops", "rows", "run_numpy",
-    "run_numpy_per_image", "tensor_kernel", "when",
+    "run_numpy_per_image", "target_kernel", "tensor_kernel", "when",
 ]
 
 TENSOR, NUMPY = "tensor", "numpy"
@@ -224,6 +224,12 @@ def tensor_kernel(op_name: str, name: str = "torch", accepts: Condition | None =
     """Register the decorated function as a tensor backend of ``op_name`` and return the
     function that dispatches over all the tensor backends of the op."""
     return _dispatching(op_name, TENSOR, name, accepts)
+
+
+def target_kernel(op_name: str, kind: str, name: str = "torch", accepts: Condition | None = None):
+    """Register the decorated function as a backend of ``op_name`` for the target kind ``kind``
+    (``"boxes"``, ``"keypoints"``) and return the function that dispatches over its backends."""
+    return _dispatching(op_name, kind, name, accepts)
 
 
 def numpy_kernel(op_name: str, name: str = "opencv", accepts: Condition | None = None):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
-from ..core.kernels import backend
+from ..core.kernels import backend, target_kernel, when
 
 __all__ = [
     "BOX_FORMATS", "convert_box_format", "box_corners", "transform_points", "transform_boxes",
-    "clip_boxes", "box_areas", "from_pixel_centres", "homography", "axis_matrix", "to_pixel_centres", "masks_to_boxes",
+    "clip_boxes", "box_areas", "move_boxes", "sanitize_boxes", "visible_fraction", "from_pixel_centres", "homography", "axis_matrix", "to_pixel_centres", "masks_to_boxes",
 ]
 
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh", "cxcywhr")
@@ -74,7 +75,105 @@ def box_corners(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
 _CORNERS = torch.tensor([0, 2, 2, 0, 1, 1, 3, 3])  # x1 x2 x2 x1, y1 y1 y2 y2
 
 
-@backend("transform_points", "keypoints", "torch")
+# -- the maths, written once for torch tensors and NumPy arrays ------------------------------------
+#
+# Each kernel below has a torch backend (batches, any device, autograd) and a NumPy backend for CPU
+# tensors, which is several times cheaper on the few rows of one image (a NumPy op on a small array
+# costs about a microsecond, a torch op several): both run the same functions, on float64 for the
+# matrix products, on the boxes' own dtype for the comparisons, so they give the same numbers.
+
+
+def _xp(x: Any) -> Any:
+    return np if isinstance(x, np.ndarray) else torch
+
+
+def _at_least(x: Any, low: float) -> Any:
+    return np.maximum(x, low) if isinstance(x, np.ndarray) else x.clamp(min=low)
+
+
+def _at_most(x: Any, high: float) -> Any:
+    return np.minimum(x, high) if isinstance(x, np.ndarray) else x.clamp(max=high)
+
+
+def _map(points: Any, matrix: Any) -> Any:
+    """Points ``(N, K, 2)`` moved by ``matrix``: one ``(3, 3)`` for all, or ``(N, 3, 3)``, one per
+    row (the result is divided by its third coordinate, exactly 1 for affine maps)."""
+    m = matrix if matrix.ndim == 2 else matrix[:, None]
+    # homogeneous (N, K, 3) as x * column 0 + y * column 1 + column 2: elementwise products and
+    # sums, cheaper than a matmul or a reduction on a few points, and the same in both libraries
+    moved = points[..., 0:1] * m[..., :, 0] + points[..., 1:2] * m[..., :, 1] + m[..., :, 2]
+    return moved[..., :2] / moved[..., 2:]
+
+
+_CORNER_COLUMNS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])  # of xyxy, as box_corners orders them
+
+
+def _envelope(boxes: Any, matrix: Any) -> Any:
+    """The enclosing ``xyxy`` boxes of the moved corners of ``xyxy`` boxes."""
+    xp = _xp(boxes)
+    moved = _map(boxes[:, _CORNER_COLUMNS] if xp is np else box_corners(boxes), matrix)
+    a, b, c, d = moved[:, 0], moved[:, 1], moved[:, 2], moved[:, 3]
+    low = xp.minimum(xp.minimum(a, b), xp.minimum(c, d))
+    high = xp.maximum(xp.maximum(a, b), xp.maximum(c, d))
+    return xp.concatenate([low, high], -1)
+
+
+def _clip(boxes: Any, size: tuple[int, int]) -> Any:
+    xp = _xp(boxes)
+    high = xp.asarray([size[1], size[0]] * 2, dtype=boxes.dtype)
+    if xp is torch:
+        high = high.to(boxes.device)
+    return xp.minimum(_at_least(boxes, 0), high)
+
+
+def _areas(boxes: Any) -> Any:
+    return _at_least(boxes[:, 2] - boxes[:, 0], 0) * _at_least(boxes[:, 3] - boxes[:, 1], 0)
+
+
+def visible_fraction(areas: Any, full: Any) -> Any:
+    """The fraction ``areas / full`` of boxes left after clipping, in ``[0, 1]`` (0 where the
+    unclipped area ``full`` is 0); tensors or arrays."""
+    return _at_most(_xp(areas).where(full > 0, areas / _at_least(full, 1e-12), 0.0), 1.0)
+
+
+def _moved(boxes: Any, matrix: Any, size: tuple[int, int], reference: Any) -> tuple[Any, Any]:
+    xp = _xp(boxes)
+    if reference is None:
+        moved = _envelope(boxes, matrix)
+        return _clip(moved, size), moved
+    both = _envelope(xp.concatenate([boxes, reference]),
+                     matrix if matrix.ndim == 2 else xp.concatenate([matrix, matrix]))
+    return _clip(both[:len(boxes)], size), both[len(boxes):]
+
+
+def _sanitized(boxes: Any, size: tuple[int, int] | None, min_size: float, min_area: float,
+               min_visibility: float, reference: Any) -> tuple[Any, Any]:
+    if size is not None:
+        boxes = _clip(boxes, size)
+    area = _areas(boxes)
+    keep = ((boxes[:, 2] - boxes[:, 0]) >= min_size) & ((boxes[:, 3] - boxes[:, 1]) >= min_size) & (area >= min_area)
+    if min_visibility > 0 and reference is not None:
+        keep = keep & (visible_fraction(area, _areas(reference)) >= min_visibility)
+    return boxes, keep
+
+
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+_SMALL_CPU = when(device="cpu", dtypes=tuple(_NUMPY_DTYPES), plain=True)  # the NumPy backends' inputs
+
+
+def _array(t: torch.Tensor | None, dtype: Any = np.float64) -> np.ndarray | None:
+    """A CPU tensor's values as an array of ``dtype`` (a view where it already is)."""
+    return None if t is None else t.detach().numpy().astype(dtype, copy=False)
+
+
+def _tensor(a: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=_NUMPY_DTYPES[dtype]))
+
+
+# -- the kernels -----------------------------------------------------------------------------------
+
+
+@target_kernel("transform_points", "keypoints")
 def transform_points(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
     """Points ``(N, K, 2)`` moved by ``matrix``: one ``(3, 3)`` for all, or ``(N, 3, 3)``, one per
     row (affine or projective; the result is divided by its third coordinate).
@@ -83,16 +182,15 @@ def transform_points(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor
     >>> transform_points(torch.tensor([[[2.0, 3.0]]]), m).tolist()
     [[[8.0, 3.0]]]
     """
-    m = matrix.to(torch.float64)
-    if m.ndim == 3:  # one map per row, for all its points
-        m = m[:, None]
-    # (N, K, 3) homogeneous: a broadcast product and sum (cheaper than a matmul on a few points)
-    moved = (points.to(torch.float64)[..., None, :] * m[..., :2]).sum(-1) + m[..., 2]
-    xy = moved[..., :2] / moved[..., 2:]  # affine maps have 1 there: exact
-    return xy.to(points.dtype)
+    return _map(points.to(torch.float64), matrix.to(torch.float64)).to(points.dtype)
 
 
-@backend("transform_boxes", "boxes", "torch")
+@backend("transform_points", "keypoints", "numpy", _SMALL_CPU)
+def _transform_points_numpy(points: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    return _tensor(_map(_array(points), _array(matrix)), points.dtype)
+
+
+@target_kernel("transform_boxes", "boxes")
 def transform_boxes(boxes: torch.Tensor, matrix: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
     """``xyxy`` boxes ``(N, 4)`` moved by ``matrix`` (``(3, 3)`` or one per box): the enclosing
     box of the moved corners, not clipped. Rotated ``cxcywhr`` boxes keep their shape under
@@ -103,10 +201,9 @@ def transform_boxes(boxes: torch.Tensor, matrix: torch.Tensor, format: str = "xy
     >>> transform_boxes(torch.tensor([[1.0, 2.0, 3.0, 4.0]]), m).tolist()
     [[7.0, 2.0, 9.0, 4.0]]
     """
-    corners = transform_points(box_corners(boxes, format), matrix)
     if format != "cxcywhr":
-        low, high = corners.amin(1), corners.amax(1)
-        return torch.cat([low, high], -1)
+        return _envelope(boxes.to(torch.float64), matrix.to(torch.float64)).to(boxes.dtype)
+    corners = transform_points(box_corners(boxes, format), matrix)
     centre = corners.mean(1)
     width_edge = corners[:, 1] - corners[:, 0]
     height_edge = corners[:, 3] - corners[:, 0]
@@ -117,17 +214,72 @@ def transform_boxes(boxes: torch.Tensor, matrix: torch.Tensor, format: str = "xy
     return torch.stack([centre[:, 0], centre[:, 1], width, height, angle], -1)
 
 
+@backend("transform_boxes", "boxes", "numpy", _SMALL_CPU & when(options={"format": ("xyxy",)}))
+def _transform_boxes_numpy(boxes: torch.Tensor, matrix: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
+    return _tensor(_envelope(_array(boxes), _array(matrix)), boxes.dtype)
+
+
+@target_kernel("move_boxes", "boxes")
+def move_boxes(boxes: torch.Tensor, matrix: torch.Tensor, size: tuple[int, int],
+               reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``xyxy`` boxes moved by ``matrix`` (as :func:`transform_boxes`) onto a canvas of ``size``
+    ``(height, width)``: the moved boxes clipped to it, and the moved ``reference`` boxes (the boxes
+    as if nothing had been clipped; the boxes themselves when ``None``), not clipped.
+
+    >>> m = torch.tensor([[1.0, 0.0, -4.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> [t.tolist() for t in move_boxes(torch.tensor([[2.0, 1.0, 6.0, 3.0]]), m, (8, 8))]
+    [[[0.0, 1.0, 2.0, 3.0]], [[-2.0, 1.0, 2.0, 3.0]]]
+    """
+    f64 = torch.float64
+    moved = _moved(boxes.to(f64), matrix.to(f64), size, None if reference is None else reference.to(f64))
+    return moved[0].to(boxes.dtype), moved[1].to(boxes.dtype)
+
+
+@backend("move_boxes", "boxes", "numpy", _SMALL_CPU)
+def _move_boxes_numpy(boxes: torch.Tensor, matrix: torch.Tensor, size: tuple[int, int],
+                      reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    clipped, moved = _moved(_array(boxes), _array(matrix), size, _array(reference))
+    return _tensor(clipped, boxes.dtype), _tensor(moved, boxes.dtype)
+
+
+@target_kernel("sanitize_boxes", "boxes")
+def sanitize_boxes(boxes: torch.Tensor, size: tuple[int, int] | None = None, min_size: float = 0.0,
+                   min_area: float = 0.0, min_visibility: float = 0.0,
+                   reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``xyxy`` boxes clipped to a canvas of ``size`` (not clipped when ``None``), and the ``(N,)``
+    bool mask of those at least ``min_size`` wide and high, of at least ``min_area``, and, when
+    ``reference`` (the boxes before any clipping) is given, with at least ``min_visibility`` of
+    its area left (:func:`visible_fraction`).
+
+    >>> boxes, keep = sanitize_boxes(torch.tensor([[-2.0, 0.0, 4.0, 4.0], [0.0, 0.0, 4.0, 0.5]]), (8, 8), 1.0)
+    >>> boxes[0].tolist(), keep.tolist()
+    ([0.0, 0.0, 4.0, 4.0], [True, False])
+    """
+    return _sanitized(boxes, size, min_size, min_area, min_visibility, reference)
+
+
+@backend("sanitize_boxes", "boxes", "numpy", _SMALL_CPU)
+def _sanitize_boxes_numpy(boxes: torch.Tensor, size: tuple[int, int] | None = None, min_size: float = 0.0,
+                          min_area: float = 0.0, min_visibility: float = 0.0,
+                          reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    dtype = _NUMPY_DTYPES[boxes.dtype]  # in the boxes' own dtype, as the torch backend compares
+    out, keep = _sanitized(_array(boxes, dtype), size, min_size, min_area, min_visibility, _array(reference, dtype))
+    return (boxes if size is None else torch.from_numpy(out)), torch.from_numpy(keep)
+
+
 def clip_boxes(boxes: torch.Tensor, size: tuple[int, int] | torch.Tensor) -> torch.Tensor:
-    """``xyxy`` boxes clipped to a canvas of ``size`` ``(height, width)`` (one, or ``(N, 2)``).
+    """``xyxy`` boxes clipped to a canvas of ``size`` ``(height, width)`` (one, or ``(N, 2)``, one
+    per box), or into rectangles: an ``(N, 4)`` tensor of ``x1, y1, x2, y2``, one per box.
 
     >>> clip_boxes(torch.tensor([[-2.0, 1.0, 5.0, 9.0]]), (8, 4)).tolist()
     [[0.0, 1.0, 4.0, 8.0]]
     """
-    if isinstance(size, torch.Tensor):
-        high = size.to(boxes.dtype).flip(-1).repeat(1, 2)
-    else:
-        high = torch.tensor([size[1], size[0]] * 2, dtype=boxes.dtype, device=boxes.device)
-    return boxes.clamp(min=0).minimum(high)
+    if not isinstance(size, torch.Tensor):
+        return _clip(boxes, size)
+    size = size.to(boxes.dtype)
+    if size.shape[-1] == 4:
+        return boxes.maximum(size[:, :2].repeat(1, 2)).minimum(size[:, 2:].repeat(1, 2))
+    return boxes.clamp(min=0).minimum(size.flip(-1).repeat(1, 2))
 
 
 def box_areas(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
@@ -138,7 +290,7 @@ def box_areas(boxes: torch.Tensor, format: str = "xyxy") -> torch.Tensor:
     """
     if format == "cxcywhr":
         return boxes[:, 2].clamp(min=0) * boxes[:, 3].clamp(min=0)
-    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+    return _areas(boxes)
 
 
 def masks_to_boxes(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -220,9 +372,9 @@ def axis_matrix(n: int, scale: tuple[Any, Any] = (1.0, 1.0), shift: tuple[Any, A
     """
     (sx, sy), (tx, ty) = scale, shift
     values = (sx, sy, tx, ty)
-    if not any(isinstance(v, torch.Tensor) for v in values):  # numbers: one small tensor
-        m = torch.tensor([[sx, 0.0, tx], [0.0, sy, ty], [0.0, 0.0, 1.0]], dtype=torch.float64, device=device)
-        return m.expand(n, 3, 3)
+    if not any(isinstance(v, torch.Tensor) for v in values):  # numbers: one small tensor (from NumPy: cheaper)
+        m = np.array([[sx, 0.0, tx], [0.0, sy, ty], [0.0, 0.0, 1.0]], dtype=np.float64)
+        return torch.as_tensor(m, device=device).expand(n, 3, 3)
     sx, sy, tx, ty = (v.to(device=device, dtype=torch.float64).expand(n) if isinstance(v, torch.Tensor)
                       else torch.full((n,), float(v), dtype=torch.float64, device=device) for v in values)
     zero, one = torch.zeros_like(sx), torch.ones_like(sx)

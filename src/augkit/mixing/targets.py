@@ -28,8 +28,9 @@ from typing import Any
 
 import torch
 
-from ..functional.points import convert_box_format
+from ..functional.points import box_areas, clip_boxes, convert_box_format
 from ..targets import Boxes, Keypoints, Mask
+from ..targets.packing import kept_offsets
 from ..targets.sample import Labels, Sample
 from .kernels import box_mask
 
@@ -78,11 +79,9 @@ def gather_rows(offsets: torch.Tensor, sources: torch.Tensor) -> Rows:
 
 def _clip_into(xyxy: torch.Tensor, rect: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Boxes clipped to ``rect``, and which keep some area (or lay inside it)."""
-    clipped = torch.cat([torch.maximum(xyxy[:, :2], rect[:, :2]), torch.minimum(xyxy[:, 2:], rect[:, 2:])], 1)
-    clipped = torch.maximum(clipped, torch.cat([clipped[:, :2], clipped[:, :2]], 1))
-    has_area = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    clipped = clip_boxes(xyxy, rect)
     within = (xyxy[:, :2] >= rect[:, :2]).all(1) & (xyxy[:, 2:] <= rect[:, 2:]).all(1)
-    return clipped, has_area | within
+    return clipped, (box_areas(clipped) > 0) | within
 
 
 def _cut_out(xyxy: torch.Tensor, rect: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -161,14 +160,12 @@ def move_rows(targets: dict[str, Any], sources: torch.Tensor, regions: Regions,
             seen = _seen(x, y, rect, inside)
             out[key] = dataclasses.replace(value, data=torch.where(seen, data, torch.zeros_like(data)),
                                            offsets=rows.offsets)
+    offsets = kept_offsets(rows.image, keep, len(rows.offsets) - 1)  # of every kind of row at once
     for key, value in out.items():
         if isinstance(value, (Boxes, Labels, Keypoints)):
-            out[key] = value.select(keep)
+            out[key] = value.select(keep, offsets)
     if "masks" in out:
-        counts = torch.zeros(len(rows.offsets) - 1, dtype=torch.int64, device=keep.device)
-        counts.index_add_(0, rows.image, keep.to(torch.int64))
-        out["masks"] = dataclasses.replace(out["masks"], data=out["masks"].data[keep],
-                                           offsets=torch.cat([counts.new_zeros(1), counts.cumsum(0)]))
+        out["masks"] = dataclasses.replace(out["masks"], data=out["masks"].data[keep], offsets=offsets)
     return out
 
 

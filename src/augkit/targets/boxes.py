@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..functional.points import BOX_FORMATS, box_areas, clip_boxes, convert_box_format, transform_boxes
-from .packing import Packed, check_canvas, to_float_tensor
+from ..functional.points import BOX_FORMATS, box_areas, convert_box_format, move_boxes, transform_boxes, visible_fraction
+from .packing import Packed, check_canvas, host_values, to_float_tensor
 
 __all__ = ["Boxes"]
 
@@ -57,14 +57,16 @@ class Boxes(Packed):
         if self.canvas_size is not None:
             object.__setattr__(self, "canvas_size", check_canvas(self.canvas_size, "boxes canvas_size"))
         super().__post_init__()
-        if self.format in ("xyxy",) and data.device.type == "cpu" and len(data):
-            bad = (data[:, 2] < data[:, 0]) | (data[:, 3] < data[:, 1])
+        if data.device.type != "cpu" or not len(data) or self.format == "cxcywhr":
+            return
+        values = host_values(data)
+        if self.format == "xyxy":
+            bad = (values[:, 2] < values[:, 0]) | (values[:, 3] < values[:, 1])
             if bool(bad.any()):
-                row = int(bad.nonzero()[0, 0])
+                row = int(torch.as_tensor(bad).nonzero()[0, 0])
                 raise ValueError(f"boxes in format xyxy need x2 >= x1 and y2 >= y1; box {row} is {data[row].tolist()}")
-        elif self.format != "cxcywhr" and data.device.type == "cpu" and len(data):
-            if bool((data[:, 2:4] < 0).any()):
-                raise ValueError(f"boxes in format {self.format} need a width and height >= 0")
+        elif bool((values[:, 2:4] < 0).any()):
+            raise ValueError(f"boxes in format {self.format} need a width and height >= 0")
 
     # -- conversions -----------------------------------------------------------------------------
 
@@ -123,8 +125,7 @@ class Boxes(Packed):
         if self.unclipped is None or self.format == "cxcywhr":
             return torch.ones(len(self.data), dtype=self.data.dtype, device=self.data.device)
         pixels = self.to_pixels()
-        full = box_areas(convert_box_format(pixels.unclipped, self.format, "xyxy"))
-        return torch.where(full > 0, pixels.areas() / full.clamp(min=1e-12), 0.0).clamp(max=1.0)
+        return visible_fraction(pixels.areas(), box_areas(convert_box_format(pixels.unclipped, self.format, "xyxy")))
 
     # -- transforms ------------------------------------------------------------------------------
 
@@ -138,21 +139,17 @@ class Boxes(Packed):
             out = pixels.derived(data=moved.to(self.data.dtype), canvas_size=canvas_size)
         else:
             xyxy = convert_box_format(pixels.data, self.format, "xyxy")
-            if pixels.unclipped is None:  # nothing clipped yet: the boxes are their own reference
-                moved = unclipped = transform_boxes(xyxy, m).to(xyxy.dtype)
-            else:
-                before = convert_box_format(pixels.unclipped, self.format, "xyxy")
-                both = transform_boxes(torch.cat([xyxy, before]), m if m.ndim == 2 else torch.cat([m, m]))
-                moved, unclipped = both.to(xyxy.dtype).split(len(xyxy))
-            clipped = clip_boxes(moved, canvas_size)
+            # nothing clipped yet (no unclipped boxes): the boxes are their own reference
+            before = None if pixels.unclipped is None else convert_box_format(pixels.unclipped, self.format, "xyxy")
+            clipped, unclipped = move_boxes(xyxy, m, canvas_size, before)
             out = pixels.derived(data=convert_box_format(clipped, "xyxy", self.format),
                                  unclipped=convert_box_format(unclipped, "xyxy", self.format),
                                  canvas_size=canvas_size)
         return out.to_normalized() if self.normalized else out
 
-    def select(self, keep: torch.Tensor) -> Boxes:
-        """Only the boxes where the ``(N,)`` bool ``keep`` is true (offsets follow)."""
-        return self._select_rows(keep, unclipped=None if self.unclipped is None else self.unclipped[keep])
+    def select(self, keep: torch.Tensor, offsets: torch.Tensor | None = None) -> Boxes:
+        """Only the boxes where the ``(N,)`` bool ``keep`` is true (offsets follow, or are given)."""
+        return self._select_rows(keep, offsets, unclipped=None if self.unclipped is None else self.unclipped[keep])
 
     def numpy(self) -> np.ndarray:
         """The box coordinates as an ``(N, 4)`` array."""

@@ -142,9 +142,9 @@ class Keypoints(Packed):
             warnings.warn("keypoints named left/right have no flip_map, so a mirror image keeps their "
                           "names on the wrong side; pass flip_map=[(left, right), ...]", stacklevel=4)
 
-    def select(self, keep: torch.Tensor) -> Keypoints:
-        """Only the groups where the ``(N,)`` bool ``keep`` is true (offsets follow)."""
-        return self._select_rows(keep, visibility=self.visibility[keep])
+    def select(self, keep: torch.Tensor, offsets: torch.Tensor | None = None) -> Keypoints:
+        """Only the groups where the ``(N,)`` bool ``keep`` is true (offsets follow, or are given)."""
+        return self._select_rows(keep, offsets, visibility=self.visibility[keep])
 
     def with_visibility(self) -> torch.Tensor:
         """The ``(N, K, 3)`` points with the visibility as the last value."""

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-__all__ = ["Packed", "check_canvas", "to_float_tensor", "to_tensor"]
+__all__ = ["Packed", "check_canvas", "host_values", "kept_offsets", "to_float_tensor", "to_tensor"]
 
 P = TypeVar("P", bound="Packed")
 
@@ -27,6 +27,17 @@ def to_tensor(value: Any, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be a tensor, an array or a list of numbers; got {type(value).__name__}") from error
 
 
+_NUMPY_READABLE = frozenset({torch.float16, torch.float32, torch.float64, torch.uint8, torch.int8, torch.int16,
+                             torch.int32, torch.int64, torch.bool})
+
+
+def host_values(t: torch.Tensor) -> Any:
+    """The values of a CPU tensor for a check on the host: a NumPy view where NumPy has the dtype
+    (a check of a few rows costs a microsecond or two there, several times less than in torch),
+    else the tensor itself; both take the same comparisons, ``any()`` and indexing."""
+    return t.detach().numpy() if t.dtype in _NUMPY_READABLE else t
+
+
 def to_float_tensor(value: Any, name: str) -> torch.Tensor:
     """:func:`to_tensor`, with integers as float32 and NaN refused."""
     t = to_tensor(value, name)
@@ -34,7 +45,7 @@ def to_float_tensor(value: Any, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must hold real numbers; got dtype {t.dtype}")
     if not t.is_floating_point():
         t = t.to(torch.float32)
-    if t.device.type == "cpu" and bool(t.isnan().any()):
+    if t.device.type == "cpu" and bool(((values := host_values(t)) != values).any()):  # NaN
         raise ValueError(f"{name} contains NaN")
     return t
 
@@ -47,6 +58,13 @@ def check_canvas(size: Any, name: str) -> tuple[int, int]:
     if h < 1 or w < 1:
         raise ValueError(f"{name} must be positive; got {size!r}")
     return h, w
+
+
+def kept_offsets(image: torch.Tensor, keep: torch.Tensor, num_images: int) -> torch.Tensor:
+    """The ``(B + 1,)`` offsets of the rows that ``keep`` keeps, given the ``image`` of each row."""
+    kept = torch.zeros(num_images, dtype=torch.int64, device=keep.device)
+    kept.index_add_(0, image, keep.to(torch.int64))
+    return torch.cat([kept.new_zeros(1), kept.cumsum(0)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,13 +145,11 @@ class Packed:
         valid[index, position] = True
         return padded, valid
 
-    def _select_rows(self: P, keep: torch.Tensor, **fields: Any) -> P:
-        """Only the rows where ``keep`` is true (the one place where a batch's row count changes)."""
-        offsets = None
-        if self.offsets is not None:
-            kept = torch.zeros(self.num_images, dtype=torch.int64, device=keep.device)
-            kept.index_add_(0, self.image_index(), keep.to(torch.int64))
-            offsets = torch.cat([kept.new_zeros(1), kept.cumsum(0)])
+    def _select_rows(self: P, keep: torch.Tensor, offsets: torch.Tensor | None = None, **fields: Any) -> P:
+        """Only the rows where ``keep`` is true (the one place where a batch's row count changes);
+        ``offsets``: the kept rows' offsets (:func:`kept_offsets`) when the caller has them."""
+        if offsets is None and self.offsets is not None:
+            offsets = kept_offsets(self.image_index(), keep, self.num_images)
         return self.derived(data=self.data[keep], offsets=offsets, **fields)
 
     def to(self: P, device: torch.device | str) -> P:

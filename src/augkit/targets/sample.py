@@ -93,8 +93,8 @@ def _give_back(value: Any, form: str) -> Any:
 class Labels(Packed):
     """Labels (or any per-box field) packed like the boxes they follow."""
 
-    def select(self, keep: torch.Tensor) -> Labels:
-        return self._select_rows(keep)
+    def select(self, keep: torch.Tensor, offsets: torch.Tensor | None = None) -> Labels:
+        return self._select_rows(keep, offsets)
 
 
 def parse_sample(image: Any, targets: dict[str, Any]) -> tuple[Sample, ImageSpec]:

@@ -11,7 +11,7 @@ from ..core.image import ImageSpec
 from ..core.params import Params
 from ..core.transform import Transform
 from ..core.validation import check_number
-from ..functional.points import clip_boxes, convert_box_format
+from ..functional.points import convert_box_format, sanitize_boxes
 from ..targets import Boxes, Keypoints, Mask
 from ..targets.sample import Labels, Sample
 
@@ -53,32 +53,37 @@ class SanitizeBoxes(Transform):
 
     def keep(self, boxes: Boxes) -> torch.Tensor:
         """The ``(N,)`` bool mask of the boxes this transform keeps."""
+        return self._sanitized(boxes, None)[1]
+
+    def _sanitized(self, boxes: Boxes, size: tuple[int, int] | None) -> tuple[Boxes, torch.Tensor]:
+        """``boxes`` clipped to a canvas of ``size`` (as they are when ``None``, and rotated boxes
+        always), and which of them to keep."""
         pixels = boxes.to_pixels()
         if pixels.format == "cxcywhr":
             width, height = pixels.data[:, 2], pixels.data[:, 3]
-        else:
-            xyxy = convert_box_format(pixels.data, pixels.format, "xyxy")
-            width, height = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
-        keep = (width >= self.min_size) & (height >= self.min_size) & (pixels.areas() >= self.min_area)
-        if self.min_visibility > 0:
-            keep &= boxes.visibility() >= self.min_visibility
-        return keep
+            return boxes, (width >= self.min_size) & (height >= self.min_size) & (pixels.areas() >= self.min_area)
+        xyxy = convert_box_format(pixels.data, pixels.format, "xyxy")
+        reference = (None if pixels.unclipped is None or self.min_visibility <= 0
+                     else convert_box_format(pixels.unclipped, pixels.format, "xyxy"))
+        clipped, keep = sanitize_boxes(xyxy, size, self.min_size, self.min_area, self.min_visibility, reference)
+        if size is not None:
+            pixels = pixels.derived(data=convert_box_format(clipped, "xyxy", boxes.format))
+            boxes = pixels.to_normalized() if boxes.normalized else pixels
+        return boxes, keep
 
     def _apply_sample(self, sample: Sample, spec: ImageSpec, params: Params) -> Sample:
         boxes = sample.targets.get("boxes")
         if boxes is None:
             return sample
-        if self.clip and boxes.format != "cxcywhr":
-            pixels = boxes.to_pixels()
-            clipped = clip_boxes(convert_box_format(pixels.data, boxes.format, "xyxy"), spec.size)
-            boxes = pixels.derived(data=convert_box_format(clipped, "xyxy", boxes.format))
-            boxes = boxes.to_normalized() if sample.targets["boxes"].normalized else boxes
-        keep = self.keep(boxes)
+        boxes, keep = self._sanitized(boxes, spec.size if self.clip else None)
         targets = dict(sample.targets)
+        targets["boxes"] = boxes
+        if bool(keep.all()):  # nothing to drop (the kept count is read here anyway: the batch's sync)
+            return dataclasses.replace(sample, targets=targets)
         targets["boxes"] = kept = boxes.select(keep)
         for key, value in sample.targets.items():
             if isinstance(value, (Labels, Keypoints)):
-                targets[key] = value.select(keep)
+                targets[key] = value.select(keep, kept.offsets)
             elif isinstance(value, Mask) and value.instance:
                 index = keep if isinstance(value.data, torch.Tensor) else keep.numpy()
                 targets[key] = dataclasses.replace(value, data=value.data[index], offsets=kept.offsets)
