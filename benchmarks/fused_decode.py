@@ -1,6 +1,6 @@
 """How faithful and how fast the fused decode (``augkit.data.fused``) is, written to a results file.
 
-    python -m benchmarks.fused_decode --out benchmarks/fused_decode.json   # about a minute on 2 cores
+    python -m benchmarks.fused_decode --out benchmarks/fused_decode.json   # about two minutes on 2 cores
 
 * **Faithfulness**: for the bundled colour photos (``augkit.data.sample_image``) encoded as JPEG
   quality 90 at their own size and upscaled to 2000x1500, the fused decode + crop + resize against
@@ -14,9 +14,9 @@
   simplejpeg (``min_factor``) and ``torchvision.io.decode_jpeg`` (full scale only).
 * **Decode paths**: decode + ``RandomResizedCrop(224)`` and decode + the eval preset, one thread,
   on the astronaut photo upscaled to 500x375, 2000x1500 and 4000x3000 (JPEG quality 90), images/s
-  (best of 3 repeats, a new seed per image): full decode + crop + resize (``fused=False``), the
-  fused decode with OpenCV's reduced decode of the whole file (the fallback), and with the region
-  decode of ``augkit._jpeg`` ("-" where it is not built).
+  (best of 5 repeats of 0.5 s, the paths taking turns, a new seed per image): full decode + crop +
+  resize (``fused=False``), the fused decode with OpenCV's reduced decode of the whole file (the
+  fallback), and with the region decode of ``augkit._jpeg`` ("-" where it is not built).
 
 ``docs/benchmarks.md`` shows the file at every docs build (``docs/hooks.py``).
 """
@@ -147,17 +147,30 @@ def bindings() -> list[dict]:
     return rows
 
 
-def _best_rate(fn, repeats: int = 3, seconds: float = 0.3) -> float:
-    """The best of ``repeats`` rates of ``fn(seed)`` over seeds 0, 1, ... (calls per second)."""
-    best = 0.0
+def _best_rates(fns: dict, repeats: int = 5, seconds: float = 0.5) -> dict[str, float]:
+    """The best of ``repeats`` rates of each ``fn(seed)`` over seeds 0, 1, ... (calls per
+    second), the functions taking turns in every repeat so that a busy spell hits them alike."""
+    best = dict.fromkeys(fns, 0.0)
     for _ in range(repeats):
-        fn(0)
-        start, calls = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds:
-            fn(calls)
-            calls += 1
-        best = max(best, calls / (time.perf_counter() - start))
+        for name, fn in fns.items():
+            fn(0)
+            start, calls = time.perf_counter(), 0
+            while time.perf_counter() - start < seconds:
+                fn(calls)
+                calls += 1
+            best[name] = max(best[name], calls / (time.perf_counter() - start))
     return best
+
+
+def _fallback(fn):
+    """``fn`` with the fused decode's fallback forced: OpenCV's reduced decode of the whole file."""
+    def run(seed):
+        region, fused._jpeg = fused._jpeg, None
+        try:
+            return fn(seed)
+        finally:
+            fused._jpeg = region
+    return run
 
 
 def decode_paths() -> list[dict]:
@@ -166,7 +179,6 @@ def decode_paths() -> list[dict]:
     cv2.setNumThreads(1)
     pipelines = {"RandomResizedCrop(224)": augkit.RandomResizedCrop(224),
                  "eval preset": augkit.presets.eval_transform(size=224)}
-    region = fused._jpeg
     rows = []
     for h, w in PATH_SIZES:
         data = encode(sample_image("astronaut"), (h, w))
@@ -174,14 +186,10 @@ def decode_paths() -> list[dict]:
             def run(seed, on=True, t=t):
                 return decode_transformed(data, t, make_generator(seed), fused=on)
 
-            row = {"photos": f"{w}x{h}", "pipeline": name, "full": _best_rate(lambda s: run(s, False))}
-            try:
-                fused._jpeg = None
-                row["opencv_reduced"] = _best_rate(run)
-            finally:
-                fused._jpeg = region
-            row["region"] = None if region is None else _best_rate(run)
-            rows.append(row)
+            paths = {"full": lambda s: run(s, False), "opencv_reduced": _fallback(run)}
+            if fused._jpeg is not None:
+                paths["region"] = run
+            rows.append({"photos": f"{w}x{h}", "pipeline": name, "region": None, **_best_rates(paths)})
     return rows
 
 
@@ -213,7 +221,7 @@ def markdown(payload: dict) -> str:
     for (photo, scale), speeds in table.items():
         cells = ["-" if speeds.get(n) is None else f"{speeds[n]:,.0f}" for n in names]
         lines.append(f"| {photo} | {scale} | " + " | ".join(cells) + " |")
-    lines += ["", "Decode + crop + resize, one thread, images/s (best of 3 repeats):", "",
+    lines += ["", "Decode + crop + resize, one thread, images/s (best of 5 repeats, the paths taking turns):", "",
               "| photo | pipeline | full decode | fused, OpenCV reduced decode | fused, region decode | region / full |",
               "|---|---|---:|---:|---:|---:|"]
     for r in payload["decode_paths"]:
