@@ -15,7 +15,7 @@ from PIL import Image
 
 import augkit
 from augkit.core.random import make_generator
-from augkit.data import AugmentedDataset, DeviceLoader, ImageFolderDataset, bytes_collate, sample_image
+from augkit.data import AugmentedDataset, DeviceLoader, ImageFolderDataset, bytes_collate, fused, sample_image
 from augkit.data.fused import (TOLERANCE_MAX, TOLERANCE_MEAN, crop_plan, crop_transformed, dct_scale,
                                decode_transformed, jpeg_header)
 from augkit.io import ImageReadError, decode_image
@@ -176,3 +176,98 @@ def test_device_loader_decodes_batches_of_bytes_with_fallbacks(tmp_path, large_p
         next(iter(DeviceLoader([cut], "cpu", decode_on_device=True, decode=broken)))
     with pytest.raises(ValueError, match="several sizes"):
         next(iter(DeviceLoader(loader, "cpu", decode_on_device=True)))
+
+
+needs_region_decoder = pytest.mark.skipif(fused._jpeg is None, reason="augkit._jpeg is not built (no libjpeg headers)")
+
+
+@pytest.fixture(scope="module")
+def layouts() -> dict[str, bytes]:
+    """An odd-sized photo in each chroma layout, progressive and grey."""
+    rgb = cv2.resize(sample_image("astronaut"), (1001, 757), interpolation=cv2.INTER_AREA)
+    files = {name: _jpeg(rgb, subsampling=k) for k, name in enumerate(("4:4:4", "4:2:2", "4:2:0"))}
+    files["progressive"] = _jpeg(rgb, progressive=True)
+    files["grey"] = _jpeg(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    files["4:1:1"] = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 90, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+                                                cv2.IMWRITE_JPEG_SAMPLING_FACTOR_411])[1].tobytes()
+    return files
+
+
+def _boxes(size_hw, generator) -> list[tuple[int, int, int, int]]:
+    rows, cols = size_hw
+    boxes = [(0, 0, rows, cols), (rows - 1, cols - 1, 1, 1), (0, cols - 3, rows, 3)]
+    for _ in range(6):
+        top, left = (int(torch.randint(0, n, (), generator=generator)) for n in size_hw)
+        height = int(torch.randint(1, rows - top + 1, (), generator=generator))
+        width = int(torch.randint(1, cols - left + 1, (), generator=generator))
+        boxes.append((top, left, height, width))
+    return boxes
+
+
+def _both_ways(monkeypatch, fn):
+    """fn() with the region decode, and with the fallback (OpenCV's reduced decode) forced."""
+    region = fn()
+    with monkeypatch.context() as patch:
+        patch.setattr(fused, "_jpeg", None)
+        return region, fn()
+
+
+@needs_region_decoder
+@pytest.mark.parametrize("layout", ["4:4:4", "4:2:2", "4:2:0", "progressive", "grey", "4:1:1"])
+def test_the_region_decode_gives_the_pixels_of_the_reduced_decode(monkeypatch, layouts, layout):
+    data = layouts[layout]
+    header = jpeg_header(data)
+    for scale in (2, 4, 8):
+        size = tuple(-(-n // scale) for n in header.size)
+        for channels in (3, 1):
+            for box in _boxes(size, make_generator(scale)):
+                region, reduced = _both_ways(monkeypatch, lambda: fused._decode_box(data, header, scale, box, size, channels))
+                assert region.shape == reduced.shape == (box[2], box[3], 3)[:2 if channels == 1 else 3]
+                assert np.array_equal(region, reduced), (scale, channels, box)
+
+
+@needs_region_decoder
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_region_decode_maps_the_upright_box_to_the_stored_image(monkeypatch, orientation):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _jpeg(sample_image("coffee"), (750, 1003), exif=exif.tobytes())
+    header = jpeg_header(data)
+    for scale in (2, 8):
+        size = tuple(-(-n // scale) for n in header.size)
+        for box in _boxes(size, make_generator(orientation)):
+            region, reduced = _both_ways(monkeypatch, lambda: fused._decode_box(data, header, scale, box, size, 3))
+            assert np.array_equal(region, reduced), (scale, box)
+
+
+@needs_region_decoder
+@pytest.mark.parametrize("pipeline", PIPELINES, ids=["train", "rrc112", "resized-center-crop", "resize-center-crop", "eval-preset"])
+def test_the_fused_output_is_the_same_with_either_decoder(monkeypatch, large_photos, pipeline):
+    for data in large_photos.values():
+        for seed in range(3):
+            region, reduced = _both_ways(monkeypatch, lambda: decode_transformed(data, pipeline, make_generator(seed)))
+            assert np.array_equal(region, reduced)
+
+
+@needs_region_decoder
+def test_the_region_decoder_rejects_bad_arguments_and_corrupt_data(large_photos):
+    data = large_photos["coffee"]
+    with pytest.raises(ValueError, match="scale_denom must be 1, 2, 4 or 8, got 3"):
+        fused._jpeg.decode(data, 3, 0, 0, 10, 10, False)
+    with pytest.raises(ValueError, match="height and width must be >= 1, got 0 and 10"):
+        fused._jpeg.decode(data, 2, 0, 0, 0, 10, False)
+    with pytest.raises(ValueError, match="outside the image"):
+        fused._jpeg.decode(data, 2, 750, 0, 10, 10, False)
+    with pytest.raises(ValueError, match="libjpeg: "):
+        fused._jpeg.decode(data[:5000], 2, 0, 0, 750, 1000, False)  # truncated
+    pixels, top, left, height, width = fused._jpeg.decode(data, 4, 100, 130, 20, 30, False)
+    assert top <= 100 and left <= 130 and top + height >= 120 and left + width >= 160
+    assert len(pixels) == height * width * 3
+    corrupt = bytearray(data)
+    start = data.index(b"\xff\xda") + 40  # inside the entropy-coded data of the first rows
+    corrupt[start:start + 8] = b"\xff\xd3" * 4  # a restart marker where none belongs: a libjpeg warning
+    corrupt = bytes(corrupt)
+    with pytest.raises(ValueError, match="libjpeg: "):
+        fused._jpeg.decode(corrupt, 2, 0, 0, 10, 10, False)
+    t = augkit.ResizedCenterCrop(224)
+    assert np.array_equal(decode_transformed(corrupt, t), t(decode_image(corrupt)))  # the full decoder's pixels

@@ -9,10 +9,17 @@ JPEG with libjpeg-turbo's DCT scaling at the smallest scale (1/2, 1/4 or 1/8) wh
 still covers the output size, and resizes only the box to the output. The parameters are those the
 unfused pipeline draws from the same generator: same seed, same box, whatever the decode path.
 
-The binding is OpenCV's reduced decode (``IMREAD_REDUCED_COLOR_2/4/8``, libjpeg-turbo inside):
-it is a dependency already, and ``benchmarks/fused_decode.py`` measures it against PIL's
-``draft``, simplejpeg and torchvision.io side by side. None of them decodes a region of rows or
-columns, so the whole file is still entropy-decoded (at the reduced scale).
+The decoder: ``augkit._jpeg`` (``csrc/jpeg.c``, built where libjpeg-turbo's headers are found)
+calls libjpeg-turbo's own API, which entropy-decodes the file only down to the box's last row,
+skips the rows above it and runs the inverse DCT and the colour conversion only on the iMCU
+columns that hold it, straight to RGB. Where it is not built, or ``_jpeg`` is None, OpenCV's
+reduced decode (``IMREAD_REDUCED_COLOR_2/4/8``, libjpeg-turbo inside) decodes the whole file at
+the reduced scale. Both give the same pixels of the box (``tests/test_fused_decode.py`` compares
+them bit for bit): at these DCT scales libjpeg-turbo scales 4:2:0 chroma up in the inverse DCT,
+and where chroma is still upsampled (4:2:2, 4:1:1: its edge pixels lack a neighbour in a region)
+the region decode reads one pixel of context around the box. ``benchmarks/fused_decode.py``
+measures the two against full decode + crop + resize, and the bindings (PIL's ``draft``,
+simplejpeg, torchvision.io) side by side; none of those decodes a region.
 
 Faithfulness: DCT scaling averages each ``d x d`` block, as an antialiased resize does, and the
 box is rounded to whole pixels of the reduced image (a shift under ``d / 2`` input pixels, half
@@ -24,8 +31,8 @@ pixel (sharp edges, shifted); the figures per scale are in ``docs/benchmarks.md`
 is the unfused pipeline's, bit for bit.
 
 Files that are not baseline/progressive YCbCr or grey JPEGs (PNG, 16-bit, TIFF, WebP, CMYK) keep
-the full decode, as do truncated JPEGs, whose errors (:class:`~augkit.io.ImageReadError`) are the
-full decoder's.
+the full decode, as do truncated JPEGs and any file the reduced decode fails on (libjpeg's
+warnings included), whose errors (:class:`~augkit.io.ImageReadError`) are the full decoder's.
 """
 
 from __future__ import annotations
@@ -47,6 +54,11 @@ from ..io import Mode, _orient, decode_image
 from ..transforms.compose import Compose
 from ..transforms.geometry import (CenterCrop, RandomResizedCrop, Resize, ResizedCenterCrop, eval_crop_box,
                                    resize_crop_box)
+
+try:
+    from .. import _jpeg  # region decodes with libjpeg-turbo (see csrc/jpeg.c)
+except ImportError:  # built without libjpeg: OpenCV's reduced decode of the whole file
+    _jpeg = None
 
 __all__ = ["decode_transformed", "crop_transformed", "crop_plan", "dct_scale", "CropPlan", "JpegHeader",
            "jpeg_header", "TOLERANCE_MEAN", "TOLERANCE_MAX", "SCALES"]
@@ -193,20 +205,54 @@ def decode_transformed(data: bytes, transform: Transform, generator: torch.Gener
     params = transform.sample_params(_stand_in(header.size, channels), generator=generator)
     plan = crop_plan(transform, params, header.size)
     scale = 1 if plan is None else dct_scale(plan.box[2:], plan.size)
-    reduced = None if scale == 1 else cv2.imdecode(
-        np.frombuffer(data, np.uint8), _REDUCED[scale, channels] | cv2.IMREAD_IGNORE_ORIENTATION)
-    if reduced is None:
+    if scale == 1:
         return transform.apply(decode_image(data, mode, name=name), params)
-    reduced = _orient(reduced, header.orientation)
     top, left, height, width = plan.box
-    rows, cols = reduced.shape[:2]
+    rows, cols = (-(-n // scale) for n in header.size)  # libjpeg's scaled size, rounded up
     y0, x0 = min(round(top / scale), rows - 1), min(round(left / scale), cols - 1)
     y1 = max(min(round((top + height) / scale), rows), y0 + 1)
     x1 = max(min(round((left + width) / scale), cols), x0 + 1)
-    out = _resize_box(reduced, (y0, x0, y1 - y0, x1 - x0), plan)
-    if channels == 3:
-        out = cv2.cvtColor(out, cv2.COLOR_BGR2RGB)  # on the output only: the resize is per channel
-    return _finish(out, transform, params, plan)
+    box = _decode_box(data, header, scale, (y0, x0, y1 - y0, x1 - x0), (rows, cols), channels)
+    if box is None:
+        return transform.apply(decode_image(data, mode, name=name), params)
+    return _finish(_resize_box(box, (0, 0, y1 - y0, x1 - x0), plan), transform, params, plan)
+
+
+def _stored_box(box: tuple[int, int, int, int], size_hw: tuple[int, int], orientation: int) -> tuple[int, ...]:
+    """The box (top, left, height, width) of an upright image of ``size_hw`` in the image as
+    stored with EXIF ``orientation``: upright = the flips of (the transpose of) the stored image.
+
+    >>> _stored_box((10, 20, 30, 40), (100, 200), 6)  # stored sideways, 200 rows of 100
+    (140, 10, 40, 30)
+    """
+    top, left, height, width = box
+    if orientation in (2, 3, 6, 7):
+        left = size_hw[1] - left - width
+    if orientation in (3, 4, 7, 8):
+        top = size_hw[0] - top - height
+    return (left, top, width, height) if orientation in (5, 6, 7, 8) else (top, left, height, width)
+
+
+def _decode_box(data: bytes, header: JpegHeader, scale: int, box: tuple[int, int, int, int],
+                size_hw: tuple[int, int], channels: int) -> np.ndarray | None:
+    """The ``box`` of the upright JPEG decoded at 1/``scale`` (``size_hw`` pixels), RGB (HWC) or
+    grey (HW): a region decode with ``_jpeg`` where it is built, else OpenCV's reduced decode of
+    the whole file; None where the decoder fails."""
+    if _jpeg is None:
+        reduced = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[scale, channels] | cv2.IMREAD_IGNORE_ORIENTATION)
+        if reduced is None:
+            return None
+        top, left, height, width = box
+        region = _orient(reduced, header.orientation)[top:top + height, left:left + width]
+        return cv2.cvtColor(region, cv2.COLOR_BGR2RGB) if channels == 3 else region
+    stored = _stored_box(box, size_hw, header.orientation)
+    try:
+        pixels, top, left, height, width = _jpeg.decode(data, scale, *stored, channels == 1)
+    except ValueError:  # corrupt data: the full decoder reports it
+        return None
+    region = np.frombuffer(pixels, np.uint8).reshape((height, width) if channels == 1 else (height, width, 3))
+    y, x = stored[0] - top, stored[1] - left
+    return _orient(region[y:y + stored[2], x:x + stored[3]], header.orientation)
 
 
 def crop_transformed(array: np.ndarray, transform: Transform, generator: torch.Generator | None = None, *,
