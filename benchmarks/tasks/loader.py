@@ -10,6 +10,9 @@ persistent worker processes, and returns when the epoch's last float batch is re
 * torchvision v2 as its documentation recommends: ``ImageFolder`` with ``decode_image`` (tensors,
   uint8 until ``ToDtype``), and with its default PIL loader;
 * albumentations: OpenCV decode, ``A.Compose`` with ``ToTensorV2``.
+
+A second row reads the same photos from the output of ``augkit preprocess`` (stored decoded, as
+they are) through the same pipeline, against the ImageFolder: what decoding once offline saves.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 import augkit
-from augkit.data import SAMPLE_IMAGES, AugmentedDataset, DeviceLoader, ImageFolderDataset, sample_image, uint8_collate
+from augkit.data import (SAMPLE_IMAGES, AugmentedDataset, DeviceLoader, ImageFolderDataset, ParquetImageDataset,
+                         sample_image, uint8_collate)
 from augkit.functional import IMAGENET_MEAN, IMAGENET_STD
 
 from ..harness import AUGKIT, Task
@@ -169,4 +173,31 @@ def tasks(scale: float = 1.0) -> list[Task]:
         ])
         task.runners["albumentations"] = _Epochs(lambda: DataLoader(
             _OpenCVFolder(folder(), a_pipeline), **_loader_kwargs()))
-    return [task]
+    return [task, _parquet_task(folder, count, steps, f"{width}x{height}", crop)]
+
+
+def parquet_folder(folder) -> str:
+    """The photos of ``folder()`` stored as they are by ``augkit preprocess`` (decoded, uint8
+    HWC rows in Parquet shards), in a temporary folder removed at exit."""
+    from augkit.distributed import preprocess
+
+    root = tempfile.mkdtemp(prefix="augkit-bench-parquet-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    preprocess(folder(), os.path.join(root, "out"), transform=augkit.Identity(), executor="local", workers=1)
+    return os.path.join(root, "out")
+
+
+def _parquet_task(folder, count: int, steps: list[augkit.Transform], size: str, crop: int) -> Task:
+    """The same epoch read from ``augkit preprocess`` output (pixels stored decoded) against the
+    ImageFolder of JPEGs it came from: what storing decoded pixels saves per epoch."""
+    def build(dataset):
+        loader = DataLoader(AugmentedDataset(dataset(), augkit.Compose(steps), seed=0), collate_fn=uint8_collate,
+                            **_loader_kwargs())
+        return DeviceLoader(loader, "cpu", normalize=(IMAGENET_MEAN, IMAGENET_STD))
+
+    return Task(f"Epoch: Parquet of the same {size} photos (augkit preprocess) -> RRC {crop} + flip + jitter + normalize",
+                count, {AUGKIT: _Epochs(lambda: build(lambda: ParquetImageDataset(parquet_folder(folder)))),
+                        "augkit, ImageFolder JPEG (fused decode)": _Epochs(
+                            lambda: build(lambda: ImageFolderDataset(folder())))},
+                f"{count} photos {size}: Parquet shards of the decoded pixels (zstd) against the JPEGs, "
+                f"batches of {BATCH}, num_workers={WORKERS}; the ratio is Parquet over ImageFolder")
