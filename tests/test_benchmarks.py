@@ -88,3 +88,27 @@ def test_a_runner_that_fails_is_reported_and_the_others_are_timed():
                      repeats=1, warmup=0, log=lines.append)
     assert [(r.library, r.ratio) for r in rows] == [("peer", None)]
     assert any("augkit" in line and "failed: TypeError" in line for line in lines)
+
+
+def test_task_modules_the_augkit_under_test_cannot_run_are_skipped_with_a_note(tmp_path, monkeypatch):
+    """An older commit lacks modules and names the current tasks use: its run keeps the rest."""
+    import importlib
+
+    from benchmarks import run
+
+    package = tmp_path / "old_tasks"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a_newer_module.py").write_text("from augkit.data.no_such_module import x\n")
+    (package / "b_newer_name.py").write_text("import augkit\n\ndef tasks(scale):\n    return [augkit.NoSuchTransform()]\n")
+    (package / "c_fine.py").write_text(
+        "from benchmarks.harness import Task\n\ndef tasks(scale):\n"
+        "    return [Task('kept row', 1, {'augkit': lambda: None}), Task('other', 1)]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(run, "task_modules", importlib.import_module("old_tasks"))
+    lines = []
+    tasks = run.collect(1.0, "kept", log=lines.append)
+    assert [t.name for t in tasks] == ["kept row"]
+    assert len(lines) == 2 and all(line.startswith("# skipped benchmarks/tasks/") for line in lines)
+    assert "a_newer_module.py" in lines[0] and "ModuleNotFoundError" in lines[0] and "augkit.data" in lines[0]
+    assert "b_newer_name.py" in lines[1] and "AttributeError" in lines[1] and "NoSuchTransform" in lines[1]

@@ -28,7 +28,9 @@ def test_c_kernels_give_the_same_bits_on_every_cpu(tmp_path):
         x8 = (x * 255).round().to(torch.uint8)
         results = [color_jitter(x, *factors, order=order), color_jitter(x8, *factors, order=order),
                    mix_images(x, index, weight), mix_images(x8, index, weight, box),
-                   affine(x8, torch.tensor([[0.9, -0.3, 4.0], [0.2, 1.1, -3.0]]), "nearest", 0.2)]
+                   affine(x8, torch.tensor([[0.9, -0.3, 4.0], [0.2, 1.1, -3.0]]), "nearest", 0.2),
+                   torch.from_numpy(color_jitter(x8[0].permute(1, 2, 0).contiguous().numpy(),
+                                                 *(float(f[0]) for f in factors), order=order[0].tolist()))]
         for images in (x, x8):
             results += [mix_images(images.clone(), index, weight, inplace=True),
                         mix_images(images.clone(), index, box=box, inplace=True)]

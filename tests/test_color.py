@@ -280,6 +280,30 @@ def test_c_kernel_results_do_not_depend_on_the_batch_or_the_thread_count():
         assert torch.equal(one[i], F.color_jitter(x[i], *(f[i] for f in factors), order=order[i]))
 
 
+@pytest.mark.parametrize("height, width", [(37, 61), (64, 80)])  # one chunk and a bit; several chunks
+def test_c_kernel_reads_and_writes_hwc_arrays_interleaved_with_the_bits_of_their_planes(height, width):
+    x = make_image("tensor", "uint8", height, width, batch=6)
+    x[0, :, :3] = x[0, :, :3].max()  # grey pixels: no chroma
+    factors, order = _random_jitter(6, seed=height)
+    array_row = next(r for r in kernels.rows() if r.op == "color_jitter" and r.kind == "numpy")
+    for i in range(6):
+        array = x[i].permute(1, 2, 0).contiguous().numpy()
+        assert array_row.select(array).name == "c"
+        values = [float(f[i]) for f in factors]
+        planes = F.color_jitter(x[i], *values, order=order[i])
+        out = F.color_jitter(array, *values, order=order[i].tolist())
+        assert out.shape == array.shape and out.dtype == np.uint8
+        np.testing.assert_array_equal(out, planes.permute(1, 2, 0).numpy())
+        np.testing.assert_array_equal(array, x[i].permute(1, 2, 0).numpy())  # the input is left alone
+        for kernel, factor in ((F.adjust_saturation, values[2]), (F.adjust_hue, values[3])):
+            np.testing.assert_array_equal(kernel(array, factor), kernel(x[i], factor).permute(1, 2, 0).numpy())
+
+
+def test_c_kernel_interleaves_only_three_channels():
+    with pytest.raises(ValueError, match="interleaves 3 channels; got 1"):
+        jitter_module._native.color_jitter(0, 0, 1, 1, 4, 0, 0, True, True)
+
+
 def test_colour_transforms_give_a_cpu_batch_to_the_c_kernel_in_one_call(monkeypatch):
     from augkit.core import executor
 

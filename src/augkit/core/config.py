@@ -45,6 +45,7 @@ Classes store each constructor argument under an attribute of the same name, so
 from __future__ import annotations
 
 import contextvars
+import functools
 import importlib
 import inspect
 from collections.abc import Iterable
@@ -123,13 +124,18 @@ def _config_name(cls: type) -> str | None:
     return cls.__name__ if _BUILTINS.get(cls.__name__) is cls else qualified_name(cls)
 
 
+@functools.lru_cache(maxsize=None)
+def _init_names(cls: type) -> tuple[str, ...]:
+    """The names of the constructor arguments of ``cls`` (read once per class: the batch executor
+    asks for a transform's children on every call)."""
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return tuple(p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+
+
 def init_arguments(obj: Any) -> dict[str, Any]:
     """The constructor arguments of ``obj`` with their current values."""
-    signature = inspect.signature(type(obj).__init__)
     args = {}
-    for name, param in list(signature.parameters.items())[1:]:
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
+    for name in _init_names(type(obj)):
         if not hasattr(obj, name):
             raise AttributeError(
                 f"{type(obj).__name__} must store its constructor argument {name!r} as "

@@ -1,4 +1,4 @@
-/* Colour jitter of float32 and uint8 CHW images on the CPU in one or two passes over memory.
+/* Colour jitter of float32 and uint8 images on the CPU in one or two passes over memory.
  *
  * Each image runs its own sequence of brightness, contrast, saturation and hue steps, each
  * followed by a clamp to [0, 1] (uint8: values 0 to 255 in float32, rounded half to even, then
@@ -7,7 +7,9 @@
  * with one reciprocal, within one rounding of it: rotate_hue_bytes). Pixels are processed in
  * chunks small enough for the L1 cache, every step on a chunk before the next chunk; a contrast
  * step needs the mean grey of the image before it, so the steps before it run first over the
- * whole image (summing as they go) and the rest in a second pass.
+ * whole image (summing as they go) and the rest in a second pass. An image is planar (CHW) or
+ * interleaved (HWC, 3 channels): the chunks are planes either way, read and written with the
+ * image's strides, so both layouts compute the same values.
  *
  * Results do not depend on the CPU: no fused multiply-adds (built with -ffp-contract=off; and
  * -fno-trapping-math, which lets the hue loop be vectorised without changing values), no
@@ -133,23 +135,46 @@ typedef struct {
     float scale, term;  /* blend steps: v * scale + term; hue: shift in sixths */
 } Step;
 
-/* Steps [0, count) on every pixel of the planes of src (float32, or uint8 when integral), written
- * to dst (when not NULL); the per-lane sums of each channel's results are added to sums (when not
- * NULL). Integer values are computed in float32, as the torch code does. */
-INLINE void run_steps(const void *src, void *dst, int integral, int channels, int64_t hw, const Step *steps,
-                      int count, double *sums) {
+/* n values of one channel, from element first of src on, stride apart, into a plane */
+INLINE void load(float *restrict plane, const void *src, int integral, int64_t first, int stride, int n) {
+    if (integral) {
+        const uint8_t *from = (const uint8_t *)src + first;
+        for (int i = 0; i < n; i++) plane[i] = from[(int64_t)i * stride];
+    } else if (stride == 1) {
+        memcpy(plane, (const float *)src + first, n * sizeof(float));
+    } else {
+        const float *from = (const float *)src + first;
+        for (int i = 0; i < n; i++) plane[i] = from[(int64_t)i * stride];
+    }
+}
+
+/* the n values of a plane, written from element first of dst on, stride apart (uint8: they are
+ * integers in [0, 255] already) */
+INLINE void store(void *dst, const float *restrict plane, int integral, int64_t first, int stride, int n) {
+    if (integral) {
+        uint8_t *to = (uint8_t *)dst + first;
+        for (int i = 0; i < n; i++) to[(int64_t)i * stride] = (uint8_t)plane[i];
+    } else if (stride == 1) {
+        memcpy((float *)dst + first, plane, n * sizeof(float));
+    } else {
+        float *to = (float *)dst + first;
+        for (int i = 0; i < n; i++) to[(int64_t)i * stride] = plane[i];
+    }
+}
+
+/* Steps [0, count) on every pixel of src (float32, or uint8 when integral; planar, or interleaved
+ * with 3 channels), written to dst (when not NULL) in the same layout; the per-lane sums of each
+ * channel's results are added to sums (when not NULL). Integer values are computed in float32, as
+ * the torch code does. */
+INLINE void run_steps(const void *src, void *dst, int integral, int interleaved, int channels, int64_t hw,
+                      const Step *steps, int count, double *sums) {
     const float white = integral ? 255.0f : 1.0f;
+    const int stride = interleaved ? 3 : 1;
     float chunk[3][CHUNK];
     for (int64_t start = 0; start < hw; start += CHUNK) {
         const int n = (int)(hw - start < CHUNK ? hw - start : CHUNK);
-        for (int c = 0; c < channels; c++) {
-            if (integral) {
-                const uint8_t *from = (const uint8_t *)src + c * hw + start;
-                for (int i = 0; i < n; i++) chunk[c][i] = from[i];
-            } else {
-                memcpy(chunk[c], (const float *)src + c * hw + start, n * sizeof(float));
-            }
-        }
+        for (int c = 0; c < channels; c++)
+            load(chunk[c], src, integral, interleaved ? start * 3 + c : c * hw + start, stride, n);
         for (int s = 0; s < count; s++) {
             const Step step = steps[s];
             if (step.op == SATURATION) {
@@ -167,13 +192,7 @@ INLINE void run_steps(const void *src, void *dst, int integral, int channels, in
             for (int c = 0; c < channels; c++) blend(chunk[c], n, 1.0f, 0.0f, white, integral);
         for (int c = 0; c < channels; c++) {
             if (sums) accumulate(sums + c * LANES, chunk[c], n);
-            if (!dst) continue;
-            if (integral) {
-                uint8_t *to = (uint8_t *)dst + c * hw + start;
-                for (int i = 0; i < n; i++) to[i] = (uint8_t)chunk[c][i];
-            } else {
-                memcpy((float *)dst + c * hw + start, chunk[c], n * sizeof(float));
-            }
+            if (dst) store(dst, chunk[c], integral, interleaved ? start * 3 + c : c * hw + start, stride, n);
         }
     }
 }
@@ -193,8 +212,8 @@ INLINE float mean_grey(const double *sums, int channels, int64_t hw, int integra
 }
 
 /* One image: factors (brightness, contrast, saturation, hue turns) applied in order (op indices). */
-INLINE void jitter_image(const void *src, void *dst, int integral, int channels, int64_t hw, const float *factors,
-                         const int64_t *order) {
+INLINE void jitter_image(const void *src, void *dst, int integral, int interleaved, int channels, int64_t hw,
+                         const float *factors, const int64_t *order) {
     Step steps[4];
     int count = 0, contrast_at = -1;
     for (int k = 0; k < 4; k++) {
@@ -205,45 +224,61 @@ INLINE void jitter_image(const void *src, void *dst, int integral, int channels,
         steps[count++] = (Step){op, op == HUE ? f * 6.0f : f, 0.0f};
     }
     if (contrast_at < 0) {
-        run_steps(src, dst, integral, channels, hw, steps, count, NULL);
+        run_steps(src, dst, integral, interleaved, channels, hw, steps, count, NULL);
         return;
     }
     double sums[3 * LANES] = {0.0};
-    run_steps(src, contrast_at ? dst : NULL, integral, channels, hw, steps, contrast_at, sums);
+    run_steps(src, contrast_at ? dst : NULL, integral, interleaved, channels, hw, steps, contrast_at, sums);
     const float scale = steps[contrast_at].scale;
     steps[contrast_at].term = (1.0f - scale) * mean_grey(sums, channels, hw, integral);
-    run_steps(contrast_at ? dst : src, dst, integral, channels, hw, steps + contrast_at, count - contrast_at, NULL);
+    run_steps(contrast_at ? dst : src, dst, integral, interleaved, channels, hw, steps + contrast_at,
+              count - contrast_at, NULL);
 }
 
 typedef struct {
     const char *src;
     char *dst;
-    int integral;  /* uint8 images, else float32 */
+    int integral;     /* uint8 images, else float32 */
+    int interleaved;  /* HWC images (3 channels), else CHW */
     int64_t n, channels, hw;
     const float *factors;
     const int64_t *order;
 } Job;
 
-INLINE void jitter_all(const Job *job) {
+/* the images of job in one layout (a constant once inlined, so each layout gets its own loops) */
+INLINE void jitter_layout(const Job *job, int interleaved) {
     for (int64_t i = 0; i < job->n; i++) {
         const int64_t offset = i * job->channels * job->hw * (job->integral ? 1 : 4);
-        jitter_image(job->src + offset, job->dst + offset, job->integral, (int)job->channels, job->hw,
+        jitter_image(job->src + offset, job->dst + offset, job->integral, interleaved, (int)job->channels, job->hw,
                      job->factors + 4 * i, job->order + 4 * i);
     }
+}
+
+INLINE void jitter_all(const Job *job) {
+    if (job->interleaved)
+        jitter_layout(job, 1);
+    else
+        jitter_layout(job, 0);
 }
 
 VARIANTS(jitter_batch, Job, jitter_all)
 
 PyObject *native_color_jitter(PyObject *self, PyObject *args) {
     unsigned long long src, dst, factors, order;
-    long long n, channels, hw, is_uint8;
-    if (!PyArg_ParseTuple(args, "KKLLLKKL", &src, &dst, &n, &channels, &hw, &factors, &order, &is_uint8)) return NULL;
+    long long n, channels, hw, is_uint8, interleaved;
+    if (!PyArg_ParseTuple(args, "KKLLLKKLL", &src, &dst, &n, &channels, &hw, &factors, &order, &is_uint8,
+                          &interleaved))
+        return NULL;
     if (channels != 1 && channels != 3) {
         PyErr_Format(PyExc_ValueError, "color_jitter expects 1 or 3 channels; got %lld", channels);
         return NULL;
     }
-    const Job job = {(const char *)src, (char *)dst, (int)is_uint8, n, channels, hw, (const float *)factors,
-                     (const int64_t *)order};
+    if (interleaved && channels != 3) {
+        PyErr_Format(PyExc_ValueError, "color_jitter interleaves 3 channels; got %lld", channels);
+        return NULL;
+    }
+    const Job job = {(const char *)src, (char *)dst, (int)is_uint8, interleaved != 0, n, channels, hw,
+                     (const float *)factors, (const int64_t *)order};
     Py_BEGIN_ALLOW_THREADS
     jitter_batch(&job);
     Py_END_ALLOW_THREADS

@@ -28,8 +28,9 @@ static void pick_variant(void) {
 
 static PyMethodDef methods[] = {
     {"color_jitter", native_color_jitter, METH_VARARGS,
-     "color_jitter(src, dst, n, channels, hw, factors, order, is_uint8): jitter n contiguous float32 (or "
-     "uint8) images at address src into dst; factors float32 (n, 4), order int64 (n, 4), by address."},
+     "color_jitter(src, dst, n, channels, hw, factors, order, is_uint8, interleaved): jitter n contiguous "
+     "float32 (or uint8) images at address src into dst, CHW or (interleaved) HWC with 3 channels; factors "
+     "float32 (n, 4), order int64 (n, 4), by address."},
     {"mix", native_mix, METH_VARARGS,
      "mix(src, dst, n, channels, height, width, item_size, is_uint8, channels_last, index, weights, boxes): "
      "by address; dst == src mixes in place; index int64 (n,), weights float32 (n,) or 0 (keep), boxes "

@@ -1,8 +1,9 @@
 """Colour jitter: brightness, contrast, saturation and hue in one call, in a per-image order,
-and the C backend of the four adjustments and of the jitter on CPU tensors.
+and the C backend of the four adjustments and of the jitter on CPU tensors and uint8 RGB arrays.
 
-float32 and uint8 tensors on the CPU with 1 or 3 channels are jittered by the ``c`` backend of
-their rows in the kernel table (``csrc/jitter.c``, built when augkit is installed): the same float
+float32 and uint8 tensors on the CPU with 1 or 3 channels, and contiguous uint8 HWC RGB arrays
+(read and written interleaved, no split into planes), are jittered by the ``c`` backend of their
+rows in the kernel table (``csrc/jitter.c``, built when augkit is installed): the same float
 operations as the torch code of the other devices, all the steps of an image in one or two passes
 over its memory (about 10x faster on a batch). It gives the same bits, except float contrast
 means, which are summed in another order (within ``1e-6``), and the uint8 hue step, computed in
@@ -45,6 +46,10 @@ _C_TENSORS = when(device="cpu", dtypes=(torch.float32, torch.uint8), contiguous=
                   test=lambda x: x.ndim >= 3 and x.shape[-3] in (1, 3), text="1/3 channels")
 """The tensors the C kernel takes (registered as the ``c`` backend of the jitter rows)."""
 
+_C_ARRAYS = when(dtypes=(np.uint8,), channels=(3,), contiguous=True)
+"""The arrays the C kernel takes, interleaved (the ``c`` backend of the array rows of the jitter,
+saturation and hue; brightness and contrast alone are lookup tables)."""
+
 
 def _per_image_table(values: Sequence[PerSample], n: int, x: torch.Tensor) -> np.ndarray:
     """Per-image values (numbers or CPU tensors, checked by ``broadcast_per_sample``) as a C-contiguous
@@ -54,27 +59,42 @@ def _per_image_table(values: Sequence[PerSample], n: int, x: torch.Tensor) -> np
     return np.stack(columns, 1)
 
 
+def _order_table(order: Sequence[int] | torch.Tensor, n: int) -> np.ndarray:
+    """The order of each of ``n`` images as a C-contiguous int64 ``(n, 4)`` array, checked."""
+    orders = np.ascontiguousarray(np.broadcast_to(np.asarray(order, dtype=np.int64).reshape(-1, 4), (n, 4)))
+    if orders.size and not (orders.min() >= 0 and orders.max() < 4):
+        raise ValueError(f"order lists ops 0 to 3; got {np.unique(orders).tolist()}")
+    return orders
+
+
 def _jitter_native(x: torch.Tensor, factors: Sequence[PerSample], order: Sequence[int] | torch.Tensor) -> torch.Tensor:
     """The C kernel: ``factors`` (brightness, contrast, saturation, hue) applied in ``order`` to the
     images of ``x``, one after the other on one thread (parallel DataLoader workers scale; threads
     beside torch's own pool would compete with it)."""
     c, h, w = x.shape[-3:]
     n = math.prod(x.shape[:-3])
-    table = _per_image_table(factors, n, x)
-    orders = np.ascontiguousarray(np.broadcast_to(np.asarray(order, dtype=np.int64).reshape(-1, 4), (n, 4)))
-    if orders.size and not (orders.min() >= 0 and orders.max() < 4):
-        raise ValueError(f"order lists ops 0 to 3; got {np.unique(orders).tolist()}")
+    table, orders = _per_image_table(factors, n, x), _order_table(order, n)
     out = executor.empty(tuple(x.shape), x.dtype)
     _native.color_jitter(x.data_ptr(), out.data_ptr(), n, c, h * w, table.ctypes.data, orders.ctypes.data,
-                         x.dtype == torch.uint8)
+                         x.dtype == torch.uint8, False)
     return out
 
 
-def _adjust_native(x: torch.Tensor, op: int, factor: PerSample) -> torch.Tensor:
-    """One jitter op (0 brightness, 1 contrast, 2 saturation, 3 hue) by the C kernel."""
+def _jitter_native_hwc(x: np.ndarray, factors: Sequence[float], order: Sequence[int]) -> np.ndarray:
+    """The C kernel on a contiguous HWC RGB array, read and written interleaved: the same values as
+    on its planes."""
+    table, orders = np.array([factors], dtype=np.float32), _order_table(order, 1)
+    out = np.empty_like(x)
+    _native.color_jitter(x.ctypes.data, out.ctypes.data, 1, 3, x.shape[0] * x.shape[1], table.ctypes.data,
+                         orders.ctypes.data, x.dtype == np.uint8, True)
+    return out
+
+
+def _one_op(op: int, factor: PerSample) -> list[PerSample]:
+    """The jitter factors of one op (0 brightness, 1 contrast, 2 saturation, 3 hue), the others at identity."""
     factors: list[PerSample] = list(_JITTER_IDENTITY)
     factors[op] = factor
-    return _jitter_native(x, factors, (0, 1, 2, 3))
+    return factors
 
 
 def _check_jitter(x: torch.Tensor | np.ndarray, factors: Sequence[PerSample]) -> None:
@@ -91,27 +111,44 @@ if _native is not None:
         _check_jitter(x, (brightness, contrast, saturation, hue))
         return _jitter_native(x, (brightness, contrast, saturation, hue), order)
 
+    @backend("color_jitter", "numpy", "c", _C_ARRAYS)
+    def _color_jitter_c_hwc(x: np.ndarray, brightness: float = 1.0, contrast: float = 1.0, saturation: float = 1.0,
+                            hue: float = 0.0, order: Sequence[int] = (0, 1, 2, 3)) -> np.ndarray:
+        factors = (float(brightness), float(contrast), float(saturation), float(hue))
+        _check_jitter(x, factors)
+        return _jitter_native_hwc(x, factors, order)
+
     @backend("adjust_brightness", "tensor", "c", _C_TENSORS)
     def _adjust_brightness_c(x: torch.Tensor, factor: PerSample) -> torch.Tensor:
         check_factor(factor, "factor")
-        return _adjust_native(x, 0, factor)
+        return _jitter_native(x, _one_op(0, factor), (0, 1, 2, 3))
 
     @backend("adjust_contrast", "tensor", "c", _C_TENSORS)
     def _adjust_contrast_c(x: torch.Tensor, factor: PerSample) -> torch.Tensor:
         check_factor(factor, "factor")
-        return _adjust_native(x, 1, factor)
+        return _jitter_native(x, _one_op(1, factor), (0, 1, 2, 3))
 
     @backend("adjust_saturation", "tensor", "c", _C_TENSORS)
     def _adjust_saturation_c(x: torch.Tensor, factor: PerSample) -> torch.Tensor:
         require_channels(x, "adjust_saturation", (3,))
         check_factor(factor, "factor")
-        return _adjust_native(x, 2, factor)
+        return _jitter_native(x, _one_op(2, factor), (0, 1, 2, 3))
+
+    @backend("adjust_saturation", "numpy", "c", _C_ARRAYS)
+    def _adjust_saturation_c_hwc(x: np.ndarray, factor: float) -> np.ndarray:
+        check_factor(factor, "factor")
+        return _jitter_native_hwc(x, _one_op(2, float(factor)), (0, 1, 2, 3))
 
     @backend("adjust_hue", "tensor", "c", _C_TENSORS)
     def _adjust_hue_c(x: torch.Tensor, factor: PerSample) -> torch.Tensor:
         require_channels(x, "adjust_hue", (3,))
         check_factor(factor, "factor", -0.5, 0.5)
-        return _adjust_native(x, 3, factor)
+        return _jitter_native(x, _one_op(3, factor), (0, 1, 2, 3))
+
+    @backend("adjust_hue", "numpy", "c", _C_ARRAYS)
+    def _adjust_hue_c_hwc(x: np.ndarray, factor: float) -> np.ndarray:
+        check_factor(factor, "factor", -0.5, 0.5)
+        return _jitter_native_hwc(x, _one_op(3, float(factor)), (0, 1, 2, 3))
 
 
 # -- colour jitter ------------------------------------------------------------------------------------
@@ -237,7 +274,9 @@ def color_jitter_numpy(x: np.ndarray, brightness: float = 1.0, contrast: float =
                        order: Sequence[int] = (0, 1, 2, 3)) -> np.ndarray:
     """:func:`color_jitter_tensor` on an HW/HWC array. On uint8, brightness and contrast are
     lookup tables, and consecutive ones compose into one table; with saturation or hue the
-    image's planes go through the tensor kernel once (its pixels, in one or two passes)."""
+    image's planes go through the tensor kernel once (its pixels, in one or two passes). Where
+    augkit is built with its C extension, a contiguous uint8 RGB array goes to the C kernel,
+    which reads and writes it interleaved."""
     factors = (float(brightness), float(contrast), float(saturation), float(hue))
     if x.dtype == np.uint8 and channels(x) == 3 and factors[2:] != _JITTER_IDENTITY[2:]:
         _check_jitter(x, factors)
