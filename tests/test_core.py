@@ -57,7 +57,7 @@ def test_nan_is_found_only_in_strict_mode():
 
 @pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
 def test_probability_out_of_range_is_refused(p):
-    with pytest.raises(ValueError, match=f"p must"):
+    with pytest.raises(ValueError, match="p must"):
         augkit.HorizontalFlip(p=p)
 
 

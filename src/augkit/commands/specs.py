@@ -14,7 +14,7 @@ import re
 import textwrap
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from ..core.config import from_config, registered_transforms
 from ..presets import named_presets
