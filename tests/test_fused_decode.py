@@ -271,3 +271,26 @@ def test_the_region_decoder_rejects_bad_arguments_and_corrupt_data(large_photos)
         fused._jpeg.decode(corrupt, 2, 0, 0, 10, 10, False)
     t = augkit.ResizedCenterCrop(224)
     assert np.array_equal(decode_transformed(corrupt, t), t(decode_image(corrupt)))  # the full decoder's pixels
+
+
+@needs_region_decoder
+@pytest.mark.parametrize("layout", ["4:4:4", "4:2:2", "4:2:0", "progressive", "grey", "4:1:1"])
+def test_the_region_decode_at_scale_one_is_bit_equal_to_the_full_decode(layouts, layout):
+    data = layouts[layout]
+    t = augkit.RandomResizedCrop(min(jpeg_header(data).size) // 2 + 1)  # every box under 2x the output: scale 1
+    for mode in ("RGB", "L", "unchanged"):
+        for seed in range(6):
+            fused_out = decode_transformed(data, t, make_generator(seed), mode=mode)
+            assert np.array_equal(fused_out, t(decode_image(data, mode), generator=make_generator(seed))), (mode, seed)
+
+
+@needs_region_decoder
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_region_decode_at_scale_one_follows_the_orientation(orientation):
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _jpeg(sample_image("coffee"), (500, 375), exif=exif.tobytes())
+    t = augkit.Compose([augkit.RandomResizedCrop(224), augkit.HorizontalFlip()])
+    for seed in range(4):
+        assert np.array_equal(decode_transformed(data, t, make_generator(seed)),
+                              t(decode_image(data), generator=make_generator(seed))), seed
