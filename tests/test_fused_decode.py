@@ -4,6 +4,8 @@ files handled; the datasets and DeviceLoader's decoding of byte batches."""
 
 from __future__ import annotations
 
+import itertools
+
 import io
 import os
 
@@ -277,11 +279,11 @@ def test_the_region_decoder_rejects_bad_arguments_and_corrupt_data(large_photos)
 @pytest.mark.parametrize("layout", ["4:4:4", "4:2:2", "4:2:0", "progressive", "grey", "4:1:1"])
 def test_the_region_decode_at_scale_one_is_bit_equal_to_the_full_decode(layouts, layout):
     data = layouts[layout]
-    t = augkit.RandomResizedCrop(min(jpeg_header(data).size) // 2 + 1)  # every box under 2x the output: scale 1
-    for mode in ("RGB", "L", "unchanged"):
-        for seed in range(6):
+    side = min(jpeg_header(data).size) // 2 + 1  # every box under 2x the output: scale 1
+    for t in (augkit.RandomResizedCrop(side), augkit.Compose([augkit.Resize(side + 8), augkit.CenterCrop(side)])):
+        for mode, seed in itertools.product(("RGB", "L", "unchanged"), range(4)):
             fused_out = decode_transformed(data, t, make_generator(seed), mode=mode)
-            assert np.array_equal(fused_out, t(decode_image(data, mode), generator=make_generator(seed))), (mode, seed)
+            assert np.array_equal(fused_out, t(decode_image(data, mode), generator=make_generator(seed))), (t, mode, seed)
 
 
 @needs_region_decoder
@@ -290,7 +292,7 @@ def test_the_region_decode_at_scale_one_follows_the_orientation(orientation):
     exif = Image.Exif()
     exif[0x0112] = orientation
     data = _jpeg(sample_image("coffee"), (500, 375), exif=exif.tobytes())
-    t = augkit.Compose([augkit.RandomResizedCrop(224), augkit.HorizontalFlip()])
-    for seed in range(4):
+    for t, seed in itertools.product((augkit.Compose([augkit.RandomResizedCrop(224), augkit.HorizontalFlip()]),
+                                      augkit.Compose([augkit.Resize(256), augkit.CenterCrop(224)])), range(3)):
         assert np.array_equal(decode_transformed(data, t, make_generator(seed)),
                               t(decode_image(data), generator=make_generator(seed))), seed

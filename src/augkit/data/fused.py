@@ -30,7 +30,7 @@ pixel (sharp edges, shifted); the figures per scale are in ``docs/benchmarks.md`
 (``benchmarks/fused_decode.py``), and the tests check the tolerance. Where the scale would be 1, and with ``fused=False``, the output
 is the unfused pipeline's, bit for bit: at scale 1 ``_jpeg`` still decodes only the box's rows and
 iMCU columns for an exact plan (a RandomResizedCrop box of a 500x375 photo), the same arithmetic
-as the full decode on fewer pixels.
+as the full decode on fewer pixels, and decodes the whole image for the other plans.
 
 Files that are not baseline/progressive YCbCr or grey JPEGs (PNG, 16-bit, TIFF, WebP, CMYK) keep
 the full decode, as do truncated JPEGs and any file the reduced decode fails on (libjpeg's
@@ -228,8 +228,11 @@ def decode_transformed(data: bytes, transform: Transform, generator: torch.Gener
     params = transform.sample_params(_stand_in(header.size, channels), generator=generator)
     plan = crop_plan(transform, params, header.size)
     scale = 1 if plan is None else dct_scale(plan.box[2:], plan.size)
-    if scale == 1 and not _exact_region(header, plan, channels):
+    if scale == 1 and not _exact_at_full_scale(header, channels):
         return transform.apply(decode_image(data, mode, name=name), params)
+    if scale == 1 and (plan is None or not plan.exact):  # the whole image, the header already read
+        image = _decode_box(data, header, 1, (0, 0, *header.size), header.size, channels)
+        return transform.apply(decode_image(data, mode, name=name) if image is None else image, params)
     top, left, height, width = plan.box
     rows, cols = (-(-n // scale) for n in header.size)  # libjpeg's scaled size, rounded up
     y0, x0 = min(round(top / scale), rows - 1), min(round(left / scale), cols - 1)
@@ -241,11 +244,11 @@ def decode_transformed(data: bytes, transform: Transform, generator: torch.Gener
     return _finish(_resize_box(box, (0, 0, y1 - y0, x1 - x0), plan), transform, params, plan)
 
 
-def _exact_region(header: JpegHeader, plan: CropPlan | None, channels: int) -> bool:
-    """Whether the box of ``plan`` decoded alone at full scale gives the full decode's pixels of
-    it: with ``_jpeg`` (the same libjpeg-turbo arithmetic on fewer rows and iMCU columns), for an
-    exact plan, and in the channels as stored (grey from colour is the full decoder's conversion)."""
-    return _jpeg is not None and plan is not None and plan.exact and (channels == 3 or header.grey)
+def _exact_at_full_scale(header: JpegHeader, channels: int) -> bool:
+    """Whether ``_jpeg`` at full scale gives the full decoder's pixels (the same libjpeg-turbo
+    arithmetic, on only the rows and iMCU columns of a box): where it is built, in the channels
+    as stored or grey as RGB (grey from colour is the full decoder's own conversion)."""
+    return _jpeg is not None and (channels == 3 or header.grey)
 
 
 def _stored_box(box: tuple[int, int, int, int], size_hw: tuple[int, int], orientation: int) -> tuple[int, ...]:
