@@ -4,9 +4,8 @@ files handled; the datasets and DeviceLoader's decoding of byte batches."""
 
 from __future__ import annotations
 
-import itertools
-
 import io
+import itertools
 import os
 
 import cv2
