@@ -63,17 +63,20 @@ def unit_draws(n: int, *shape: int, generator: torch.Generator | None, device: t
 
 _CPU = torch.device("cpu")
 _ONE_IMAGE = (torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool))  # shared: params are read-only
-_scratch = threading.local()  # per thread: one float32 draw buffer
+_scratch = threading.local()  # per thread: one float32 draw buffer and its NumPy view
 
 
-def _one_draw(generator: torch.Generator | None) -> float:
+def _one_draw(generator: torch.Generator | None) -> np.float32:
     """One ``U[0, 1)`` float32 draw on the CPU: the value ``torch.rand(1, generator=generator)``
-    gives, into a reused buffer (half the cost of a new tensor)."""
+    gives, into a reused buffer (half the cost of a new tensor), read through NumPy (cheaper
+    than ``.item()``)."""
     try:
-        buffer = _scratch.buffer
+        buffer, value = _scratch.buffer
     except AttributeError:
-        buffer = _scratch.buffer = torch.empty(1)
-    return buffer.uniform_(generator=generator).item()
+        buffer = torch.empty(1)
+        buffer, value = _scratch.buffer = buffer, buffer.numpy()
+    buffer.uniform_(generator=generator)
+    return value[0]
 
 
 _FLOAT32: dict[float, float] = {}  # probabilities seen, rounded to float32
@@ -96,7 +99,7 @@ def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: to
     [True, False, True]
     """
     if n == 1 and device == _CPU:  # one image on the CPU, the fixed cost of every per-image pipeline
-        return _ONE_IMAGE[_one_draw(generator) < _as_float32(p)]  # compared in float32, as below
+        return _ONE_IMAGE[1] if _one_draw(generator) < _as_float32(p) else _ONE_IMAGE[0]  # in float32, as below
     u = torch.rand(n, generator=generator, device=device)
     if device != _CPU:
         return u < p

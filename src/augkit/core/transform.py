@@ -97,12 +97,13 @@ class Transform:
         "keypoints": ...}``, or the same as keywords) it returns a dict of the sample's keys,
         every target moved with the image's params (:mod:`augkit.targets`).
         """
-        if isinstance(image, dict) or any(v is not None for v in (mask, masks, boxes, labels, keypoints)):
-            sample, spec = parse_sample(image, dict(mask=mask, masks=masks, boxes=boxes, labels=labels,
-                                                    keypoints=keypoints))
-            return self._apply_sample(sample, spec, self._sample(spec, generator)).output()
-        spec = inspect_image(image)
-        return self._apply_checked(image, spec, self._sample(spec, generator))
+        if mask is None and masks is None and boxes is None and labels is None and keypoints is None \
+                and not isinstance(image, dict):  # an image alone: the per-call cost of every pipeline
+            spec = inspect_image(image)
+            return self._apply_checked(image, spec, self._sample(spec, generator))
+        sample, spec = parse_sample(image, dict(mask=mask, masks=masks, boxes=boxes, labels=labels,
+                                                keypoints=keypoints))
+        return self._apply_sample(sample, spec, self._sample(spec, generator)).output()
 
     def sample_params(self, image: ImageLike | ImageSpec | dict[str, Any], *,
                       generator: torch.Generator | None = None) -> Params:
