@@ -32,6 +32,7 @@ typedef struct {
     const char *src;
     char *dst;      /* src itself in place */
     char *scratch;  /* one image, or NULL when no step uses it */
+    uint8_t *select;  /* pasting out of place: a row of byte masks, 0xff in the box columns; else NULL */
     int64_t n, height, row, image, pixel;  /* sizes in bytes, but n and height */
     int is_uint8;
     const int64_t *index, *boxes;  /* boxes may be NULL */
@@ -102,7 +103,24 @@ INLINE void mix_rows(const Job *job, int64_t i, const char *partner, int64_t at,
     char *out = job->dst + i * job->image;
     const int keep = !job->weight && out == own;  /* in place, the pixels outside the box stay */
     const int64_t top = box.top > first ? box.top : first, bottom = box.bottom < last ? box.bottom : last;
-    /* the rows above and below the box are one stretch each; the box rows are three pieces */
+    /* the rows above and below the box are one stretch each; the box rows are three pieces, or,
+     * pasting out of place, one pass picking each byte from the image or the partner by the mask
+     * of the box columns (the partner's row is read whole, as the next image's own, cached) */
+    if (job->select && top < bottom) {
+        uint8_t *restrict pick = job->select;
+        const int64_t width = job->row;  /* in a local: the byte stores below could alias job */
+        memset(pick, 0, box.left), memset(pick + box.left, 0xff, box.right - box.left);
+        memset(pick + box.right, 0, job->row - box.right);
+        memcpy(out + at + first * job->row, own + at + first * job->row, (top - first) * job->row);
+        for (int64_t h = top; h < bottom; h++) {
+            const int64_t row = at + h * job->row;
+            const uint8_t *restrict o = (const uint8_t *)own + row, *restrict p = (const uint8_t *)partner + row;
+            uint8_t *restrict r = (uint8_t *)out + row;
+            for (int64_t k = 0; k < width; k++) r[k] = (uint8_t)((o[k] & ~pick[k]) | (p[k] & pick[k]));
+        }
+        memcpy(out + at + bottom * job->row, own + at + bottom * job->row, (last - bottom) * job->row);
+        return;
+    }
     if (!keep) outside(job, i, partner + at, own + at, out + at, first * job->row, (top < last ? top : last) * job->row);
     for (int64_t h = top; h < bottom; h++) {
         const int64_t row = at + h * job->row;
@@ -219,15 +237,16 @@ PyObject *native_mix(PyObject *self, PyObject *args) {
     /* channels-first, a row holds one channel; channels-last, the pixels of all channels interleaved */
     const int64_t pixel = item * (channels_last ? channels : 1), image = channels * height * width * item;
     char *scratch = cycles ? malloc(image) : NULL;
-    if (count < 0 || (cycles && !scratch)) {
-        free(steps), free(scratch);
+    uint8_t *select = !weight && boxes && !inplace ? malloc(width * pixel) : NULL;
+    if (count < 0 || (cycles && !scratch) || (!weight && boxes && !inplace && !select)) {
+        free(steps), free(scratch), free(select);
         return PyErr_NoMemory();
     }
-    const Job job = {(const char *)src, (char *)dst, scratch, n, height, width * pixel, image, pixel, (int)is_uint8,
+    const Job job = {(const char *)src, (char *)dst, scratch, select, n, height, width * pixel, image, pixel, (int)is_uint8,
                      (const int64_t *)index, (const int64_t *)boxes, (const float *)weight, steps, count};
     Py_BEGIN_ALLOW_THREADS
     mix_batch(&job);
     Py_END_ALLOW_THREADS
-    free(steps), free(scratch);
+    free(steps), free(scratch), free(select);
     Py_RETURN_NONE;
 }
