@@ -242,6 +242,30 @@ def test_mix_images_equals_the_batch_formulas(monkeypatch, path, dtype, channels
             assert torch.equal(x, before)
 
 
+STREAM_MIN_BYTES = 24 << 20   # csrc/mix.c: larger channels-first outputs are streamed through a tile
+
+
+@pytest.mark.parametrize("dtype, shape", [("float32", (9, 3, 500, 521)), ("uint8", (9, 3, 3200, 301))])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_c_kernel_streaming_large_batches_equals_the_torch_code(dtype, shape, channels_last):
+    """Above the streaming size, channels-first rows of odd bytes (float32) or several rows per
+    tile (uint8), and the plain stores of channels-last: the same bits as the vectorised torch code."""
+    g = gen(5)
+    x = torch.randint(0, 256, shape, generator=g, dtype=torch.uint8).to(getattr(torch, dtype))
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    assert x.numel() * x.element_size() >= STREAM_MIN_BYTES
+    n, size = shape[0], shape[-2:]
+    index = torch.tensor([0, 2, 1, 4, 5, 6, 3, 8, 7])
+    box = draw_boxes(sample_beta(1.0, 1.0, n, generator=g), size, generator=g)
+    weight = torch.rand(n, generator=g)
+    c, reference = _mix_backend("c"), _mix_backend("torch")
+    for kwargs in ({"box": box}, {"weight": weight}, {"weight": weight, "box": box}):
+        args = (index, kwargs.get("weight"), kwargs.get("box"))
+        out = c.fn(x, *args)
+        assert torch.equal(out, reference.fn(x, *args)) and out.stride() == x.stride()
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "float32"])
 def test_mix_images_runs_the_c_kernel_on_dense_cpu_batches(dtype):
     x = batch(4, dtype)

@@ -15,12 +15,27 @@
  * cycle reading the first one's original pixels from a copy taken before (only the box it reads,
  * when pasting). Pasting in place writes the boxes only, and an image that is its own partner is
  * left as it is.
+ *
+ * Out of place on a channels-first batch larger than the caches, a chunk of rows is computed a
+ * tile at a time into a small buffer and written to the output with non-temporal stores, which do
+ * not read the output's lines into the cache first; meanwhile the same rows of the next image's
+ * partner are prefetched. Together they take a 64x3x224x224 float32 MixUp from about 1.3x the
+ * time of a copy_ of the batch to about that of the copy (either alone gains little, and without
+ * the prefetch the streamed stores are slower). Channels-last rows, several times longer, measured
+ * slower streamed (CutMix by 30%) and keep the plain stores.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "native.h"
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define STREAMING 1
+#else
+#define STREAMING 0
+#endif
 
 typedef struct {
     int64_t image;     /* the image written */
@@ -33,6 +48,7 @@ typedef struct {
     char *dst;      /* src itself in place */
     char *scratch;  /* one image, or NULL when no step uses it */
     uint8_t *select;  /* pasting out of place: a row of byte masks, 0xff in the box columns; else NULL */
+    char *tile;       /* streaming the output (top of the file): rows are computed here first; else NULL */
     int64_t n, height, row, image, pixel;  /* sizes in bytes, but n and height */
     int is_uint8;
     const int64_t *index, *boxes;  /* boxes may be NULL */
@@ -95,41 +111,52 @@ INLINE void outside(const Job *job, int64_t i, const char *partner, const char *
     }
 }
 
-/* Write rows [first, last) of the plane at byte offset at of image i, from its own pixels and its
- * partner's. */
-INLINE void mix_rows(const Job *job, int64_t i, const char *partner, int64_t at, int64_t first, int64_t last) {
+/* Write rows [first, last) of a plane of image i to out, from its own pixels and its partner's:
+ * own, partner and out point at row first. */
+INLINE void mix_rows(const Job *job, int64_t i, const char *own, const char *partner, char *out, int64_t first,
+                     int64_t last) {
     const Box box = box_of(job, i);
-    const char *own = job->src + i * job->image;
-    char *out = job->dst + i * job->image;
+    const int64_t width = job->row;  /* in a local: the byte stores below could alias job */
     const int keep = !job->weight && out == own;  /* in place, the pixels outside the box stay */
-    const int64_t top = box.top > first ? box.top : first, bottom = box.bottom < last ? box.bottom : last;
+    /* the box rows, from row first on */
+    const int64_t top = (box.top > first ? box.top : first) - first, bottom = (box.bottom < last ? box.bottom : last) - first;
+    const int64_t rows = last - first, above = top < rows ? top : rows, below = bottom > 0 ? bottom : 0;
     /* the rows above and below the box are one stretch each; the box rows are three pieces, or,
      * pasting out of place, one pass picking each byte from the image or the partner by the mask
      * of the box columns (the partner's row is read whole, as the next image's own, cached) */
     if (job->select && top < bottom) {
         uint8_t *restrict pick = job->select;
-        const int64_t width = job->row;  /* in a local: the byte stores below could alias job */
         memset(pick, 0, box.left), memset(pick + box.left, 0xff, box.right - box.left);
-        memset(pick + box.right, 0, job->row - box.right);
-        memcpy(out + at + first * job->row, own + at + first * job->row, (top - first) * job->row);
+        memset(pick + box.right, 0, width - box.right);
+        memcpy(out, own, top * width);
         for (int64_t h = top; h < bottom; h++) {
-            const int64_t row = at + h * job->row;
-            const uint8_t *restrict o = (const uint8_t *)own + row, *restrict p = (const uint8_t *)partner + row;
-            uint8_t *restrict r = (uint8_t *)out + row;
+            const uint8_t *restrict o = (const uint8_t *)own + h * width, *restrict p = (const uint8_t *)partner + h * width;
+            uint8_t *restrict r = (uint8_t *)out + h * width;
             for (int64_t k = 0; k < width; k++) r[k] = (uint8_t)((o[k] & ~pick[k]) | (p[k] & pick[k]));
         }
-        memcpy(out + at + bottom * job->row, own + at + bottom * job->row, (last - bottom) * job->row);
+        memcpy(out + bottom * width, own + bottom * width, (rows - bottom) * width);
         return;
     }
-    if (!keep) outside(job, i, partner + at, own + at, out + at, first * job->row, (top < last ? top : last) * job->row);
+    if (!keep) outside(job, i, partner, own, out, 0, above * width);
     for (int64_t h = top; h < bottom; h++) {
-        const int64_t row = at + h * job->row;
+        const int64_t row = h * width;
         if (!keep) outside(job, i, partner + row, own + row, out + row, 0, box.left);
         memcpy(out + row + box.left, partner + row + box.left, box.right - box.left);
-        if (!keep) outside(job, i, partner + row, own + row, out + row, box.right, job->row);
+        if (!keep) outside(job, i, partner + row, own + row, out + row, box.right, width);
     }
-    if (!keep) outside(job, i, partner + at, own + at, out + at, (bottom > first ? bottom : first) * job->row,
-                       last * job->row);
+    if (!keep) outside(job, i, partner, own, out, below * width, rows * width);
+}
+
+/* n bytes from the tile to out, in non-temporal stores where the CPU has them */
+INLINE void stream(char *restrict out, const char *restrict tile, int64_t n) {
+#if STREAMING
+    int64_t k = 0;
+    for (; k < n && ((uintptr_t)(out + k) & 15); k++) out[k] = tile[k];
+    for (; k + 16 <= n; k += 16) _mm_stream_si128((__m128i *)(out + k), _mm_loadu_si128((const __m128i *)(tile + k)));
+    for (; k < n; k++) out[k] = tile[k];
+#else
+    memcpy(out, tile, n);
+#endif
 }
 
 /* Copy to the scratch buffer, at the same offsets, the pixels of rows [first, last) of the plane at
@@ -150,21 +177,41 @@ INLINE void save(const Job *job, int64_t j, int64_t reader, int64_t at, int64_t 
 /* Rows per chunk: the images are written a chunk of rows at a time along the order of the steps, so
  * that the partner's chunk read for one image is still in the L1/L2 cache as the next image's own. */
 #define CHUNK_BYTES (64 << 10)
+/* Streaming (top of the file): the bytes of a tile, and the least output that streams, about the
+ * size of a last-level cache: smaller outputs are better left in it for what reads them next. */
+#define TILE_BYTES (1 << 10)
+#define STREAM_MIN_BYTES (24 << 20)
 
 INLINE void mix_all(const Job *job) {
     const int64_t plane = job->height * job->row;  /* a channel, or the whole image when channels-last */
     const int64_t rows = job->row >= CHUNK_BYTES ? 1 : CHUNK_BYTES / job->row;
+    const int64_t group = !job->tile ? rows : job->row >= TILE_BYTES ? 1 : TILE_BYTES / job->row;
     for (int64_t at = 0; at < job->image; at += plane)
         for (int64_t first = 0; first < job->height; first += rows) {
             const int64_t last = first + rows < job->height ? first + rows : job->height;
             for (int64_t k = 0; k < job->count; k++) {
                 const Step step = job->steps[k];
                 if (step.saves >= 0) save(job, step.image, step.saves, at, first, last);
-                mix_rows(job, step.image,
-                         step.from_scratch ? job->scratch : job->src + job->index[step.image] * job->image, at, first,
-                         last);
+                const char *own = job->src + step.image * job->image + at;
+                const char *partner = (step.from_scratch ? job->scratch : job->src + job->index[step.image] * job->image) + at;
+                char *out = job->dst + step.image * job->image + at;
+                const char *next = k + 1 < job->count ? job->src + job->index[job->steps[k + 1].image] * job->image + at : NULL;
+                for (int64_t g = first; g < last; g += group) {
+                    const int64_t end = g + group < last ? g + group : last, at_row = g * job->row;
+                    if (!job->tile) {
+                        mix_rows(job, step.image, own + at_row, partner + at_row, out + at_row, g, end);
+                        continue;
+                    }
+                    if (next)
+                        for (int64_t b = 0; b < (end - g) * job->row; b += 64) __builtin_prefetch(next + at_row + b, 0, 2);
+                    mix_rows(job, step.image, own + at_row, partner + at_row, job->tile, g, end);
+                    stream(out + at_row, job->tile, (end - g) * job->row);
+                }
             }
         }
+#if STREAMING
+    if (job->tile) _mm_sfence();
+#endif
 }
 
 VARIANTS(mix_batch, Job, mix_all)
@@ -238,15 +285,17 @@ PyObject *native_mix(PyObject *self, PyObject *args) {
     const int64_t pixel = item * (channels_last ? channels : 1), image = channels * height * width * item;
     char *scratch = cycles ? malloc(image) : NULL;
     uint8_t *select = !weight && boxes && !inplace ? malloc(width * pixel) : NULL;
-    if (count < 0 || (cycles && !scratch) || (!weight && boxes && !inplace && !select)) {
-        free(steps), free(scratch), free(select);
+    const int streams = STREAMING && !inplace && !channels_last && n * image >= STREAM_MIN_BYTES;
+    char *tile = streams ? malloc(width * pixel > TILE_BYTES ? width * pixel : TILE_BYTES) : NULL;
+    if (count < 0 || (cycles && !scratch) || (!weight && boxes && !inplace && !select) || (streams && !tile)) {
+        free(steps), free(scratch), free(select), free(tile);
         return PyErr_NoMemory();
     }
-    const Job job = {(const char *)src, (char *)dst, scratch, select, n, height, width * pixel, image, pixel, (int)is_uint8,
+    const Job job = {(const char *)src, (char *)dst, scratch, select, tile, n, height, width * pixel, image, pixel, (int)is_uint8,
                      (const int64_t *)index, (const int64_t *)boxes, (const float *)weight, steps, count};
     Py_BEGIN_ALLOW_THREADS
     mix_batch(&job);
     Py_END_ALLOW_THREADS
-    free(steps), free(scratch), free(select);
+    free(steps), free(scratch), free(select), free(tile);
     Py_RETURN_NONE;
 }
