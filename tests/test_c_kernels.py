@@ -1,5 +1,5 @@
-"""The C kernels of augkit._native (colour jitter, mixing, nearest warps) give the same bits whichever loops the
-CPU picks (native.h: one dispatch for both)."""
+"""The C kernels of augkit._native (colour jitter, mixing, normalize, nearest warps) give the same bits whichever
+loops the CPU picks (native.h: one dispatch for both)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_c_kernels_give_the_same_bits_on_every_cpu(tmp_path):
     code = """if True:
         import sys, torch
         from augkit import _native
-        from augkit.functional import affine, color_jitter
+        from augkit.functional import affine, color_jitter, normalize
         from augkit.mixing import mix_images
         g = torch.Generator().manual_seed(0)
         x = torch.rand(6, 3, 37, 61, generator=g)
@@ -29,6 +29,7 @@ def test_c_kernels_give_the_same_bits_on_every_cpu(tmp_path):
         results = [color_jitter(x, *factors, order=order), color_jitter(x8, *factors, order=order),
                    mix_images(x, index, weight), mix_images(x8, index, weight, box),
                    affine(x8, torch.tensor([[0.9, -0.3, 4.0], [0.2, 1.1, -3.0]]), "nearest", 0.2),
+                   normalize(x, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)), normalize(x8, (0.5,), (0.25,)),
                    torch.from_numpy(color_jitter(x8[0].permute(1, 2, 0).contiguous().numpy(),
                                                  *(float(f[0]) for f in factors), order=order[0].tolist()))]
         for images in (x, x8):
@@ -47,3 +48,24 @@ def test_c_kernels_give_the_same_bits_on_every_cpu(tmp_path):
         assert runs["best"][0] in ("avx2", "avx512")
     for best, baseline in zip(runs["best"][1], runs["baseline"][1]):
         assert torch.equal(best, baseline)
+
+
+def _normalize_backend(name: str):
+    from augkit.functional import convert
+
+    return next(b for b in convert.normalize_tensor.row.backends if b.name == name)
+
+
+def test_c_normalize_is_the_torch_kernel_bit_for_bit():
+    """One pass with the torch kernel's two roundings: float32 and uint8, one and three channels,
+    single images, batches, and a batch above the streaming size (native.h)."""
+    g = torch.Generator().manual_seed(3)
+    c, reference = _normalize_backend("c"), _normalize_backend("torch")
+    cases = [((3, 37, 61), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)), ((5, 1, 9, 7), (0.5,), (0.25,)),
+             ((2, 3, 5, 3), (0.1,), (2.0,)), ((9, 3, 500, 521), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))]
+    for shape, mean, std in cases:
+        x = torch.rand(shape, generator=g)
+        for image in (x, (x * 255).round().to(torch.uint8)):
+            assert c.accepts(image)
+            out = c.fn(image, mean, std)
+            assert out.dtype == torch.float32 and torch.equal(out, reference.fn(image, mean, std)), (shape, image.dtype)

@@ -30,13 +30,6 @@
 
 #include "native.h"
 
-#if defined(__SSE2__) || defined(_M_X64)
-#include <emmintrin.h>
-#define STREAMING 1
-#else
-#define STREAMING 0
-#endif
-
 typedef struct {
     int64_t image;     /* the image written */
     int64_t saves;     /* -1, or the image whose partner this one is: what it reads is copied to scratch first */
@@ -147,18 +140,6 @@ INLINE void mix_rows(const Job *job, int64_t i, const char *own, const char *par
     if (!keep) outside(job, i, partner, own, out, below * width, rows * width);
 }
 
-/* n bytes from the tile to out, in non-temporal stores where the CPU has them */
-INLINE void stream(char *restrict out, const char *restrict tile, int64_t n) {
-#if STREAMING
-    int64_t k = 0;
-    for (; k < n && ((uintptr_t)(out + k) & 15); k++) out[k] = tile[k];
-    for (; k + 16 <= n; k += 16) _mm_stream_si128((__m128i *)(out + k), _mm_loadu_si128((const __m128i *)(tile + k)));
-    for (; k < n; k++) out[k] = tile[k];
-#else
-    memcpy(out, tile, n);
-#endif
-}
-
 /* Copy to the scratch buffer, at the same offsets, the pixels of rows [first, last) of the plane at
  * offset at of image j that image reader reads. */
 INLINE void save(const Job *job, int64_t j, int64_t reader, int64_t at, int64_t first, int64_t last) {
@@ -177,10 +158,8 @@ INLINE void save(const Job *job, int64_t j, int64_t reader, int64_t at, int64_t 
 /* Rows per chunk: the images are written a chunk of rows at a time along the order of the steps, so
  * that the partner's chunk read for one image is still in the L1/L2 cache as the next image's own. */
 #define CHUNK_BYTES (64 << 10)
-/* Streaming (top of the file): the bytes of a tile, and the least output that streams, about the
- * size of a last-level cache: smaller outputs are better left in it for what reads them next. */
+/* Streaming (top of the file): the bytes of a tile */
 #define TILE_BYTES (1 << 10)
-#define STREAM_MIN_BYTES (24 << 20)
 
 INLINE void mix_all(const Job *job) {
     const int64_t plane = job->height * job->row;  /* a channel, or the whole image when channels-last */
@@ -209,9 +188,7 @@ INLINE void mix_all(const Job *job) {
                 }
             }
         }
-#if STREAMING
-    if (job->tile) _mm_sfence();
-#endif
+    if (job->tile) stream_fence();
 }
 
 VARIANTS(mix_batch, Job, mix_all)

@@ -1,4 +1,4 @@
-/* augkit._native: the C kernels of augkit (colour jitter, mixing, nearest warps), with one CPU-variant dispatch.
+/* augkit._native: the C kernels of augkit (colour jitter, mixing, normalize, nearest warps), with one CPU-variant dispatch.
  *
  * The variant is picked once, here, at import: AVX-512 where the CPU has it, else AVX2 with FMA,
  * else baseline x86-64; AUGKIT_BASELINE_KERNELS in the environment forces the baseline loops (to
@@ -35,6 +35,10 @@ static PyMethodDef methods[] = {
      "mix(src, dst, n, channels, height, width, item_size, is_uint8, channels_last, index, weights, boxes): "
      "by address; dst == src mixes in place; index int64 (n,), weights float32 (n,) or 0 (keep), boxes "
      "int64 (n, 4) or 0 (none)."},
+    {"normalize", native_normalize, METH_VARARGS,
+     "normalize(src, dst, planes, channels, hw, is_uint8, scale, bias): x * scale[c] + bias[c] of planes of hw "
+     "contiguous float32 (or uint8) pixels at address src into float32 dst, plane p of channel p % channels; "
+     "scale and bias float32 (channels,), by address."},
     {"warp_nearest", native_warp_nearest, METH_VARARGS,
      "warp_nearest(src, dst, n, channels, h, w, oh, ow, maps, fill): nearest affine warp of n contiguous uint8 "
      "images, by address; maps float64 (n, 2, 3) from output pixels to grid_sample's [-1, 1], fill uint8 "

@@ -12,12 +12,43 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(_MSC_VER)
 #define INLINE static __forceinline
 #else
 #define INLINE static inline __attribute__((always_inline))
 #endif
+
+/* Streaming stores: outputs of at least STREAM_MIN_BYTES (about a last-level cache; smaller ones
+ * are better left in it for what reads them next) are computed a small tile at a time and copied
+ * out with non-temporal stores, which do not read the output's lines into the cache first. */
+#define STREAM_MIN_BYTES (24 << 20)
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define STREAMING 1
+#else
+#define STREAMING 0
+#endif
+
+/* n bytes from tile to out, in non-temporal stores where the CPU has them; stream_fence() orders
+ * them before the kernel returns */
+INLINE void stream(char *restrict out, const char *restrict tile, int64_t n) {
+#if STREAMING
+    int64_t k = 0;
+    for (; k < n && ((uintptr_t)(out + k) & 15); k++) out[k] = tile[k];
+    for (; k + 16 <= n; k += 16) _mm_stream_si128((__m128i *)(out + k), _mm_loadu_si128((const __m128i *)(tile + k)));
+    for (; k < n; k++) out[k] = tile[k];
+#else
+    memcpy(out, tile, n);
+#endif
+}
+
+INLINE void stream_fence(void) {
+#if STREAMING
+    _mm_sfence();
+#endif
+}
 
 enum { VARIANT_BASELINE, VARIANT_AVX2, VARIANT_AVX512 };
 
@@ -44,6 +75,7 @@ extern int native_variant;
 /* the functions of the module, by address (see their doc strings in module.c) */
 PyObject *native_color_jitter(PyObject *self, PyObject *args);
 PyObject *native_mix(PyObject *self, PyObject *args);
+PyObject *native_normalize(PyObject *self, PyObject *args);
 PyObject *native_warp_nearest(PyObject *self, PyObject *args);
 
 #endif

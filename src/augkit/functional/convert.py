@@ -17,7 +17,12 @@ import numpy as np
 import torch
 
 from ..core import executor
-from ..core.kernels import numpy_kernel, op, tensor_kernel
+from ..core.kernels import backend, numpy_kernel, op, tensor_kernel, when
+
+try:
+    from .. import _native  # the one-pass C kernel of normalize on CPU tensors (see csrc/normalize.c)
+except ImportError:  # pragma: no cover - a build without the C extension
+    _native = None
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "CLIP_MEAN", "CLIP_STD", "INCEPTION_MEAN", "INCEPTION_STD",
@@ -146,7 +151,6 @@ def _affine_coefficients(mean: tuple[float, ...], std: tuple[float, ...], channe
 
 
 @functools.lru_cache(maxsize=64)
-@functools.lru_cache(maxsize=64)
 def _affine_tensors(mean: tuple[float, ...], std: tuple[float, ...], channels: int, white: float,
                     device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     scale, bias = _affine_coefficients(mean, std, channels, white)
@@ -178,6 +182,22 @@ def normalize_tensor(x: torch.Tensor, mean: Sequence[float], std: Sequence[float
     # first faster than multiplying across dtypes
     first = torch.mul(x, scale, out=out) if x.dtype == dtype else out.copy_(x).mul_(scale)
     return first.add_(bias)
+
+
+if _native is not None:
+    _coefficients = functools.lru_cache(maxsize=64)(_affine_coefficients)
+
+    @backend("normalize", "tensor", "c", when(device="cpu", dtypes=(torch.float32, torch.uint8), contiguous=True,
+                                              plain=True))
+    def _normalize_c(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+        """Contiguous float32 or uint8 CPU tensors: ``csrc/normalize.c``, one pass with the two
+        roundings of the torch kernel, its results bit for bit."""
+        channels = x.shape[-3]
+        scale, bias = _coefficients(tuple(mean), tuple(std), channels, max_value(x.dtype))
+        out = executor.empty(x.shape, torch.float32)
+        _native.normalize(x.data_ptr(), out.data_ptr(), x.numel() // max(1, x.shape[-1] * x.shape[-2]), channels,
+                          x.shape[-1] * x.shape[-2], x.dtype == torch.uint8, scale.ctypes.data, bias.ctypes.data)
+        return out
 
 
 @numpy_kernel("normalize")
