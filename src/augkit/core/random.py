@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import torch
 
-__all__ = ["derive_seed", "make_generator", "uniform", "unit_draws", "bernoulli", "draw_device"]
+__all__ = ["derive_seed", "make_generator", "uniform", "unit_draws", "bernoulli", "coin", "draw_device"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -92,6 +92,11 @@ def _as_float32(p: float) -> float:
         return rounded
 
 
+def coin(p: float, generator: torch.Generator | None) -> bool:
+    """One CPU draw that is True with probability ``p``: ``bernoulli(1, p, ...)`` as a bool."""
+    return bool(_one_draw(generator) < _as_float32(p))  # in float32, as bernoulli compares
+
+
 def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
     """``n`` bool draws that are True with probability ``p`` (``U[0, 1) < p``, in float32).
 
@@ -99,7 +104,7 @@ def bernoulli(n: int, p: float, *, generator: torch.Generator | None, device: to
     [True, False, True]
     """
     if n == 1 and device == _CPU:  # one image on the CPU, the fixed cost of every per-image pipeline
-        return _ONE_IMAGE[1] if _one_draw(generator) < _as_float32(p) else _ONE_IMAGE[0]  # in float32, as below
+        return _ONE_IMAGE[int(coin(p, generator))]
     u = torch.rand(n, generator=generator, device=device)
     if device != _CPU:
         return u < p

@@ -34,7 +34,7 @@ from . import executor
 from .image import ImageLike, ImageSpec, Kind, check_unit_range, inspect_image, is_strict, pil_to_array
 from .kernels import run_numpy
 from .params import Params
-from .random import bernoulli
+from .random import bernoulli, coin
 from .validation import check_probability
 from ..targets.sample import Sample, move_targets, parse_sample
 
@@ -100,6 +100,8 @@ class Transform:
         if mask is None and masks is None and boxes is None and labels is None and keypoints is None \
                 and not isinstance(image, dict):  # an image alone: the per-call cost of every pipeline
             spec = inspect_image(image)
+            if spec.n == 1 and spec.device == _CPU and (generator is None or generator.device == _CPU):
+                return self._call_one(image, spec, generator)
             return self._apply_checked(image, spec, self._sample(spec, generator))
         sample, spec = parse_sample(image, dict(mask=mask, masks=masks, boxes=boxes, labels=labels,
                                                 keypoints=keypoints))
@@ -208,9 +210,23 @@ class Transform:
             params = params.to(spec.device)
         return params
 
-    def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
+    def _call_one(self, image: ImageLike, spec: ImageSpec, generator: torch.Generator | None) -> ImageLike:
+        """``_apply_checked(image, spec, _sample(spec, generator))`` for one CPU image, the call of
+        every per-image pipeline, with the same draws: an image the coin leaves alone builds no
+        params."""
+        applied = self.p >= 1.0 or (self.p > 0.0 and coin(self.p, generator))
+        fields = self._draw(spec, generator)
+        if not applied:
+            self._check_values(image, spec)
+            return image
+        return self._apply_checked(image, spec, self.params_type(applied=None, **fields))
+
+    def _check_values(self, image: ImageLike, spec: ImageSpec) -> None:
         if self.reads_values and spec.dtype in _FLOAT_DTYPES and (spec.device == _CPU or is_strict()):
             check_unit_range(image if spec.kind is not Kind.PIL else pil_to_array(image))
+
+    def _apply_checked(self, image: ImageLike, spec: ImageSpec, params: Params) -> ImageLike:
+        self._check_values(image, spec)
         if spec.n == 1 and spec.device == _CPU:  # one image, the case of per-image pipelines
             applied = params.applied
             if applied is not None and not applied.item():

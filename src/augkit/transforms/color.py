@@ -3,6 +3,7 @@ channel ops and the PIL-style ops of the augmentation policies."""
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,6 +75,15 @@ _KERNELS: dict[str, tuple[Callable, Callable, float]] = {  # tensor kernel, NumP
 }
 
 
+@functools.lru_cache(maxsize=256)
+def _jitter_bounds(*ranges: tuple[float, float]) -> np.ndarray:
+    """``(2, 4)`` float32: the low ends of the four factor ranges and their widths (read-only)."""
+    low, high = zip(*ranges)
+    bounds = np.float32([low, [b - a for a, b in zip(low, high)]])
+    bounds.flags.writeable = False
+    return bounds
+
+
 class ColorJitter(Transform):
     """Randomly change brightness, contrast, saturation and hue, in a random order per image.
 
@@ -101,8 +111,7 @@ class ColorJitter(Transform):
 
     def _draw(self, spec: ImageSpec, generator: torch.Generator | None) -> dict[str, Any]:
         draws = torch.rand(spec.n, 8, generator=generator, device=spec.device)  # 4 factors, 4 order keys
-        low, high = zip(*(getattr(self, op) for op in JITTER_OPS))
-        bounds = np.float32([low, [b - a for a, b in zip(low, high)]])
+        bounds = _jitter_bounds(self.brightness, self.contrast, self.saturation, self.hue)
         if draws.device.type == "cpu":  # the same float32 arithmetic in NumPy, without torch's per-op cost
             u = draws.numpy()
             factors = (u[:, :4] * bounds[1] + bounds[0]).T
