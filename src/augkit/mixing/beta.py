@@ -22,14 +22,24 @@ __all__ = ["sample_beta", "sample_dirichlet"]
 ROUNDS = 16
 
 
-def _log_gamma_variates(shape: float, n: int, generator: torch.Generator | None,
-                        device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """``log`` of ``n`` draws from ``Gamma(shape, 1)``."""
+def _gamma_draws(shape: float, n: int, generator: torch.Generator | None, device: torch.device,
+                 dtype: torch.dtype) -> list[torch.Tensor]:
+    """The random numbers of ``n`` gamma variables of ``shape``: normal and uniform ``(n, ROUNDS)``
+    candidates, and for shapes below 1 the uniforms in ``(0, 1]`` of the boost."""
+    draws = [torch.randn(n, ROUNDS, generator=generator, device=device, dtype=dtype),
+             torch.rand(n, ROUNDS, generator=generator, device=device, dtype=dtype)]
+    if shape < 1.0:
+        draws.append(1.0 - torch.rand(n, generator=generator, device=device, dtype=dtype))
+    return draws
+
+
+def _log_gamma(shape: float, draws: list[torch.Tensor]) -> torch.Tensor:
+    """``log`` of the gamma variables of ``shape`` that ``draws`` (from ``_gamma_draws``, or several
+    of them stacked, elementwise the same) give."""
+    z, u = draws[0], draws[1]
     boosted = shape if shape >= 1.0 else shape + 1.0
     d = boosted - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
-    z = torch.randn(n, ROUNDS, generator=generator, device=device, dtype=dtype)
-    u = torch.rand(n, ROUNDS, generator=generator, device=device, dtype=dtype)
     v = (1.0 + c * z) ** 3
     positive = v > 0
     log_v = torch.log(torch.where(positive, v, 1.0))
@@ -37,9 +47,14 @@ def _log_gamma_variates(shape: float, n: int, generator: torch.Generator | None,
     first = accepted.to(torch.int32).argmax(dim=1, keepdim=True)
     log_g = math.log(d) + log_v.gather(1, first).squeeze(1)
     if shape < 1.0:
-        uniform = 1.0 - torch.rand(n, generator=generator, device=device, dtype=dtype)   # in (0, 1]
-        log_g = log_g + torch.log(uniform) / shape
+        log_g = log_g + torch.log(draws[2]) / shape
     return log_g
+
+
+def _log_gamma_variates(shape: float, n: int, generator: torch.Generator | None,
+                        device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """``log`` of ``n`` draws from ``Gamma(shape, 1)``."""
+    return _log_gamma(shape, _gamma_draws(shape, n, generator, device, dtype))
 
 
 def sample_beta(a: float, b: float, n: int, *, generator: torch.Generator | None = None,
@@ -59,8 +74,12 @@ def sample_beta(a: float, b: float, n: int, *, generator: torch.Generator | None
     if generator is not None:
         device = generator.device
     device = torch.device("cpu") if device is None else torch.device(device)
-    log_a = _log_gamma_variates(float(a), n, generator, device, dtype)
-    log_b = _log_gamma_variates(float(b), n, generator, device, dtype)
+    a, b = float(a), float(b)
+    draws_a, draws_b = _gamma_draws(a, n, generator, device, dtype), _gamma_draws(b, n, generator, device, dtype)
+    if a == b:  # the usual Beta(alpha, alpha): both variables in one pass of the same operations
+        log_a, log_b = _log_gamma(a, [torch.cat(pair) for pair in zip(draws_a, draws_b)]).split(n)
+    else:
+        log_a, log_b = _log_gamma(a, draws_a), _log_gamma(b, draws_b)
     return torch.sigmoid(log_a - log_b)
 
 

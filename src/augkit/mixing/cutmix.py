@@ -37,20 +37,26 @@ def draw_boxes(lam: torch.Tensor, size: tuple[int, int], *, generator: torch.Gen
     n, device = lam.shape[0], lam.device
     height, width = size
     if minmax is None:
-        side = torch.sqrt(1.0 - lam)
-        cut_h, cut_w = (side * height).floor().long(), (side * width).floor().long()
-        cy = _uniform_int(int(centre_margin * height), height - int(centre_margin * height), n, generator, device)
-        cx = _uniform_int(int(centre_margin * width), width - int(centre_margin * width), n, generator, device)
-        top, left = cy - cut_h // 2, cx - cut_w // 2
-        bottom, right = cy + (cut_h + 1) // 2, cx + (cut_w + 1) // 2
-    else:
-        cut_h = _uniform_int(int(height * minmax[0]), int(height * minmax[1]), n, generator, device)
-        cut_w = _uniform_int(int(width * minmax[0]), int(width * minmax[1]), n, generator, device)
-        top = _uniform_int(0, height - cut_h + 1, n, generator, device)
-        left = _uniform_int(0, width - cut_w + 1, n, generator, device)
-        bottom, right = top + cut_h, left + cut_w
-    return torch.stack([top.clamp(0, height), bottom.clamp(0, height),
-                        left.clamp(0, width), right.clamp(0, width)], dim=1)
+        sides, span, margin = _box_grid(size, centre_margin, device)
+        cut = (torch.sqrt(1.0 - lam).unsqueeze(1) * sides).floor().long()  # (n, 2): height, width
+        u = torch.stack([torch.rand(n, generator=generator, device=device) for _ in range(2)], 1)
+        centre = (u * span).floor().long() + margin
+        start, end = (centre - cut // 2).clamp_min_(0), torch.minimum(centre + (cut + 1) // 2, sides)
+    else:  # inside the image
+        start = torch.stack([_uniform_int(int(side * minmax[0]), int(side * minmax[1]), n, generator, device)
+                             for side in size], 1)  # the sides first
+        end = start.clone()
+        for k, side in enumerate(size):
+            start[:, k] = _uniform_int(0, side - end[:, k] + 1, n, generator, device)
+        end += start
+    return torch.stack([start, end], 2).flatten(1)  # (top, bottom, left, right)
+
+
+def _box_grid(size: tuple[int, int], centre_margin: float, device: torch.device) -> torch.Tensor:
+    """``(3, 2)`` int64: the image sides, and the span and start of the box centres."""
+    margin = [int(centre_margin * side) for side in size]
+    span = [max(0, side - 2 * m) for side, m in zip(size, margin)]
+    return torch.tensor([list(size), span, margin], device=device)
 
 
 class CutMix(Mixer):

@@ -67,7 +67,7 @@ def box_mask(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
 
 def box_kept_fraction(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """The float32 fraction of pixels outside each (clipped) box: ``1 - area / (H * W)``."""
-    area = (boxes[:, 1] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 2])
+    area = (boxes[:, 1::2] - boxes[:, ::2]).prod(1)
     return 1.0 - area.to(torch.float32) / float(height * width)
 
 
