@@ -5,6 +5,7 @@ processes (the Ray path, read back by Ray Data, is in test_distributed.py)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
@@ -205,6 +206,33 @@ def test_a_run_holding_the_lease_refuses_a_second_one(tmp_path, capsys):
         assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [LEASE]
     finally:
         holder.release(finished=True)
+
+
+@pytest.mark.parametrize("finished", [False, True])
+def test_a_run_started_or_finished_during_the_checks_is_named_not_taken_for_foreign_files(
+        tmp_path, monkeypatch, finished):
+    """The first look finds no lease and no manifest; by the look at the folder's files another
+    run holds it (or has finished): the refusal says so, as it would have a moment later."""
+    module = importlib.import_module("augkit.distributed.preprocess")
+    src = faulty_folder(tmp_path / "src", good=2)
+    out = tmp_path / "out"
+    preprocess(src, out, transform=STORED)  # a finished run: its shards and manifest
+    fs, root = resolve(out)
+    holder = Lease(fs, root, "0123456789ab", {})
+    if not finished:
+        holder.acquire()
+    first_looks = iter([None])
+    real_read = module.read_lease
+    monkeypatch.setattr(module, "read_lease", lambda *args: next(first_looks, None) or real_read(*args))
+    monkeypatch.setattr(module, "_finished_manifest",
+                        lambda *args, real=module._finished_manifest: real(*args) if finished else None)
+    try:
+        expected = "already holds a finished" if finished else "is being written by run 0123456789ab"
+        with pytest.raises(FileExistsError, match=expected):
+            module._claim(fs, root, {}, None, resume=False, overwrite=False)
+    finally:
+        if not finished:
+            holder.release(finished=True)
 
 
 class Interrupt:

@@ -262,7 +262,12 @@ def _claim(filesystem: pyarrow.fs.FileSystem, root: str, plan: dict[str, Any],
         raise ValueError(f"cannot resume the run in {root}: its {', '.join(changed)} differ from this "
                          f"run's; pass overwrite=True (--overwrite) to start over")
     if previous is None and finished is None and not overwrite:
-        others = [f for f in _files(filesystem, root) if f != LEASE]
+        others = [f for f in _files(filesystem, root) if f != LEASE and not f.startswith(f".{LEASE}.")]
+        current = read_lease(filesystem, root) if others else None
+        if current is not None and is_held(current):  # a run started since the first look wrote them
+            raise held_error(root, current)
+        if others and _finished_manifest(filesystem, root) is not None:  # or finished since
+            raise FileExistsError(f"destination {root} already holds a finished preprocessing run")
         if others:
             raise FileExistsError(f"destination {root} holds files that are not preprocessing output "
                                   f"(e.g. {others[0]}); choose an empty or new folder, or pass "
