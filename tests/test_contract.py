@@ -106,6 +106,21 @@ def test_apply_replays_a_call(case):
 
 
 @cases
+def test_a_call_draws_what_sample_params_draws(case):
+    """A single-image call (coin first, no params built for an image left alone) consumes the
+    generator as sample_params does, whichever way its coin falls."""
+    t = case.make()
+    if _has_p(t) and t.p < 1.0:
+        t.p = 0.5
+    for kind, _, _, image in _inputs(case):
+        called, drawn = _gen(3), _gen(3)
+        for _ in range(6):
+            out = t(image, generator=called)
+            assert same(out, t.apply(image, t.sample_params(image, generator=drawn))), kind
+            assert torch.equal(called.get_state(), drawn.get_state()), kind
+
+
+@cases
 def test_p_zero_is_identity(case):
     t = case.make()
     if not _has_p(t):
